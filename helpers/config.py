@@ -1,0 +1,131 @@
+"""Seeds, paths and the FAST switch: the settings every notebook shares.
+
+Import this module before TensorFlow: it quiets TensorFlow's C++ start-up logs, which
+otherwise land in notebook outputs.
+
+FAST mode
+---------
+Set the environment variable ``MNIST_FAST=1`` to make every notebook a small, quick run
+(a few thousand images, one or two epochs). The test suite sets it; class use and
+``python -m helpers.run`` do not. Notebooks never hard-code run sizes: they read them
+from :data:`RUN` (e.g. ``config.RUN.epochs_flagship``), which depends on the mode.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Quiet TensorFlow before anyone imports it (and in the kernels that inherit os.environ).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+#: Name of the environment variable that switches FAST mode on ("1", "true", "yes").
+FAST_ENV = "MNIST_FAST"
+
+#: Repository root (the folder that holds helpers/, notebooks/, img/).
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = ROOT / "notebooks"
+#: Committed figures of full runs.
+IMG_DIR = ROOT / "img"
+#: Figures of FAST runs and runs on the offline fallback data (git-ignored).
+SCRATCH_IMG_DIR = IMG_DIR / "scratch"
+#: Hand-drawn digit images shipped with the series (notebook 05).
+SAMPLES_DIR = ROOT / "samples"
+#: Measured results committed with the repository (benchmarks, notebook 07's table).
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+
+#: The one seed of the series.
+SEED = 0
+
+
+def is_fast() -> bool:
+    """True when the environment asks for FAST mode (read afresh on every call)."""
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+FAST = is_fast()
+
+
+def artifacts_dir() -> Path:
+    """Where notebooks keep trained models between notebooks (git-ignored).
+
+    FAST and full runs use separate folders, so a quick test run never replaces the model
+    a full run trained.
+    """
+    path = ROOT / "artifacts" / ("fast" if is_fast() else "full")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pick(full, fast):
+    """Return ``full`` in a normal run and ``fast`` in FAST mode."""
+    return fast if is_fast() else full
+
+
+@dataclass(frozen=True)
+class RunSizes:
+    """How much data and how many epochs each part of the series uses.
+
+    ``None`` for a number of images means "all of them".
+    """
+
+    n_train: int | None
+    n_test: int | None
+    #: notebook 04, the from-scratch NumPy net
+    epochs_numpy: int
+    epochs_numpy_stalled: int
+    #: notebook 05, the flagship Keras MLP (improved recipe) and the published recipe
+    epochs_flagship: int
+    epochs_published: int
+    epochs_small: int
+    #: notebook 07, every architecture under one protocol
+    epochs_compare: int
+    seeds_compare: int
+
+
+FULL_SIZES = RunSizes(
+    n_train=None,
+    n_test=None,
+    epochs_numpy=15,
+    epochs_numpy_stalled=10,
+    epochs_flagship=30,
+    epochs_published=10,
+    epochs_small=5,
+    epochs_compare=15,
+    seeds_compare=3,
+)
+
+FAST_SIZES = RunSizes(
+    n_train=4000,
+    n_test=1000,
+    epochs_numpy=2,
+    epochs_numpy_stalled=1,
+    epochs_flagship=2,
+    epochs_published=1,
+    epochs_small=1,
+    epochs_compare=1,
+    seeds_compare=1,
+)
+
+#: The sizes for this run (chosen once, at import, from the environment).
+RUN = FAST_SIZES if FAST else FULL_SIZES
+
+
+def set_seed(seed: int = SEED) -> None:
+    """Seed Python's ``random``, NumPy and, when it is installed, Keras/TensorFlow.
+
+    ``keras.utils.set_random_seed`` seeds Python, NumPy and the backend together; the
+    explicit calls keep notebooks that never import Keras reproducible as well.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import keras
+    except ImportError:  # notebook 01 and the NumPy net do not need Keras
+        return
+    keras.utils.set_random_seed(seed)

@@ -1,0 +1,194 @@
+"""Every figure of the series, and the one function that saves them: :func:`save_fig`.
+
+Figures of full runs on the full data set go to ``img/NN_name.png`` (committed, shown in
+README). FAST runs and runs on the offline fallback data go to ``img/scratch/`` instead,
+so a quick test run never overwrites a committed figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from helpers import config
+
+#: Resolution of every saved figure.
+DPI = 110
+
+#: Set by ``helpers.setup_notebook("NN")``: the number that prefixes saved figure names.
+_notebook: str | None = None
+
+DIGIT_CMAP = "gray_r"  # ink dark on paper, as the digits were written
+
+
+def set_notebook(number: str) -> None:
+    """Remember which notebook is running, for :func:`save_fig`'s file names."""
+    global _notebook
+    if not (len(number) == 2 and number.isdigit()):
+        raise ValueError(f"notebook number must be two digits like '01', got {number!r}.")
+    _notebook = number
+
+
+def use_style() -> None:
+    """One quiet, readable style for every figure."""
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": DPI,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "legend.frameon": False,
+            "image.interpolation": "nearest",
+        }
+    )
+
+
+def figure_dir() -> Path:
+    """img/ for full runs on the full data, img/scratch/ otherwise."""
+    from helpers import data
+
+    full_data = data.last_source is None or data.last_source.is_full
+    if config.is_fast() or not full_data:
+        return config.SCRATCH_IMG_DIR
+    return config.IMG_DIR
+
+
+def save_fig(name: str, fig=None) -> Path:
+    """Save ``fig`` (default: the current figure) as ``img/NN_name.png`` and return the path."""
+    if _notebook is None:
+        raise RuntimeError(
+            "save_fig does not know which notebook is running: call "
+            "helpers.setup_notebook('NN') in the setup cell first."
+        )
+    if not name or any(ch in name for ch in "/\\. "):
+        raise ValueError(f"figure name must be a plain word like 'sample_grid', got {name!r}.")
+    fig = fig if fig is not None else plt.gcf()
+    folder = figure_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_notebook}_{name}.png"
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+# --------------------------------------------------------------------------- notebook 01
+
+
+def _digit_axis(ax, image, title=None, color="black"):
+    ax.imshow(image, cmap=DIGIT_CMAP, vmin=0, vmax=image.max() if image.max() > 1 else 1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title is not None:
+        ax.set_title(title, fontsize=9, color=color, fontweight="normal")
+
+
+def sample_grid(images, labels, rows=4, cols=8, title="MNIST training images with their labels"):
+    """A grid of the first rows*cols images, each titled with its label."""
+    n = rows * cols
+    if len(images) < n:
+        raise ValueError(f"need {n} images for a {rows}x{cols} grid, got {len(images)}.")
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25))
+    for ax, image, label in zip(axes.flat, images[:n], labels[:n], strict=True):
+        _digit_axis(ax, image, f"label {int(label)}")
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def examples_per_class(images, labels, per_class=10, seed=config.SEED):
+    """One row per digit 0..9, ``per_class`` random examples in each row."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(10, per_class, figsize=(per_class * 0.9, 10 * 0.95))
+    for digit in range(10):
+        (idx,) = np.nonzero(np.asarray(labels) == digit)
+        chosen = rng.choice(idx, size=min(per_class, len(idx)), replace=False)
+        for col in range(per_class):
+            ax = axes[digit, col]
+            if col < len(chosen):
+                _digit_axis(ax, images[chosen[col]])
+            else:
+                ax.axis("off")
+        axes[digit, 0].set_ylabel(str(digit), rotation=0, labelpad=12, fontsize=12)
+        axes[digit, 0].yaxis.set_visible(True)
+    fig.suptitle("Ten random examples of every digit", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def class_balance(y_train, y_test):
+    """Bars of images per digit for train and test, each bar labelled with its count."""
+    digits = np.arange(10)
+    train_counts = np.bincount(np.asarray(y_train), minlength=10)
+    test_counts = np.bincount(np.asarray(y_test), minlength=10)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, counts, name, color in [
+        (axes[0], train_counts, "training", "#4C72B0"),
+        (axes[1], test_counts, "test", "#DD8452"),
+    ]:
+        bars = ax.bar(digits, counts, color=color)
+        ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=8, padding=2)
+        ax.axhline(counts.mean(), color="black", lw=1, ls="--", label="mean")
+        ax.set_xticks(digits)
+        ax.set_xlabel("digit")
+        ax.set_ylabel("images")
+        ax.set_title(f"{name} set: {counts.sum():,} images")
+        ax.set_ylim(0, counts.max() * 1.15)
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def pixel_histogram(images):
+    """Histogram of all pixel values, with the share of pure-black (0) pixels."""
+    values = np.asarray(images).ravel()
+    zero_share = np.mean(values == 0)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    axes[0].hist(values, bins=64, color="#4C72B0")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("pixel value (0 = background, 255 = full ink)")
+    axes[0].set_ylabel("pixels (log scale)")
+    axes[0].set_title(f"All pixel values: {zero_share:.1%} are exactly 0")
+    ink = values[values > 0]
+    axes[1].hist(ink, bins=64, color="#55A868")
+    axes[1].set_xlabel("pixel value")
+    axes[1].set_ylabel("pixels")
+    axes[1].set_title("Only the non-zero pixels (the ink)")
+    fig.tight_layout()
+    return fig
+
+
+def mean_digits(images, labels):
+    """The average image of each digit, side by side."""
+    images = np.asarray(images, dtype=np.float64)
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, 10, figsize=(12, 1.7))
+    for digit, ax in enumerate(axes):
+        mean = images[labels == digit].mean(axis=0)
+        _digit_axis(ax, mean, f"mean {digit}")
+    fig.suptitle("The average image of every digit", fontweight="bold", y=1.05)
+    return fig
+
+
+def flatten_picture(image, label=None):
+    """A 28x28 image above the 784-long row it becomes when flattened."""
+    image = np.asarray(image)
+    fig = plt.figure(figsize=(12, 3.8))
+    grid = fig.add_gridspec(2, 3, height_ratios=[4, 1], width_ratios=[1, 1, 1])
+    ax_img = fig.add_subplot(grid[0, 1])
+    _digit_axis(ax_img, image, f"28 x 28 image (label {label})" if label is not None else None)
+    for r in (7, 14, 21):
+        ax_img.axhline(r - 0.5, color="#C44E52", lw=0.6, alpha=0.6)
+    ax_row = fig.add_subplot(grid[1, :])
+    ax_row.imshow(image.reshape(1, -1), aspect="auto", cmap=DIGIT_CMAP)
+    ax_row.set_yticks([])
+    ax_row.set_xticks(np.arange(0, 785, 112))
+    ax_row.set_xlabel("position in the flattened vector (row r, column c -> 28 r + c)")
+    ax_row.set_title("the same pixels as one row of 784 numbers", fontsize=10)
+    return fig
