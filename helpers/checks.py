@@ -10,6 +10,7 @@ first principles; none holds a hard-coded number that depends on the data set.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,22 @@ def verdict(correct: bool, message: str, show: bool = True) -> Verdict:
     if show:
         print(repr(v))
     return v
+
+
+def exercise(func):
+    """Decorator for every exercise checker: an unanswered ``...`` gets a friendly nudge.
+
+    Exercise cells ship with ``answer = ...``; running them before answering prints what to
+    do instead of raising, so a notebook always runs top to bottom.
+    """
+
+    @functools.wraps(func)
+    def wrapper(answer, *args, **kwargs):
+        if answer is Ellipsis or answer is None:
+            return verdict(False, "no answer yet: replace the ... with your answer and run again.")
+        return func(answer, *args, **kwargs)
+
+    return wrapper
 
 
 def _as_array(answer, name="answer"):
@@ -73,6 +90,7 @@ def check_array(answer, expected, what="the array", atol=1e-6):
 # --------------------------------------------------------------------------- notebook 01
 
 
+@exercise
 def exercise_01_1(answer, x_train):
     """Share of training pixels that are exactly 0 (a fraction between 0 and 1)."""
     expected = float(np.mean(np.asarray(x_train) == 0))
@@ -88,6 +106,7 @@ def exercise_01_1(answer, x_train):
     )
 
 
+@exercise
 def exercise_01_2(answer, y_train):
     """The digit with the most training images."""
     counts = np.bincount(np.asarray(y_train), minlength=10)
@@ -109,6 +128,7 @@ def exercise_01_2(answer, y_train):
     )
 
 
+@exercise
 def exercise_01_3(answer, image):
     """Normalise one uint8 image to float32 in [0, 1]."""
     image = np.asarray(image)
@@ -129,6 +149,7 @@ def exercise_01_3(answer, image):
     return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
 
 
+@exercise
 def exercise_01_4(answer, row: int, col: int):
     """Index of pixel (row, col) in the flattened 784-vector."""
     expected = 28 * row + col
