@@ -27,6 +27,9 @@ class Verdict:
     def __repr__(self) -> str:  # what a notebook shows when the verdict is the cell's value
         return ("Correct: " if self.correct else "Not yet: ") + self.message
 
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's value: the checker has printed its message already."""
+
 
 def verdict(correct: bool, message: str, show: bool = True) -> Verdict:
     v = Verdict(bool(correct), message)
@@ -45,7 +48,7 @@ def exercise(func):
     @functools.wraps(func)
     def wrapper(answer, *args, **kwargs):
         if answer is Ellipsis or answer is None:
-            return verdict(False, "no answer yet: replace the ... with your answer and run again.")
+            return verdict(False, "replace the ... with your answer and run the cell again.")
         return func(answer, *args, **kwargs)
 
     return wrapper
@@ -139,7 +142,9 @@ def exercise_01_3(answer, image):
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
     if got.max() > 1.0 + 1e-6:
-        return verdict(False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1].")
+        return verdict(
+            False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
+        )
     if np.allclose(got, expected / 255.0, atol=1e-9) and image.max() > 0:
         return verdict(False, "divided by 255 twice: the values are far too small.")
     if got.dtype != np.float32:

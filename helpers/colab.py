@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers import config
 
-BADGE_RE = re.compile(r"^\[!\[Open In Colab\]\(.*?\)\]\(.*?\)\s*$", re.MULTILINE)
+BADGE_RE = re.compile(r"^\[!\[Open In Colab\]\(.*?\)\]\(.*?\)[ \t]*$", re.MULTILINE)
 SETUP_TAG = "setup"
 #: What Colab lacks, pinned as in requirements.txt.
 COLAB_PIP = "mlxtend~=0.25.0"
@@ -39,6 +39,16 @@ def badge_markdown(notebook: str | Path, branch: str = "main") -> str:
     slug = repo_url().removeprefix("https://github.com/")
     target = f"https://colab.research.google.com/github/{slug}/blob/{branch}/notebooks/{name}"
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
+
+
+def image_url(name: str, branch: str = "main") -> str:
+    """Absolute raw GitHub URL of ``img/<name>``: renders on GitHub and on Colab alike.
+
+    A notebook's markdown may show a repository image only through this URL (a relative
+    ``../img/...`` link is broken on Colab, which opens the notebook without the repository).
+    """
+    slug = repo_url().removeprefix("https://github.com/")
+    return f"https://raw.githubusercontent.com/{slug}/{branch}/img/{name}"
 
 
 def setup_cell_source(number: str) -> str:
@@ -99,6 +109,33 @@ def expected_changes(nb, path: Path) -> list[str]:
     return changes
 
 
+COLAB_LINK_RE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"'>]+")
+
+
+def readme_problems(readme: str | None = None) -> list[str]:
+    """What is wrong with README's Open-in-Colab badges (README is written by hand).
+
+    Every notebook needs its badge in README's notebook table, and every Colab link in
+    README must be the one :func:`badge_markdown` generates for an existing notebook.
+    """
+    if readme is None:
+        readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    paths = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    problems = []
+    for path in paths:
+        if badge_markdown(path) not in readme:
+            problems.append(
+                f"README.md: no Open-in-Colab badge for {path.name}: add {badge_markdown(path)}"
+            )
+    targets = {badge_markdown(p).rsplit("(", 1)[-1].rstrip(")") for p in paths}
+    for link in COLAB_LINK_RE.findall(readme):
+        if link not in targets:
+            problems.append(
+                f"README.md: Colab link {link} matches no notebook and this repository URL"
+            )
+    return problems
+
+
 def main(argv=None) -> int:
     import nbformat
 
@@ -117,7 +154,12 @@ def main(argv=None) -> int:
                 nbformat.write(nb, path)
     for line in stale:
         print(("updated " if args.write else "stale ") + line)
-    return 1 if (stale and args.check) else 0
+    readme = readme_problems()
+    for line in readme:  # README is written by hand: reported, never rewritten
+        print(line)
+    if args.check and not (stale or readme):
+        print("badges and setup cells are up to date")
+    return 1 if (args.check and (stale or readme)) else 0
 
 
 if __name__ == "__main__":

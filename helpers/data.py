@@ -35,7 +35,10 @@ IMAGE_SHAPE = (28, 28)
 
 #: SHA-256 of each array's C-order bytes, with the shape and dtype it must have.
 OFFICIAL = {
-    "x_train": ((60000, 28, 28), "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"),
+    "x_train": (
+        (60000, 28, 28),
+        "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    ),
     "y_train": ((60000,), "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
     "x_test": ((10000, 28, 28), "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"),
     "y_test": ((10000,), "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
@@ -154,8 +157,7 @@ def read_npz(path: str | Path, verify: bool = True) -> dict[str, np.ndarray]:
         if "allow_pickle" in reason or "pickle" in reason.lower():
             reason = "it contains pickled Python objects, which are never loaded"
         raise MnistFileError(
-            f"Cannot read {path}: {reason}. The file is corrupt, truncated or not MNIST. "
-            f"{FIX_HINT}"
+            f"Cannot read {path}: {reason}. The file is corrupt, truncated or not MNIST. {FIX_HINT}"
         ) from exc
     if verify:
         for key, (shape, digest) in OFFICIAL.items():
@@ -171,6 +173,14 @@ def read_npz(path: str | Path, verify: bool = True) -> dict[str, np.ndarray]:
                     f"(SHA-256 mismatch). {FIX_HINT}"
                 )
     return arrays
+
+
+def _display(path: Path) -> str:
+    """A path as a reader should see it: home shortened to ~, no one's user name."""
+    try:
+        return "~/" + str(Path(path).resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def load_fallback() -> dict[str, np.ndarray]:
@@ -322,7 +332,7 @@ def load_mnist(
     path = find_mnist_file(download=download)
     if path is not None:
         arrays = read_npz(path)
-        source = DataSource("file", path, f"full MNIST from {path} (checksums verified)")
+        source = DataSource("file", path, f"full MNIST from {_display(path)} (checksums verified)")
     else:
         message = (
             "\n" + "!" * 78 + "\n"
