@@ -1,0 +1,51 @@
+"""Exercise checkers: right answers pass, typical mistakes get a specific message."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import checks
+
+
+def test_unanswered_exercise_nudges_instead_of_failing(capsys):
+    verdict = checks.exercise_01_4(..., row=1, col=2)
+    assert not verdict and "replace the ..." in capsys.readouterr().out
+
+
+def test_exercise_01_zero_fraction():
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[0, :7] = 200  # 7 of 56 rows carry ink -> 87.5% zeros
+    assert checks.exercise_01_1(0.875, x)
+    assert "percentage" in checks.exercise_01_1(87.5, x).message
+    assert "NON-zero" in checks.exercise_01_1(0.125, x).message
+    assert "single number" in checks.exercise_01_1("a lot", x).message
+
+
+def test_exercise_01_commonest_digit():
+    y = np.array([1, 1, 1, 2, 2, 3, 0, 4, 5, 6, 7, 8, 9, 9])
+    assert checks.exercise_01_2(1, y)
+    assert "FEWEST" in checks.exercise_01_2(0, y).message
+    assert "another digit has more" in checks.exercise_01_2(9, y).message
+    assert "not a digit" in checks.exercise_01_2(12, y).message
+
+
+def test_exercise_01_normalise():
+    image = np.array([[0, 51, 255]], np.uint8)
+    assert checks.exercise_01_3(np.array([[0, 0.2, 1]], np.float32), image)
+    assert "still uint8" in checks.exercise_01_3(image, image).message
+    assert "twice" in checks.exercise_01_3(image / 255 / 255, image).message
+    assert "dtype is float64" in checks.exercise_01_3(image / 255, image).message
+    assert "shape changed" in checks.exercise_01_3(image.ravel() / 255, image).message
+    assert "divide by 255" in checks.exercise_01_3(image.astype(np.float32), image).message
+
+
+def test_exercise_01_flat_index():
+    assert checks.exercise_01_4(28 * 4 + 9, row=4, col=9)
+    assert "swapped" in checks.exercise_01_4(28 * 9 + 4, row=4, col=9).message
+    assert not checks.exercise_01_4(28 * 4 + 10, row=4, col=9)
+
+
+def test_check_array_reports_shape_then_values():
+    assert checks.check_array([1, 2], np.array([1, 2]))
+    assert "shape" in checks.check_array([1, 2, 3], np.array([1, 2])).message
+    assert "1 wrong entries" in checks.check_array([1, 5], np.array([1, 2])).message
