@@ -27,6 +27,7 @@ multiply-adds per image. The tests check every count against Keras itself.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from numbers import Integral, Real
 
@@ -437,3 +438,28 @@ def cost_table(names: Sequence[str] | None = None, n_images=60_000):
             )
         )
     return pd.DataFrame(rows).set_index("architecture")
+
+
+def summary_text(model) -> str:
+    """What ``model.summary()`` prints, as one string."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda text, line_break=False: lines.append(text))
+    return "\n".join(lines)
+
+
+def summary_counts(model) -> dict:
+    """The three totals at the bottom of ``model.summary()``, read from its text."""
+    text = summary_text(model)
+    found = {}
+    for key, label in [
+        ("total", "Total"),
+        ("trainable", "Trainable"),
+        ("non_trainable", "Non-trainable"),
+    ]:
+        match = re.search(rf"^\s*{label} params:\s*([\d,]+)", text, re.MULTILINE)
+        if match is None:
+            raise ValueError(f"could not find '{label} params' in the model summary:\n{text}")
+        found[key] = int(match.group(1).replace(",", ""))
+    return dict(
+        trainable=found["trainable"], non_trainable=found["non_trainable"], total=found["total"]
+    )

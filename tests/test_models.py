@@ -33,6 +33,7 @@ def test_named_architecture_counts_agree_with_keras_and_the_quoted_number(name):
     hand = models.count_params(models.layer_sizes(name), batchnorm=spec.get("batchnorm", False))
     assert keras_numbers(model) == hand
     assert models.keras_counts(model) == hand
+    assert models.summary_counts(model) == hand  # what model.summary() prints
     assert hand["total"] == QUOTED_TOTALS[name]
 
 
