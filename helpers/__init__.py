@@ -17,8 +17,9 @@ def setup_notebook(number: str, seed: int = config.SEED) -> None:
 
     Prints one line with the mode, so a reader always knows whether this is a FAST run.
     """
-    from helpers import plots
+    from helpers import plots, quiet
 
+    quiet.import_tensorflow()  # TensorFlow's C++ start-up lines never reach the outputs
     plots.set_notebook(number)
     plots.use_style()
     config.set_seed(seed)
