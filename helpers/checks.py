@@ -166,3 +166,213 @@ def exercise_01_4(answer, row: int, col: int):
         what=f"the flat index of pixel (row {row}, column {col})",
         hints=[(28 * col + row, "rows and columns are swapped: the row counts 28 each.")],
     )
+
+
+# --------------------------------------------------------------------------- notebook 02
+
+
+@exercise
+def exercise_02_1(answer, y_true, y_pred):
+    """Categorical cross-entropy of one example, by hand: -sum_k y_k ln p_k."""
+    from helpers import losses
+
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    expected = losses.categorical_crossentropy(y, p)
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-3,
+        what="the cross-entropy",
+        hints=[
+            (-expected, "the sign is flipped: the loss is MINUS the log (ln p < 0, the loss > 0)."),
+            (expected / np.log(10), "that is log10; cross-entropy uses the natural log, np.log."),
+            (expected / np.log(2), "that is log2 (bits); use the natural log, np.log."),
+            (
+                -np.sum(np.log(p)),
+                "you summed -ln p over EVERY class; multiply by y first, so only the true "
+                "class counts.",
+            ),
+        ],
+    )
+
+
+@exercise
+def exercise_02_2(answer, labels, num_classes=10):
+    """One-hot encode a batch of integer labels: shape (N, num_classes)."""
+    labels = np.asarray(labels).astype(int)
+    expected = np.eye(num_classes)[labels]
+    got = _as_array(answer)
+    n = len(labels)
+    if got.shape == (num_classes, n) and n != num_classes:
+        return verdict(
+            False, f"shape {got.shape} is transposed: one ROW per label, {(n, num_classes)}."
+        )
+    if got.shape == labels.shape:
+        return verdict(False, "that is still one number per image; make a row of 10 per label.")
+    if got.shape != expected.shape:
+        return verdict(
+            False, f"shape {got.shape}; it should be {expected.shape} (labels x classes)."
+        )
+    if not np.isin(got, (0, 1)).all():
+        return verdict(False, "a one-hot array holds only 0s and 1s.")
+    if not (got.sum(axis=1) == 1).all():
+        return verdict(False, "every row needs exactly one 1.")
+    if np.array_equal(got.argmax(axis=1), labels):
+        return verdict(True, f"{n} labels, one 1 per row, at the label's position.")
+    shifted = [(labels + k) % num_classes for k in (-1, 1)]
+    if any(np.array_equal(got.argmax(axis=1), s) for s in shifted):
+        return verdict(False, "off by one: digit d goes to column d (column 0 is digit 0).")
+    wrong = int(np.sum(got.argmax(axis=1) != labels))
+    return verdict(False, f"{wrong} of {n} rows have their 1 in the wrong column.")
+
+
+@exercise
+def exercise_02_3(answer, logits, label):
+    """Gradient of softmax + cross-entropy w.r.t. the logits of one example: p - y."""
+    from helpers import losses
+
+    z = np.asarray(logits, dtype=float)
+    p = losses.softmax(z)
+    y = np.eye(len(z))[int(label)]
+    expected = p - y
+    got = _as_array(answer)
+    if got.shape != expected.shape:
+        return verdict(
+            False, f"shape {got.shape}; the gradient has one entry per logit, {z.shape}."
+        )
+    for wrong, explanation in [
+        (y - p, "the sign is flipped: dL/dz = p - y (prediction minus target)."),
+        (p, "that is p alone: subtract the one-hot target y."),
+        (z - y, "that uses the raw logits z; apply softmax first: p = softmax(z)."),
+    ]:
+        if np.allclose(got, wrong, atol=1e-4):
+            return verdict(False, explanation)
+    if not np.allclose(got, expected, atol=1e-4):
+        return verdict(False, "not p - y yet; compute p = softmax(z), then subtract one-hot y.")
+    return verdict(True, "p - y: " + np.array2string(expected, precision=4) + ".")
+
+
+@exercise
+def exercise_02_4(answer, loss=1.0):
+    """The probability on the true class that gives cross-entropy ``loss``: exp(-loss)."""
+    expected = float(np.exp(-loss))
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-3,
+        what=f"the probability with loss {loss}",
+        hints=[
+            (10.0**-loss, "that inverts log10; the loss uses the natural log: p = exp(-L)."),
+            (2.0**-loss, "that inverts log2; the loss uses the natural log: p = exp(-L)."),
+            (float(np.exp(loss)), "exp(+L) is above 1, not a probability: L = -ln p, p = exp(-L)."),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+
+def _sizes_text(layer_sizes) -> str:
+    return "-".join(str(s) for s in layer_sizes)
+
+
+@exercise
+def exercise_03_1(answer, layer_sizes):
+    """Total parameters of a plain MLP with these widths (input first)."""
+    from helpers import models
+
+    sizes = list(layer_sizes)
+    expected = models.count_params(sizes)["total"]
+    pairs = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the parameters of {_sizes_text(sizes)}",
+        hints=[
+            (sum(a * b for a, b in pairs), "only the weights: add one bias per output unit."),
+            (
+                sum(a * (b + 1) for a, b in pairs),
+                "biases go with the OUTPUT units: (in + 1) x out.",
+            ),
+            (
+                sum(a * b for a, b in pairs) + sum(sizes),
+                "the input layer has no biases: it is data, not a layer of neurons.",
+            ),
+        ],
+    )
+
+
+@exercise
+def exercise_03_2(answer, layer_sizes):
+    """Non-trainable parameters with BatchNormalization after every hidden layer."""
+    from helpers import models
+
+    sizes = list(layer_sizes)
+    expected = models.count_params(sizes, batchnorm=True)["non_trainable"]
+    hidden = sum(sizes[1:-1])
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the non-trainable parameters of {_sizes_text(sizes)} with BatchNorm",
+        hints=[
+            (
+                4 * hidden,
+                "that is every BatchNorm number; gamma and beta ARE trained by gradients.",
+            ),
+            (2 * (hidden + sizes[-1]), "BatchNorm follows the hidden layers only, not the output."),
+            (hidden, "two per unit: a moving mean AND a moving variance."),
+        ],
+    )
+
+
+@exercise
+def exercise_03_3(answer, layer_sizes, batchnorm=False):
+    """Bytes taken by all the parameters as float32."""
+    from helpers import models
+
+    sizes = list(layer_sizes)
+    params = models.count_params(sizes, batchnorm=batchnorm)["total"]
+    expected = 4 * params
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-6,
+        what=f"the float32 bytes of {_sizes_text(sizes)}",
+        hints=[
+            (params, "that is the number of parameters; each float32 takes 4 bytes."),
+            (32 * params, "that counts bits; a byte is 8 bits, so float32 is 4 bytes."),
+            (8 * params, "8 bytes is float64; Keras stores weights as float32, 4 bytes."),
+            (4 * params / 1024, "that is in KiB; give the answer in bytes."),
+            (4 * params / 1000, "that is in kB; give the answer in bytes."),
+        ],
+    )
+
+
+@exercise
+def exercise_03_4(answer, layer_sizes):
+    """Multiply-adds of one forward pass of one image (sum of in x out over Dense layers)."""
+    from helpers import models
+
+    sizes = list(layer_sizes)
+    c = models.cost(sizes)
+    expected = c["mult_adds_per_image"]
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the multiply-adds per image of {_sizes_text(sizes)}",
+        hints=[
+            (c["params"], "that is the parameter count: biases are added, not multiplied."),
+            (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
+            (
+                6 * expected,
+                "that is a whole training step (forward + backward); give the forward pass.",
+            ),
+        ],
+    )

@@ -1,0 +1,135 @@
+"""Exercise checkers of notebooks 02 and 03: right answers pass, typical mistakes are named."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import checks
+
+
+def says(verdict, text):
+    return text in verdict.message
+
+
+# --------------------------------------------------------------------------- notebook 02
+
+Y = [0, 0, 1, 0]
+P = [0.1, 0.2, 0.6, 0.1]
+
+
+def test_02_1_cross_entropy_by_hand():
+    right = -math.log(0.6)
+    assert checks.exercise_02_1(right, Y, P)
+    assert checks.exercise_02_1(round(right, 4), Y, P)
+    assert says(checks.exercise_02_1(-right, Y, P), "sign is flipped")
+    assert says(checks.exercise_02_1(-math.log10(0.6), Y, P), "log10")
+    assert says(checks.exercise_02_1(-math.log2(0.6), Y, P), "log2")
+    assert says(checks.exercise_02_1(-np.log(P).sum(), Y, P), "EVERY class")
+    assert says(checks.exercise_02_1(-math.log(0.2), Y, P), "too large")
+    assert not checks.exercise_02_1("half", Y, P)
+    assert says(checks.exercise_02_1(..., Y, P), "replace the ...")
+
+
+def test_02_2_one_hot_a_batch():
+    labels = np.array([5, 0, 4, 1, 9, 2])
+    assert checks.exercise_02_2(np.eye(10)[labels], labels)
+    assert checks.exercise_02_2(np.eye(10, dtype=int)[labels], labels)
+    assert says(checks.exercise_02_2(np.eye(10)[labels].T, labels), "transposed")
+    assert says(checks.exercise_02_2(labels, labels), "still one number")
+    assert says(checks.exercise_02_2(np.eye(10)[labels - 1], labels), "off by one")
+    assert says(checks.exercise_02_2(np.eye(10)[labels] * 2, labels), "only 0s and 1s")
+    twice = np.eye(10)[labels]
+    twice[:, 3] = 1
+    assert says(checks.exercise_02_2(twice, labels), "exactly one 1")
+    shuffled = np.eye(10)[labels[::-1]]
+    assert says(checks.exercise_02_2(shuffled, labels), "wrong column")
+    assert says(checks.exercise_02_2(np.zeros((6, 9)), labels), "should be (6, 10)")
+
+
+def test_02_3_gradient_of_one_example():
+    z = np.array([1.0, 2.0, 0.5])
+    p = np.exp(z) / np.exp(z).sum()
+    y = np.array([0.0, 1.0, 0.0])
+    assert checks.exercise_02_3(p - y, z, 1)
+    assert says(checks.exercise_02_3(y - p, z, 1), "sign is flipped")
+    assert says(checks.exercise_02_3(p, z, 1), "p alone")
+    assert says(checks.exercise_02_3(z - y, z, 1), "raw logits")
+    assert says(checks.exercise_02_3(p - np.array([1.0, 0, 0]), z, 1), "not p - y yet")
+    assert says(checks.exercise_02_3([0.1, 0.2], z, 1), "one entry per logit")
+
+
+def test_02_4_probability_for_a_loss():
+    assert checks.exercise_02_4(math.exp(-1), loss=1.0)
+    assert checks.exercise_02_4(0.3679, loss=1.0)
+    assert says(checks.exercise_02_4(0.1, loss=1.0), "log10")
+    assert says(checks.exercise_02_4(0.5, loss=1.0), "log2")
+    assert says(checks.exercise_02_4(math.e, loss=1.0), "exp(+L)")
+    assert checks.exercise_02_4(math.exp(-2.3), loss=2.3)
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+SIZES = [784, 64, 32, 10]
+
+
+def test_03_1_parameter_count():
+    assert checks.exercise_03_1(785 * 64 + 65 * 32 + 33 * 10, SIZES)
+    assert checks.exercise_03_1(52_650, SIZES)
+    assert says(checks.exercise_03_1(784 * 64 + 64 * 32 + 32 * 10, SIZES), "only the weights")
+    assert says(checks.exercise_03_1(784 * 65 + 64 * 33 + 32 * 11, SIZES), "OUTPUT units")
+    assert says(
+        checks.exercise_03_1(784 * 64 + 64 * 32 + 32 * 10 + 784 + 64 + 32 + 10, SIZES),
+        "input layer has no biases",
+    )
+    assert not checks.exercise_03_1(52_651, SIZES)  # exact: off by one is wrong
+
+
+def test_03_2_batchnorm_non_trainable():
+    sizes = [784, 200, 50, 10]
+    assert checks.exercise_03_2(2 * 250, sizes)
+    assert says(checks.exercise_03_2(4 * 250, sizes), "gamma and beta ARE trained")
+    assert says(checks.exercise_03_2(2 * 260, sizes), "not the output")
+    assert says(checks.exercise_03_2(250, sizes), "moving mean AND a moving variance")
+
+
+def test_03_3_bytes_of_float32_weights():
+    sizes = [784, 300, 100, 10]
+    assert checks.exercise_03_3(266_610 * 4, sizes)
+    assert says(checks.exercise_03_3(266_610, sizes), "4 bytes")
+    assert says(checks.exercise_03_3(266_610 * 32, sizes), "bits")
+    assert says(checks.exercise_03_3(266_610 * 8, sizes), "float64")
+    assert says(checks.exercise_03_3(266_610 * 4 / 1024, sizes), "KiB")
+    assert says(checks.exercise_03_3(266_610 * 4 / 1000, sizes), "kB")
+    # with BatchNorm the moving statistics take memory too
+    assert checks.exercise_03_3(571_018 * 4, [784, 512, 256, 128, 10], batchnorm=True)
+
+
+def test_03_4_multiply_adds():
+    sizes = [784, 300, 100, 10]
+    right = 784 * 300 + 300 * 100 + 100 * 10
+    assert checks.exercise_03_4(right, sizes)
+    assert says(checks.exercise_03_4(266_610, sizes), "biases are added")
+    assert says(checks.exercise_03_4(2 * right, sizes), "FLOPs")
+    assert says(checks.exercise_03_4(6 * right, sizes), "training step")
+
+
+@pytest.mark.parametrize(
+    "checker",
+    [
+        checks.exercise_02_1,
+        checks.exercise_02_2,
+        checks.exercise_02_3,
+        checks.exercise_02_4,
+        checks.exercise_03_1,
+        checks.exercise_03_2,
+        checks.exercise_03_3,
+        checks.exercise_03_4,
+    ],
+)
+def test_unanswered_gets_a_nudge(checker):
+    verdict = checker(..., [784, 10]) if checker.__name__ != "exercise_02_4" else checker(...)
+    assert not verdict
+    assert "replace the ..." in verdict.message
