@@ -116,36 +116,6 @@ FAST_SIZES = RunSizes(
 RUN = FAST_SIZES if FAST else FULL_SIZES
 
 
-def import_tensorflow_quietly():
-    """Import TensorFlow and Keras with their C++ start-up chatter discarded.
-
-    ``TF_CPP_MIN_LOG_LEVEL`` silences most of TensorFlow's logs, but not the lines written
-    before absl's logging starts ("All log messages before absl::InitializeLog()...",
-    "Could not find cuda drivers..."). They are written straight to file descriptor 2, so
-    for the duration of the import that descriptor points to /dev/null. Python errors
-    raised by the import are still shown. Returns the ``keras`` module, or ``None`` if
-    Keras is not installed.
-    """
-    import sys
-
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import keras
-        import tensorflow  # noqa: F401  (keras imports it; named for clarity)
-    except ImportError:
-        keras = None
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    return keras
-
-
 def set_seed(seed: int = SEED) -> None:
     """Seed Python's ``random``, NumPy and, when it is installed, Keras/TensorFlow.
 
@@ -154,6 +124,9 @@ def set_seed(seed: int = SEED) -> None:
     """
     random.seed(seed)
     np.random.seed(seed)
-    keras = import_tensorflow_quietly()
-    if keras is not None:  # the NumPy-only notebooks also run without TensorFlow
+    from helpers import quiet
+
+    if quiet.import_tensorflow():  # the NumPy-only parts also run without TensorFlow
+        import keras
+
         keras.utils.set_random_seed(seed)
