@@ -192,3 +192,86 @@ def flatten_picture(image, label=None):
     ax_row.set_xlabel("position in the flattened vector (row r, column c -> 28 r + c)")
     ax_row.set_title("the same pixels as one row of 784 numbers", fontsize=10)
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 02
+
+
+def neg_log_curve(marks=(0.9, 0.7, 0.1, 0.01)):
+    """The loss of one example, -ln(p), against the probability p given to the true class."""
+    p = np.linspace(0.001, 1.0, 1000)
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    ax.plot(p, -np.log(p), color="#4C72B0", lw=2)
+    for q in marks:
+        loss = -np.log(q)
+        ax.plot([q], [loss], "o", color="#C44E52")
+        ax.annotate(
+            f"p = {q:g}: loss {loss:.2f}",
+            (q, loss),
+            textcoords="offset points",
+            xytext=(8, 6),
+            fontsize=9,
+        )
+    ax.axvspan(0, 0.1, color="#C44E52", alpha=0.08)
+    ax.text(0.012, 6.3, "confident and wrong:\nthe loss explodes", fontsize=9, color="#C44E52")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 7.2)
+    ax.set_xlabel("p = probability the model gives to the TRUE class")
+    ax.set_ylabel("cross-entropy loss  -ln(p)")
+    ax.set_title("Cross-entropy punishes confident mistakes hardest")
+    fig.tight_layout()
+    return fig
+
+
+def softmax_bars(logits, probabilities, labels=None):
+    """Raw scores (logits) next to the probabilities softmax turns them into."""
+    logits = np.asarray(logits, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    labels = [str(k) for k in range(len(logits))] if labels is None else labels
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    axes[0].bar(labels, logits, color="#8172B3")
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set_title("logits z (any real numbers)")
+    axes[0].set_xlabel("class")
+    bars = axes[1].bar(labels, probabilities, color="#55A868")
+    axes[1].bar_label(bars, labels=[f"{v:.2f}" for v in probabilities], fontsize=8, padding=2)
+    axes[1].set_ylim(0, 1.08)
+    axes[1].set_title(f"softmax(z): positive, sum = {probabilities.sum():.3f}")
+    axes[1].set_xlabel("class")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+
+def parameter_cost_bars(table):
+    """Parameters (trainable and not) and forward multiply-adds per image, per architecture.
+
+    ``table``: a DataFrame indexed by architecture with columns ``trainable``,
+    ``non_trainable`` and ``mult_adds_per_image``.
+    """
+    names = list(table.index)
+    y = np.arange(len(names))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * len(names) + 1.6), sharey=True)
+    trainable = table["trainable"].to_numpy()
+    frozen = table["non_trainable"].to_numpy()
+    axes[0].barh(y, trainable, color="#4C72B0", label="trainable")
+    axes[0].barh(y, frozen, left=trainable, color="#DD8452", label="non-trainable (BatchNorm)")
+    for i, total in enumerate(trainable + frozen):
+        axes[0].text(total, i, f" {total:,}", va="center", fontsize=8)
+    axes[0].set_xlim(0, (trainable + frozen).max() * 1.25)
+    axes[0].set_xlabel("parameters")
+    axes[0].set_title("Parameters")
+    axes[0].legend(loc="lower right")
+    macs = table["mult_adds_per_image"].to_numpy()
+    axes[1].barh(y, macs, color="#55A868")
+    for i, m in enumerate(macs):
+        axes[1].text(m, i, f" {m:,}", va="center", fontsize=8)
+    axes[1].set_xlim(0, macs.max() * 1.25)
+    axes[1].set_xlabel("multiply-adds per image (forward pass)")
+    axes[1].set_title("Arithmetic per image")
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,52 @@
+"""The figures of notebooks 02 and 03 draw what their titles claim."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import losses, models, plots
+
+
+def test_neg_log_curve_is_minus_ln_p():
+    fig = plots.neg_log_curve(marks=(0.7,))
+    ax = fig.axes[0]
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_allclose(y, -np.log(x))
+    assert x.min() > 0 and x.max() == pytest.approx(1.0)
+    (mx,), (my,) = ax.lines[1].get_data()
+    assert (mx, my) == pytest.approx((0.7, -np.log(0.7)))
+    plt.close(fig)
+
+
+def test_softmax_bars_show_the_probabilities():
+    z = np.array([2.0, 1.0, 0.1])
+    p = losses.softmax(z)
+    fig = plots.softmax_bars(z, p)
+    heights = [patch.get_height() for patch in fig.axes[1].patches]
+    np.testing.assert_allclose(heights, p)
+    assert "sum = 1.000" in fig.axes[1].get_title()
+    plt.close(fig)
+
+
+def test_parameter_cost_bars_stack_trainable_and_non_trainable():
+    rows = {}
+    for name in ("mlp_100", "flagship"):
+        spec = models.ARCHITECTURES[name]
+        sizes = models.layer_sizes(name)
+        counts = models.count_params(sizes, batchnorm=spec.get("batchnorm", False))
+        rows[name] = dict(**counts, mult_adds_per_image=models.cost(sizes)["mult_adds_per_image"])
+    table = pd.DataFrame(rows).T
+    fig = plots.parameter_cost_bars(table)
+    widths = [patch.get_width() for patch in fig.axes[0].patches]
+    assert widths == [79_510, 569_226, 0, 1_792]
+    assert [patch.get_width() for patch in fig.axes[1].patches] == list(
+        table["mult_adds_per_image"]
+    )
+    plt.close(fig)
