@@ -376,3 +376,79 @@ def exercise_03_4(answer, layer_sizes):
             ),
         ],
     )
+
+
+# --------------------------------------------------------------------------- notebook 07
+
+
+@exercise
+def exercise_07_1(answer, accuracy, n_test=10_000):
+    """How many test images does a model with this accuracy get wrong?"""
+    expected = round((1 - float(accuracy)) * n_test)
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the number of errors at {100 * accuracy:.2f}% on {n_test:,} images",
+        hints=[
+            (n_test - expected, "that is the number of CORRECT answers; count the wrong ones."),
+            (100 * (1 - accuracy), "that is the error rate in percent; turn it into a count."),
+            (1 - accuracy, "that is the error rate; multiply by the number of test images."),
+        ],
+    )
+
+
+@exercise
+def exercise_07_2(answer, accuracy, n_test=10_000):
+    """Standard error of an accuracy measured on n_test images: sqrt(p (1 - p) / n)."""
+    p = float(accuracy)
+    expected = float(np.sqrt(p * (1 - p) / n_test))
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-2,
+        what="the standard error of the accuracy",
+        hints=[
+            (100 * expected, "that is in percentage points; give it as a fraction (0.00xx)."),
+            (p * (1 - p) / n_test, "that is the variance; the standard error is its square root."),
+            (np.sqrt(p * (1 - p)), "that is the spread of ONE image's 0/1 outcome; divide by n."),
+            (np.sqrt(p * (1 - p)) / n_test, "divide by the square root of n, not by n."),
+        ],
+    )
+
+
+@exercise
+def exercise_07_3(answer, summary, a, b, n_test):
+    """Is the test-accuracy difference between candidates a and b larger than the noise?"""
+    from helpers import compare
+
+    c = compare.compare_pair(summary, a, b, n_test)
+    expected = c["verdict"] == "clear"
+    if not isinstance(answer, bool | np.bool_):
+        return verdict(False, f"answer True (clear) or False (within the noise), got {answer!r}.")
+    detail = (
+        f"the difference is {100 * c['difference']:+.2f} points and the noise "
+        f"{100 * c['noise']:.2f} points"
+    )
+    if bool(answer) == expected:
+        return verdict(True, f"{detail}: {c['verdict']}.")
+    return verdict(False, f"compare the difference with the noise: {detail}.")
+
+
+@exercise
+def exercise_07_4(answer, hidden=(200,)):
+    """Parameters of an MLP 784-hidden-10 (Dense layers only)."""
+    from helpers import models
+
+    sizes = [784, *hidden, 10]
+    expected = models.count_params(sizes)["total"]
+    weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the parameters of {'-'.join(map(str, sizes))}",
+        hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
+    )

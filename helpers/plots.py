@@ -275,3 +275,75 @@ def parameter_cost_bars(table):
     axes[0].invert_yaxis()
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 07
+
+
+def _seed_dots(ax, runs, names, x_of, y_col="test_accuracy", scale=100):
+    for name in names:
+        r = runs[runs["name"] == name]
+        ax.scatter(x_of(r), scale * r[y_col], s=12, color="grey", alpha=0.6, zorder=2)
+
+
+def accuracy_vs_cost(summary, runs):
+    """Test accuracy against parameters and against seconds per epoch, one point per model
+    (mean over seeds, bar = ± one standard deviation, grey dots = the single seeds)."""
+    names = list(summary.index)
+    colors = {"architecture": "#4C72B0", "ablation": "#DD8452"}
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    for ax, column, xlabel in [
+        (axes[0], "params", "parameters (log scale)"),
+        (axes[1], "seconds_per_epoch", "seconds per epoch on this machine (log scale)"),
+    ]:
+        _seed_dots(ax, runs, names, lambda r, c=column: r[c])
+        for name in names:
+            row = summary.loc[name]
+            ax.errorbar(
+                row[column],
+                100 * row["test_accuracy"],
+                yerr=100 * row["test_accuracy_sd"],
+                fmt="o",
+                ms=7,
+                capsize=3,
+                color=colors.get(row["group"], "black"),
+                zorder=3,
+            )
+            ax.annotate(
+                row["label"],
+                (row[column], 100 * row["test_accuracy"]),
+                xytext=(6, 4),
+                textcoords="offset points",
+                fontsize=7.5,
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_title("Accuracy against size")
+    axes[1].set_title("Accuracy against speed")
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=c, label=g) for g, c in colors.items()
+    ] + [plt.Line2D([], [], marker="o", ls="", color="grey", alpha=0.6, label="single seeds")]
+    axes[1].legend(handles=handles, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def ablation_errors(summary, runs, names, n_test):
+    """Test errors of the flagship and its ablations: bars = mean over seeds, dots = seeds."""
+    sub = summary.loc[list(names)]
+    y = np.arange(len(sub))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(sub) + 1.4))
+    ax.barh(y, sub["test_errors"], color="#4C72B0", alpha=0.8)
+    for i, name in enumerate(sub.index):
+        errors = runs.loc[runs["name"] == name, "test_errors"]
+        ax.scatter(errors, np.full(len(errors), i), color="black", s=14, zorder=3)
+        ax.text(sub.loc[name, "test_errors"], i + 0.32, f" {sub.loc[name, 'test_errors']:.0f}",
+                fontsize=8)  # fmt: skip
+    ax.set_yticks(y, sub["label"])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"test errors out of {n_test:,} (fewer is better; dots = single seeds)")
+    ax.set_title("Flagship ablation: what BatchNorm and Dropout are worth")
+    fig.tight_layout()
+    return fig

@@ -2,22 +2,44 @@
 
 Executes every notebook in ``notebooks/`` in order on a fresh kernel (nbclient), in full
 mode, writes the outputs back into the notebooks and the figures into ``img/``, and ends
-with a table of notebook, seconds and status.
+with a table of notebook, seconds, the kernel's peak memory and status.
 
     python -m helpers.run                 # the whole series, full mode
     python -m helpers.run 04 05           # only notebooks 04 and 05
     python -m helpers.run --fast          # FAST mode; notebooks are NOT overwritten
+
+Every run also records, per notebook, the seconds it took (kernel start to last cell) and
+the kernel's peak resident memory, in ``benchmarks/results/series_full.json`` or
+``series_fast.json``. Running a selection updates only those notebooks' entries, so the
+file always holds the latest measurement of every notebook; ``python -m benchmarks.report``
+adds them up into the end-to-end time of the series that README quotes.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
+import platform
 import sys
 import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 
 from helpers import config
+
+
+@dataclass
+class Result:
+    notebook: str
+    seconds: float
+    peak_memory_mb: float | None
+    status: str
+    cells: int
+    finished: str
+    load_average: float | None  # 1-minute load when the notebook started (others' work)
 
 
 def notebooks(selection: list[str] | None = None) -> list[Path]:
@@ -32,8 +54,59 @@ def notebooks(selection: list[str] | None = None) -> list[Path]:
     return paths
 
 
-def execute(path: Path, write: bool, timeout: int | None) -> tuple[float, str]:
-    """Execute one notebook on a fresh kernel; return (seconds, status)."""
+def results_path(fast: bool) -> Path:
+    """Where the runner records its measurements for this mode."""
+    return config.RESULTS_DIR / ("series_fast.json" if fast else "series_full.json")
+
+
+# --------------------------------------------------------------------------- peak memory
+
+
+def peak_memory_mb(pid: int) -> float | None:
+    """Peak resident memory of process ``pid`` so far, in MB (None if it cannot be read).
+
+    Linux keeps the high-water mark (VmHWM) itself, so reading it after each cell misses
+    nothing; on Windows psutil reports the peak working set; elsewhere the current
+    resident size is the best available and the runner keeps the largest value it sees.
+    """
+    status = Path(f"/proc/{pid}/status")
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB -> MB
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        info = psutil.Process(pid).memory_info()
+    except Exception:  # no psutil, or the process is gone
+        return None
+    return getattr(info, "peak_wset", info.rss) / 2**20
+
+
+class MemoryWatch:
+    """nbclient hook: after every cell, read the kernel's peak memory and keep the largest."""
+
+    def __init__(self, client):
+        self.client = client
+        self.peak: float | None = None
+
+    def __call__(self, **_):
+        provisioner = getattr(self.client.km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if pid is None:
+            return
+        value = peak_memory_mb(pid)
+        if value is not None:
+            self.peak = value if self.peak is None else max(self.peak, value)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def execute(path: Path, write: bool, timeout: int | None) -> Result:
+    """Execute one notebook on a fresh kernel; measure its time and the kernel's peak memory."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -45,6 +118,9 @@ def execute(path: Path, write: bool, timeout: int | None) -> tuple[float, str]:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    watch = MemoryWatch(client)
+    client.on_cell_executed = watch
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     start = time.perf_counter()
     status = "ok"
     try:
@@ -54,7 +130,48 @@ def execute(path: Path, write: bool, timeout: int | None) -> tuple[float, str]:
     seconds = time.perf_counter() - start
     if write and status == "ok":
         nbformat.write(nb, path)
-    return seconds, status
+    cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return Result(path.name, seconds, watch.peak, status, cells, finished, load)
+
+
+def machine() -> dict:
+    """What the timings were measured on."""
+    versions = {}
+    for package in ("tensorflow", "keras", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def record(results: list[Result], fast: bool, path: Path | None = None) -> Path:
+    """Merge ``results`` into the mode's results file (other notebooks' entries are kept)."""
+    path = path or results_path(fast)
+    data = {}
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    entries = data.get("notebooks", {})
+    for result in results:
+        entry = asdict(result)
+        entry.pop("notebook")
+        entry["seconds"] = round(entry["seconds"], 1)
+        if entry["peak_memory_mb"] is not None:
+            entry["peak_memory_mb"] = round(entry["peak_memory_mb"], 1)
+        entries[result.notebook] = entry
+    existing = {p.name for p in notebooks()}
+    entries = {name: entries[name] for name in sorted(entries) if name in existing}
+    data = {"mode": "FAST" if fast else "full", "machine": machine(), "notebooks": entries}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def main(argv=None) -> int:
@@ -64,6 +181,9 @@ def main(argv=None) -> int:
     parser.add_argument("numbers", nargs="*", help="notebook numbers to run (default: all)")
     parser.add_argument("--fast", action="store_true", help="FAST mode; outputs are not saved")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not update benchmarks/results/series_*.json"
+    )
     args = parser.parse_args(argv)
 
     # The kernels inherit this environment: choose the mode explicitly, quiet TensorFlow.
@@ -75,22 +195,27 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
     paths = notebooks(args.numbers)
-    rows = []
+    results = []
     bar = tqdm(paths, desc="notebooks", unit="nb")
     for path in bar:
         bar.set_postfix_str(path.name)
-        seconds, status = execute(path, write=not args.fast, timeout=args.timeout)
-        rows.append((path.name, seconds, status))
-        tqdm.write(f"{path.name}: {status} in {seconds:.0f} s")
+        result = execute(path, write=not args.fast, timeout=args.timeout)
+        results.append(result)
+        memory = f", peak {result.peak_memory_mb:.0f} MB" if result.peak_memory_mb else ""
+        tqdm.write(f"{path.name}: {result.status} in {result.seconds:.0f} s{memory}")
     bar.close()
 
-    width = max(len(r[0]) for r in rows) if rows else 10
-    print(f"\n{'notebook':<{width}}  {'seconds':>8}  status")
-    for name, seconds, status in rows:
-        print(f"{name:<{width}}  {seconds:>8.1f}  {status}")
-    total = sum(r[1] for r in rows)
-    print(f"{'total':<{width}}  {total:>8.1f}  mode: {'FAST' if args.fast else 'full'}")
-    return 0 if all(r[2] == "ok" for r in rows) else 1
+    width = max([len(r.notebook) for r in results] + [8])
+    print(f"\n{'notebook':<{width}}  {'seconds':>8}  {'peak MB':>8}  status")
+    for r in results:
+        memory = f"{r.peak_memory_mb:8.0f}" if r.peak_memory_mb is not None else f"{'?':>8}"
+        print(f"{r.notebook:<{width}}  {r.seconds:>8.1f}  {memory}  {r.status}")
+    total = sum(r.seconds for r in results)
+    print(f"{'total':<{width}}  {total:>8.1f}  {'':>8}  mode: {'FAST' if args.fast else 'full'}")
+    if not args.no_record and results:
+        path = record(results, args.fast)
+        print(f"recorded in {path.relative_to(config.ROOT)}")
+    return 0 if all(r.status == "ok" for r in results) else 1
 
 
 if __name__ == "__main__":
