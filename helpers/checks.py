@@ -277,6 +277,21 @@ def _sizes_text(layer_sizes) -> str:
     return "-".join(str(s) for s in layer_sizes)
 
 
+def _check_count(answer, expected: int, what: str, hints=()):
+    """An exact whole number (a count of parameters, bytes, operations), shown with commas."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return verdict(False, f"{what} should be a single number, got {answer!r}.")
+    if value == expected:
+        return verdict(True, f"{what}: {expected:,}.")
+    for wrong, explanation in hints:
+        if np.isclose(value, wrong, rtol=1e-9, atol=1e-9):
+            return verdict(False, explanation)
+    direction = "too large" if value > expected else "too small"
+    return verdict(False, f"{what}: {value:,.10g} is {direction}.")
+
+
 @exercise
 def exercise_03_1(answer, layer_sizes):
     """Total parameters of a plain MLP with these widths (input first)."""
@@ -285,12 +300,10 @@ def exercise_03_1(answer, layer_sizes):
     sizes = list(layer_sizes)
     expected = models.count_params(sizes)["total"]
     pairs = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
-    return check_number(
+    return _check_count(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the parameters of {_sizes_text(sizes)}",
+        what=f"parameters of {_sizes_text(sizes)}",
         hints=[
             (sum(a * b for a, b in pairs), "only the weights: add one bias per output unit."),
             (
@@ -313,12 +326,10 @@ def exercise_03_2(answer, layer_sizes):
     sizes = list(layer_sizes)
     expected = models.count_params(sizes, batchnorm=True)["non_trainable"]
     hidden = sum(sizes[1:-1])
-    return check_number(
+    return _check_count(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the non-trainable parameters of {_sizes_text(sizes)} with BatchNorm",
+        what=f"non-trainable parameters of {_sizes_text(sizes)} with BatchNorm",
         hints=[
             (
                 4 * hidden,
@@ -338,11 +349,10 @@ def exercise_03_3(answer, layer_sizes, batchnorm=False):
     sizes = list(layer_sizes)
     params = models.count_params(sizes, batchnorm=batchnorm)["total"]
     expected = 4 * params
-    return check_number(
+    return _check_count(
         answer,
         expected,
-        rel_tol=1e-6,
-        what=f"the float32 bytes of {_sizes_text(sizes)}",
+        what=f"bytes of the float32 parameters of {_sizes_text(sizes)}",
         hints=[
             (params, "that is the number of parameters; each float32 takes 4 bytes."),
             (32 * params, "that counts bits; a byte is 8 bits, so float32 is 4 bytes."),
@@ -361,12 +371,10 @@ def exercise_03_4(answer, layer_sizes):
     sizes = list(layer_sizes)
     c = models.cost(sizes)
     expected = c["mult_adds_per_image"]
-    return check_number(
+    return _check_count(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the multiply-adds per image of {_sizes_text(sizes)}",
+        what=f"multiply-adds per image through {_sizes_text(sizes)}",
         hints=[
             (c["params"], "that is the parameter count: biases are added, not multiplied."),
             (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),

@@ -26,6 +26,7 @@ multiply-adds per image. The tests check every count against Keras itself.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Sequence
@@ -443,7 +444,14 @@ def cost_table(names: Sequence[str] | None = None, n_images=60_000):
 def summary_text(model) -> str:
     """What ``model.summary()`` prints, as one string."""
     lines: list[str] = []
-    model.summary(print_fn=lambda text, line_break=False: lines.append(text))
+    # In Jupyter, the rich console Keras prints with also sends empty display outputs;
+    # IPython's capture_output swallows them (outside IPython there are none to swallow).
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        capture_output = contextlib.nullcontext
+    with capture_output():
+        model.summary(print_fn=lambda text, line_break=False: lines.append(text))
     return "\n".join(lines)
 
 

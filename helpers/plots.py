@@ -209,7 +209,7 @@ def neg_log_curve(marks=(0.9, 0.7, 0.1, 0.01)):
             f"p = {q:g}: loss {loss:.2f}",
             (q, loss),
             textcoords="offset points",
-            xytext=(8, 6),
+            xytext=(8, 6) if q < 0.8 else (-40, 14),
             fontsize=9,
         )
     ax.axvspan(0, 0.1, color="#C44E52", alpha=0.08)
@@ -258,12 +258,13 @@ def parameter_cost_bars(table):
     frozen = table["non_trainable"].to_numpy()
     axes[0].barh(y, trainable, color="#4C72B0", label="trainable")
     axes[0].barh(y, frozen, left=trainable, color="#DD8452", label="non-trainable (BatchNorm)")
-    for i, total in enumerate(trainable + frozen):
-        axes[0].text(total, i, f" {total:,}", va="center", fontsize=8)
-    axes[0].set_xlim(0, (trainable + frozen).max() * 1.25)
+    for i, (total, nt) in enumerate(zip(trainable + frozen, frozen, strict=True)):
+        note = f" {total:,}" + (f"\n ({nt:,} non-trainable)" if nt else "")
+        axes[0].text(total, i, note, va="center", fontsize=8)
+    axes[0].set_xlim(0, (trainable + frozen).max() * 1.4)
     axes[0].set_xlabel("parameters")
     axes[0].set_title("Parameters")
-    axes[0].legend(loc="lower right")
+    axes[0].legend(loc="upper right")
     macs = table["mult_adds_per_image"].to_numpy()
     axes[1].barh(y, macs, color="#55A868")
     for i, m in enumerate(macs):
@@ -271,6 +272,9 @@ def parameter_cost_bars(table):
     axes[1].set_xlim(0, macs.max() * 1.25)
     axes[1].set_xlabel("multiply-adds per image (forward pass)")
     axes[1].set_title("Arithmetic per image")
+    for ax in axes:
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     fig.tight_layout()
