@@ -79,6 +79,8 @@ class RunSizes:
     #: notebook 04, the from-scratch NumPy net
     epochs_numpy: int
     epochs_numpy_stalled: int
+    #: design B of notebook 04: 100 full-batch epochs with a tiny learning rate, as published
+    epochs_numpy_tiny_lr: int
     #: notebook 05, the flagship Keras MLP (improved recipe) and the published recipe
     epochs_flagship: int
     epochs_published: int
@@ -93,6 +95,7 @@ FULL_SIZES = RunSizes(
     n_test=None,
     epochs_numpy=15,
     epochs_numpy_stalled=10,
+    epochs_numpy_tiny_lr=100,
     epochs_flagship=30,
     epochs_published=10,
     epochs_small=5,
@@ -105,6 +108,7 @@ FAST_SIZES = RunSizes(
     n_test=1000,
     epochs_numpy=2,
     epochs_numpy_stalled=1,
+    epochs_numpy_tiny_lr=5,
     epochs_flagship=2,
     epochs_published=1,
     epochs_small=1,
