@@ -209,7 +209,8 @@ def neg_log_curve(marks=(0.9, 0.7, 0.1, 0.01)):
             f"p = {q:g}: loss {loss:.2f}",
             (q, loss),
             textcoords="offset points",
-            xytext=(8, 6) if q < 0.8 else (-40, 14),
+            xytext=(8, 6) if q < 0.8 else (12, 30),
+            ha="left" if q < 0.8 else "right",
             fontsize=9,
         )
     ax.axvspan(0, 0.1, color="#C44E52", alpha=0.08)
@@ -277,6 +278,124 @@ def parameter_cost_bars(table):
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- notebook 04
+
+
+def activation_histograms(nets, x, bins=50):
+    """One row per net, one panel per layer: histogram of that layer's activations on ``x``.
+
+    ``nets`` maps a row title to an ``MLP`` of :mod:`helpers.numpy_nn`; the last panel of a
+    row is the output layer. Saturated sigmoids pile up at 0 and 1, tiny weights at 0.5.
+    """
+    rows = len(nets)
+    cols = max(net.n_layers for net in nets.values())
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 2.3 * rows), squeeze=False)
+    for r, (title, net) in enumerate(nets.items()):
+        net.forward(x)
+        acts = net.activations[1:]
+        for c in range(cols):
+            ax = axes[r, c]
+            if c >= len(acts):
+                ax.axis("off")
+                continue
+            values = acts[c].ravel()
+            ax.hist(values, bins=bins, color="#4C72B0" if c < len(acts) - 1 else "#DD8452")
+            ax.set_yscale("log")
+            kind = "output" if c == len(acts) - 1 else f"hidden {c + 1}"
+            ax.set_title(f"{kind} ({acts[c].shape[1]} units)", fontsize=9, fontweight="normal")
+            ax.tick_params(labelsize=8)
+        axes[r, 0].set_ylabel(title, fontsize=9)
+        net.activations = []
+    fig.suptitle("Activations of every layer on the same images (counts, log scale)")
+    fig.tight_layout()
+    return fig
+
+
+def grad_norm_curves(histories):
+    """Mean norm of each layer's weight gradient per epoch (log scale), one panel per run.
+
+    ``histories`` maps a title to a history from ``MLP.fit(..., track_grad_norms=True)``.
+    """
+    fig, axes = plt.subplots(1, len(histories), figsize=(4.4 * len(histories), 3.4), squeeze=False)
+    for ax, (title, history) in zip(axes[0], histories.items(), strict=True):
+        norms = np.array(history["grad_norms"])
+        epochs = np.arange(1, len(norms) + 1)
+        for layer in range(norms.shape[1]):
+            ax.plot(epochs, norms[:, layer], marker="o", ms=3, label=f"dW{layer + 1}")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel("mean ||dW|| per batch")
+    fig.suptitle("How strongly each layer is pushed: gradient norms per layer")
+    fig.tight_layout()
+    return fig
+
+
+def history_curves(histories, keys=("loss", "accuracy")):
+    """Per-epoch training curves of several runs side by side (one panel per key)."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        for title, history in histories.items():
+            values = np.asarray(history[key], dtype=float)
+            ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=2.5, label=title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"training {key}")
+        ax.legend(fontsize=8)
+        if key == "loss":
+            ax.set_yscale("log")
+    fig.tight_layout()
+    return fig
+
+
+def fix_steps_chart(table):
+    """Test accuracy after each cumulative fix (bars) and seconds per epoch (line).
+
+    ``table``: a DataFrame with columns ``step``, ``test_accuracy`` (0-1) and
+    ``seconds_per_epoch``, one row per step, in order.
+    """
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    x = np.arange(len(table))
+    acc = 100 * table["test_accuracy"].to_numpy()
+    bars = ax.bar(x, acc, color="#4C72B0")
+    ax.bar_label(bars, labels=[f"{a:.1f}%" for a in acc], fontsize=8, padding=2)
+    ax.axhline(98, color="#C44E52", ls="--", lw=1, label="98% target")
+    ax.set_xticks(x)
+    ax.set_xticklabels(table["step"], rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 105)
+    ax.legend(loc="upper left")
+    twin = ax.twinx()
+    twin.plot(x, table["seconds_per_epoch"], color="#DD8452", marker="o", label="s / epoch")
+    twin.set_ylabel("seconds per epoch", color="#DD8452")
+    twin.set_ylim(0, max(table["seconds_per_epoch"]) * 1.6)
+    twin.spines["right"].set_visible(True)
+    ax.set_title("Fixing one thing at a time (each step keeps the fixes before it)")
+    fig.tight_layout()
+    return fig
+
+
+def side_by_side(table):
+    """Test accuracy and seconds per epoch of the NumPy and Keras nets (``table`` indexed
+    by name, columns ``test_accuracy`` and ``seconds_per_epoch``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    names = list(table.index)
+    colors = ["#55A868", "#8172B2"][: len(names)]
+    for ax, column, label, fmt in [
+        (axes[0], "test_accuracy", "test accuracy (%)", "{:.2f}%"),
+        (axes[1], "seconds_per_epoch", "seconds per epoch", "{:.2f} s"),
+    ]:
+        values = table[column].to_numpy() * (100 if column == "test_accuracy" else 1)
+        bars = ax.bar(names, values, color=colors)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=9, padding=2)
+        ax.set_ylabel(label)
+        ax.set_ylim(0, max(values) * 1.2)
+    axes[0].set_ylim(90, 100)
+    fig.suptitle("The same network, the same start, the same training: NumPy vs Keras")
     fig.tight_layout()
     return fig
 
