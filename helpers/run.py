@@ -18,6 +18,7 @@ adds them up into the end-to-end time of the series that README quotes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -155,6 +156,29 @@ def machine() -> dict:
 def record(results: list[Result], fast: bool, path: Path | None = None) -> Path:
     """Merge ``results`` into the mode's results file (other notebooks' entries are kept)."""
     path = path or results_path(fast)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = config.ROOT / "benchmarks" / "scratch" / f"{path.stem}.lock"  # git-ignored
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(lock):  # two runners at once must not lose each other's entries
+        return _merge(results, fast, path)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path):
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one runner at a time
+        yield
+        return
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _merge(results: list[Result], fast: bool, path: Path) -> Path:
     data = {}
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -169,7 +193,6 @@ def record(results: list[Result], fast: bool, path: Path | None = None) -> Path:
     existing = {p.name for p in notebooks()}
     entries = {name: entries[name] for name in sorted(entries) if name in existing}
     data = {"mode": "FAST" if fast else "full", "machine": machine(), "notebooks": entries}
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
 

@@ -1,0 +1,365 @@
+"""Every number README quotes, gathered from the measured results in one command.
+
+    python -m benchmarks.report                 # write results.json and results.md
+    python -m benchmarks.report --write-readme  # ... and README's results block
+    python -m benchmarks.report --check         # fail if any of them is out of date
+
+Nothing is measured here: the numbers come from the files that the measuring code writes
+into ``benchmarks/results/``:
+
+* ``architectures.json``: notebook 07 (``helpers.compare``), every model of the series
+  trained under one protocol: parameters, seconds per epoch, test accuracy over seeds;
+* ``series_full.json`` and ``series_fast.json``: ``python -m helpers.run [--fast]``, the
+  seconds and the kernel's peak memory of every notebook, in full and in FAST mode;
+* any other ``*.json`` there with a top-level ``"readme"`` list of
+  ``{"quantity": ..., "value": ..., "unit": ..., "note": ...}`` entries (for benchmark
+  scripts of single notebooks), quoted as they are.
+
+The report writes ``benchmarks/results/results.json`` and ``results.md``, and, with
+``--write-readme``, the block of README.md between ``<!-- results:start -->`` and
+``<!-- results:end -->``. ``tests/test_benchmarks.py`` fails when README or the two files
+differ from what this command generates, so a quoted number cannot drift from its source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+OWN_FILES = {"results.json", "architectures.json", "series_full.json", "series_fast.json"}
+
+
+def _read(path: Path):
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _notebooks(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+# --------------------------------------------------------------------------- gathering
+
+
+def models_section(payload) -> dict | None:
+    """Mean and spread over seeds per model, from notebook 07's stored runs."""
+    if payload is None:
+        return None
+    runs = payload["runs"]
+    order: list[str] = []
+    by_name: dict[str, list[dict]] = {}
+    for run in runs:
+        if run["name"] not in by_name:
+            order.append(run["name"])
+            by_name[run["name"]] = []
+        by_name[run["name"]].append(run)
+    models = []
+    for name in order:
+        rs = by_name[name]
+        acc = [r["test_accuracy"] for r in rs]
+        mean = sum(acc) / len(acc)
+        sd = (sum((a - mean) ** 2 for a in acc) / (len(acc) - 1)) ** 0.5 if len(acc) > 1 else None
+        models.append(
+            dict(
+                name=name,
+                label=rs[0]["label"],
+                group=rs[0]["group"],
+                params=rs[0]["params"],
+                seeds=len(rs),
+                epochs=rs[0]["epochs"],
+                seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
+                train_seconds=round(sum(r["train_seconds"] for r in rs) / len(rs), 1),
+                test_accuracy=round(mean, 5),
+                test_accuracy_sd=None if sd is None else round(sd, 5),
+                test_errors=round(sum(r["test_errors"] for r in rs) / len(rs), 1),
+                n_test=rs[0]["n_test"],
+            )
+        )
+    protocol = payload["protocol"]
+    return dict(
+        source="benchmarks/results/architectures.json",
+        measured=payload["measured"],
+        mode=payload["mode"],
+        total_seconds=payload["total_seconds"],
+        machine=payload["machine"],
+        protocol=protocol,
+        models=models,
+    )
+
+
+def series_section(payload, notebooks: list[str]) -> dict | None:
+    """End-to-end seconds and peak memory of the series in one mode, from the runner."""
+    if payload is None:
+        return None
+    entries = payload["notebooks"]
+    measured = {n: entries[n] for n in notebooks if n in entries}
+    missing = [n for n in notebooks if n not in entries]
+    failed = [n for n, e in measured.items() if e["status"] != "ok"]
+    peaks = [e["peak_memory_mb"] for e in measured.values() if e["peak_memory_mb"] is not None]
+    loads = [e["load_average"] for e in measured.values() if e.get("load_average") is not None]
+    return dict(
+        mode=payload["mode"],
+        machine=payload["machine"],
+        notebooks={
+            n: dict(seconds=e["seconds"], peak_memory_mb=e["peak_memory_mb"], status=e["status"])
+            for n, e in measured.items()
+        },
+        total_seconds=round(sum(e["seconds"] for e in measured.values()), 1),
+        peak_memory_mb=max(peaks) if peaks else None,
+        complete=not missing and not failed,
+        missing=missing,
+        failed=failed,
+        max_load_average=max(loads) if loads else None,
+        measured_between=[
+            min(e["finished"] for e in measured.values()),
+            max(e["finished"] for e in measured.values()),
+        ]
+        if measured
+        else None,
+    )
+
+
+def other_quotes(results_dir: Path) -> list[dict]:
+    """Numbers that single-notebook benchmark scripts ask README to quote."""
+    quotes = []
+    for path in sorted(results_dir.glob("*.json")):
+        if path.name in OWN_FILES:
+            continue
+        payload = _read(path)
+        if not isinstance(payload, dict) or not isinstance(payload.get("readme"), list):
+            continue
+        for entry in payload["readme"]:
+            quotes.append(
+                dict(
+                    quantity=str(entry["quantity"]),
+                    value=entry["value"],
+                    unit=str(entry.get("unit", "")),
+                    note=str(entry.get("note", "")),
+                    source=f"benchmarks/results/{path.name}",
+                )
+            )
+    return quotes
+
+
+def gather(root: Path = ROOT) -> dict:
+    """Everything README quotes, from the results files under ``root``."""
+    results_dir = root / "benchmarks" / "results"
+    notebooks = _notebooks(root)
+    return dict(
+        models=models_section(_read(results_dir / "architectures.json")),
+        series=dict(
+            full=series_section(_read(results_dir / "series_full.json"), notebooks),
+            fast=series_section(_read(results_dir / "series_fast.json"), notebooks),
+        ),
+        other=other_quotes(results_dir),
+    )
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _acc(model: dict) -> str:
+    text = f"{100 * model['test_accuracy']:.2f}"
+    if model["test_accuracy_sd"] is not None:
+        text += f" ± {100 * model['test_accuracy_sd']:.2f}"
+    return text
+
+
+def markdown(results: dict) -> str:
+    """The results as Markdown: the text of results.md and of README's block."""
+    out: list[str] = []
+    models = results["models"]
+    out.append("#### Every model under one protocol (notebook 07)")
+    out.append("")
+    if models is None:
+        out.append("_Not measured yet: run `python -m helpers.run 07` (full mode)._")
+    else:
+        p = models["protocol"]
+        seeds = len(p["seeds"])
+        n_test = models["models"][0]["n_test"] if models["models"] else 0
+        out.append(
+            f"Same split, Adam (learning rate {p['learning_rate']:g}), batch {p['batch_size']}, "
+            f"{p['epochs']} epochs, {seeds} seed{'s' if seeds > 1 else ''}; test accuracy on "
+            f"{n_test:,} test images, mean ± standard deviation over the seeds."
+        )
+        out.append("")
+        out.append("| model | parameters | s / epoch | test accuracy % | test errors |")
+        out.append("|---|---:|---:|---:|---:|")
+        for m in models["models"]:
+            out.append(
+                f"| {m['label']} | {m['params']:,} | {m['seconds_per_epoch']:.2f} | "
+                f"{_acc(m)} | {m['test_errors']:.0f} |"
+            )
+        machine = models["machine"]
+        out.append("")
+        out.append(
+            f"Measured {models['measured'][:10]} in {_minutes(models['total_seconds'])} "
+            f"({models['mode']} mode) on {machine['cpus']} CPU cores, TensorFlow "
+            f"{machine['tensorflow']}, NumPy {machine['numpy']}"
+            + (
+                f"; 1-minute load average {machine['load_average']:.1f} at the end"
+                if machine.get("load_average") is not None
+                else ""
+            )
+            + ". Source: `benchmarks/results/architectures.json`."
+        )
+    out.append("")
+    out.append("#### The whole series, end to end (`python -m helpers.run`)")
+    out.append("")
+    full, fast = results["series"]["full"], results["series"]["fast"]
+    if full is None and fast is None:
+        out.append(
+            "_Not measured yet: run `python -m helpers.run` and `python -m helpers.run --fast`._"
+        )
+    else:
+        names = sorted(
+            set((full or {}).get("notebooks", {})) | set((fast or {}).get("notebooks", {}))
+        )
+
+        def cell(section, name, key, fmt):
+            if section is None or name not in section["notebooks"]:
+                return "–"
+            entry = section["notebooks"][name]
+            if entry["status"] != "ok":
+                return "failed"
+            value = entry[key]
+            return "?" if value is None else fmt(value)
+
+        out.append("| notebook | full: time | full: peak memory | FAST: time | FAST: peak memory |")
+        out.append("|---|---:|---:|---:|---:|")
+        for name in names:
+            out.append(
+                f"| {name.removesuffix('.ipynb')} | "
+                f"{cell(full, name, 'seconds', _minutes)} | "
+                f"{cell(full, name, 'peak_memory_mb', lambda v: f'{v:,.0f} MB')} | "
+                f"{cell(fast, name, 'seconds', _minutes)} | "
+                f"{cell(fast, name, 'peak_memory_mb', lambda v: f'{v:,.0f} MB')} |"
+            )
+
+        def total(section):
+            if section is None:
+                return "–", "–"
+            mark = "" if section["complete"] else " (incomplete)"
+            peak = section["peak_memory_mb"]
+            return _minutes(
+                section["total_seconds"]
+            ) + mark, "?" if peak is None else f"{peak:,.0f} MB"
+
+        (ft, fp), (qt, qp) = total(full), total(fast)
+        out.append(f"| **whole series** | **{ft}** | **{fp}** | **{qt}** | **{qp}** |")
+        out.append("")
+        notes = []
+        for label, section in [("full", full), ("FAST", fast)]:
+            if section is None:
+                notes.append(f"{label} mode not measured yet.")
+                continue
+            if section["missing"]:
+                notes.append(f"{label} mode: not measured yet for {', '.join(section['missing'])}.")
+            if section["failed"]:
+                notes.append(f"{label} mode: FAILED for {', '.join(section['failed'])}.")
+            if section["max_load_average"] is not None and section["max_load_average"] > (
+                section["machine"]["cpus"] or 1
+            ):
+                notes.append(
+                    f"{label} mode was measured on a busy machine (1-minute load average up to "
+                    f"{section['max_load_average']:.1f} on {section['machine']['cpus']} cores): "
+                    "times are upper bounds."
+                )
+        machine = (full or fast)["machine"]
+        notes.append(
+            f"Time: kernel start to last cell; peak memory: the kernel's peak resident memory. "
+            f"{machine['cpus']} CPU cores, Python {machine['python']}, TensorFlow "
+            f"{machine['tensorflow']}. Sources: `benchmarks/results/series_full.json`, "
+            "`series_fast.json`."
+        )
+        out.extend(f"- {note}" for note in notes)
+    if results["other"]:
+        out.append("")
+        out.append("#### Other measurements")
+        out.append("")
+        out.append("| quantity | value | note | source |")
+        out.append("|---|---:|---|---|")
+        for q in results["other"]:
+            value = f"{q['value']:,}" if isinstance(q["value"], int) else str(q["value"])
+            unit = f" {q['unit']}" if q["unit"] else ""
+            out.append(f"| {q['quantity']} | {value}{unit} | {q['note']} | `{q['source']}` |")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- README
+
+
+def readme_block(text: str) -> str | None:
+    """The text between README's markers (None if the markers are missing)."""
+    if START not in text or END not in text:
+        return None
+    return text.split(START, 1)[1].split(END, 1)[0]
+
+
+def with_block(text: str, block: str) -> str:
+    if readme_block(text) is None:
+        raise SystemExit(
+            f"README.md has no results block: put the two lines {START} and {END} where the "
+            "results belong, then run again."
+        )
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    return f"{before}{START}{block}{END}{after}"
+
+
+def readme_text(root: Path = ROOT) -> str:
+    """What README's block holds: a blank line, the Markdown, a blank line."""
+    return "\n\n" + markdown(gather(root)) + "\n"
+
+
+def expected_files(root: Path = ROOT) -> dict[Path, str]:
+    """What results.json and results.md must contain, generated from the results files."""
+    results = gather(root)
+    results_dir = root / "benchmarks" / "results"
+    return {
+        results_dir / "results.json": json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+        results_dir / "results.md": "### Results\n\n" + markdown(results),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-readme", action="store_true", help="rewrite README's block")
+    parser.add_argument("--check", action="store_true", help="fail if anything is out of date")
+    args = parser.parse_args(argv)
+
+    files = expected_files()
+    block = readme_text()
+    readme = README.read_text(encoding="utf-8")
+    if args.check:
+        stale = [
+            p.name
+            for p, text in files.items()
+            if not p.is_file() or p.read_text(encoding="utf-8") != text
+        ]
+        if readme_block(readme) != block:
+            stale.append("README.md (results block)")
+        for name in stale:
+            print(f"out of date: {name} (run python -m benchmarks.report --write-readme)")
+        return 1 if stale else 0
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    if args.write_readme:
+        README.write_text(with_block(readme, block), encoding="utf-8")
+        print("wrote README.md (results block)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

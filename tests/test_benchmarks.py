@@ -1,0 +1,171 @@
+"""The results report, README's results block, and the runner's measurements.
+
+Timings are never asserted here (they are measured, not tested); what is tested is that
+every number README quotes is the one in the measured results files, and that the report
+and the runner compute and record them correctly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from benchmarks import report
+from helpers import run
+
+
+def test_readme_results_block_is_generated_from_the_results():
+    text = report.README.read_text(encoding="utf-8")
+    block = report.readme_block(text)
+    assert block is not None, (
+        f"README.md has no results block: add the lines {report.START} and {report.END}, "
+        "then run `python -m benchmarks.report --write-readme`"
+    )
+    assert block == report.readme_text(), (
+        "README's results block differs from the measured results: run "
+        "`python -m benchmarks.report --write-readme`"
+    )
+
+
+def test_results_files_are_up_to_date():
+    for path, text in report.expected_files().items():
+        assert path.is_file(), f"{path.name} missing: run `python -m benchmarks.report`"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is out of date: run `python -m benchmarks.report`"
+        )
+
+
+# --------------------------------------------------------------------------- on made-up data
+
+
+def _run(name, seed, acc, n_test=10_000, params=1000, spe=1.0):
+    return dict(
+        name=name,
+        label=name.upper(),
+        group="architecture",
+        kind="keras",
+        seed=seed,
+        params=params,
+        epochs=3,
+        seconds_per_epoch=spe,
+        train_seconds=3 * spe,
+        best_val_accuracy=acc,
+        best_epoch=3,
+        final_val_accuracy=acc,
+        test_accuracy=acc,
+        test_errors=round((1 - acc) * n_test),
+        n_train=48_000,
+        n_val=12_000,
+        n_test=n_test,
+    )
+
+
+@pytest.fixture
+def fake_root(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    for name in ["01_a.ipynb", "02_b.ipynb"]:
+        (tmp_path / "notebooks" / name).write_text("{}")
+    results = tmp_path / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    machine = dict(cpus=2, python="3.11", tensorflow="2.21", numpy="2.4", load_average=0.5)
+    arch = dict(
+        measured="2026-01-02T03:04:05+00:00",
+        mode="full",
+        protocol=dict(epochs=3, seeds=[0, 1], batch_size=128, learning_rate=0.001),
+        total_seconds=600.0,
+        machine=machine,
+        runs=[_run("m1", 0, 0.98), _run("m1", 1, 0.982), _run("m2", 0, 0.95, spe=2.0)],
+    )
+    (results / "architectures.json").write_text(json.dumps(arch))
+    entry = dict(
+        seconds=30.0, peak_memory_mb=800.0, status="ok", finished="2026-01-02T00:00:00+00:00",
+        load_average=3.5,
+    )  # fmt: skip
+    series = dict(mode="full", machine=machine, notebooks={"01_a.ipynb": entry})
+    (results / "series_full.json").write_text(json.dumps(series))
+    failed = {**entry, "status": "FAILED: boom", "seconds": 5.0, "load_average": 0.1}
+    fast = dict(
+        mode="FAST",
+        machine=machine,
+        notebooks={"01_a.ipynb": {**entry, "load_average": 0.1}, "02_b.ipynb": failed},
+    )
+    (results / "series_fast.json").write_text(json.dumps(fast))
+    (results / "numpy_speed.json").write_text(
+        json.dumps({"readme": [{"quantity": "NumPy epoch", "value": 0.41, "unit": "s"}]})
+    )
+    return tmp_path
+
+
+def test_models_mean_and_spread_over_seeds(fake_root):
+    models = {m["name"]: m for m in report.gather(fake_root)["models"]["models"]}
+    assert models["m1"]["test_accuracy"] == pytest.approx(0.981)
+    # sample standard deviation of (0.980, 0.982) = 0.002 / sqrt(2)
+    assert models["m1"]["test_accuracy_sd"] == pytest.approx(0.0014142, abs=1e-5)
+    assert models["m1"]["seeds"] == 2 and models["m1"]["test_errors"] == 190
+    assert models["m2"]["test_accuracy_sd"] is None  # one seed: spread unknown, not zero
+    assert models["m2"]["seconds_per_epoch"] == 2.0
+
+
+def test_series_totals_missing_failed_and_busy(fake_root):
+    results = report.gather(fake_root)
+    full, fast = results["series"]["full"], results["series"]["fast"]
+    assert full["total_seconds"] == 30.0 and full["peak_memory_mb"] == 800.0
+    assert full["missing"] == ["02_b.ipynb"] and not full["complete"]
+    assert fast["failed"] == ["02_b.ipynb"] and not fast["complete"]
+    text = report.markdown(results)
+    assert "(incomplete)" in text
+    assert "not measured yet for 02_b.ipynb" in text
+    assert "FAILED for 02_b.ipynb" in text
+    assert "busy machine" in text and "load average up to 3.5" in text  # full mode only
+    assert text.count("busy machine") == 1
+    assert "| M1 | 1,000 | 1.00 | 98.10 ± 0.14 | 190 |" in text
+    assert "| M2 | 1,000 | 2.00 | 95.00 | 500 |" in text
+    assert "| NumPy epoch | 0.41 s |" in text
+
+
+def test_nothing_measured_says_so(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    text = report.markdown(report.gather(tmp_path))
+    assert "Not measured yet" in text and "python -m helpers.run 07" in text
+
+
+def test_with_block_replaces_only_the_block():
+    text = f"# T\n\nbefore\n{report.START}\nold\n{report.END}\nafter\n"
+    new = report.with_block(text, "\n\nNEW\n\n")
+    assert new == f"# T\n\nbefore\n{report.START}\n\nNEW\n\n{report.END}\nafter\n"
+    assert report.readme_block(new) == "\n\nNEW\n\n"
+    with pytest.raises(SystemExit, match="no results block"):
+        report.with_block("# T\n", "x")
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+def test_peak_memory_of_this_process_is_plausible():
+    peak = run.peak_memory_mb(os.getpid())
+    assert peak is not None and 10 < peak < 1_000_000
+
+
+def test_runner_record_merges_and_keeps_other_notebooks(tmp_path):
+    names = [p.name for p in run.notebooks()]
+    if len(names) < 2:
+        pytest.skip("needs two notebooks")
+    path = tmp_path / "series.json"
+
+    def result(name, seconds):
+        return run.Result(name, seconds, 100.0, "ok", 3, "2026-01-01T00:00:00+00:00", 0.5)
+
+    run.record([result(names[0], 10.04), result(names[1], 20.0)], fast=True, path=path)
+    run.record([result(names[1], 7.0)], fast=True, path=path)
+    data = json.loads(path.read_text())
+    assert data["mode"] == "FAST"
+    assert data["notebooks"][names[0]]["seconds"] == 10.0  # kept, rounded
+    assert data["notebooks"][names[1]]["seconds"] == 7.0  # replaced
+    # an entry for a notebook that no longer exists is dropped
+    data["notebooks"]["99_gone.ipynb"] = data["notebooks"][names[0]]
+    path.write_text(json.dumps(data))
+    run.record([], fast=True, path=path)
+    assert "99_gone.ipynb" not in json.loads(path.read_text())["notebooks"]
