@@ -386,6 +386,125 @@ def exercise_03_4(answer, layer_sizes):
     )
 
 
+# --------------------------------------------------------------------------- notebook 04
+
+
+def _call(fn, *args):
+    """Call a learner's function; return (result, None) or (None, verdict of what went wrong)."""
+    if not callable(fn):
+        return None, verdict(False, f"pass your function itself (no parentheses), got {fn!r}.")
+    try:
+        return np.asarray(fn(*args)), None
+    except Exception as exc:
+        return None, verdict(False, f"your function raised {type(exc).__name__}: {exc}")
+
+
+@exercise
+def exercise_04_1(answer):
+    """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
+    z = np.linspace(-3, 3, 61)
+    a = np.tanh(z)
+    got, problem = _call(answer, a)
+    if problem is not None:
+        return problem
+    expected = 1 - a**2
+    if got.shape != a.shape:
+        return verdict(False, f"the result has shape {got.shape}; it should match a, {a.shape}.")
+    if np.allclose(got, expected, atol=1e-6):
+        return verdict(True, "tanh'(z) = 1 - tanh(z)^2 = 1 - a^2, elementwise.")
+    wrong = [
+        (1 - a, "1 - a is missing the square: tanh'(z) = 1 - a**2."),
+        (a * (1 - a), "a * (1 - a) is the sigmoid's derivative, not tanh's."),
+        (1 - np.tanh(a) ** 2, "you applied tanh again: a already IS tanh(z); use 1 - a**2."),
+        (-(a**2), "forgot the 1: tanh'(z) = 1 - a**2."),
+        (2 * a, "that is d(a^2)/da; the derivative of tanh is 1 - a**2."),
+    ]
+    for value, message in wrong:
+        if np.allclose(got, value, atol=1e-6):
+            return verdict(False, message)
+    return verdict(False, "the values differ from tanh'(z); check it at a = 0, where it is 1.")
+
+
+@exercise
+def exercise_04_2(answer):
+    """``answer(a_prev, delta)``: the weight gradient dW of one Dense layer.
+
+    ``a_prev`` (n, n_in) are the layer's inputs, ``delta`` (n, n_out) = dL/dz, already
+    divided by the batch size n.
+    """
+    rng = np.random.default_rng(4)
+    a_prev = rng.random((6, 5))
+    delta = rng.normal(size=(6, 3)) / 6
+    got, problem = _call(answer, a_prev, delta)
+    if problem is not None:
+        return problem
+    expected = a_prev.T @ delta
+    if got.shape == (3, 5) and np.allclose(got, expected.T):
+        message = "right numbers, transposed: W has shape (n_in, n_out), so dW = a_prev.T @ delta."
+        return verdict(False, message)
+    if got.shape != expected.shape:
+        return verdict(
+            False,
+            f"dW has shape {got.shape}; it must have W's shape (n_in, n_out) = {expected.shape}. "
+            "Which product of (n, n_in) and (n, n_out) gives that?",
+        )
+    if np.allclose(got, expected / 6):
+        return verdict(False, "divided by n twice: delta already holds the 1/n of the mean.")
+    if np.allclose(got, expected * 6):
+        return verdict(False, "6 times too large: delta already holds the 1/n; do not multiply.")
+    if np.allclose(got, expected):
+        return verdict(True, "dW = a_prev.T @ delta, shape (n_in, n_out), summed over the batch.")
+    return verdict(False, "the shape is right but the values are not a_prev.T @ delta.")
+
+
+#: Exercise 04_3: what happens when every weight of the ReLU net starts at zero?
+EXERCISE_04_3_CHOICES = {
+    "a": "it learns as usual, only a little slower",
+    "b": "it never gets past always guessing the most common digit (about 11%)",
+    "c": "the loss becomes NaN in the first epoch",
+    "d": "it learns, but every hidden unit ends up with different weights",
+}
+
+
+@exercise
+def exercise_04_3(answer):
+    """Multiple choice: a ReLU net with every weight and bias at zero, trained one epoch."""
+    letter = str(answer).strip().lower().strip("()")
+    if letter not in EXERCISE_04_3_CHOICES:
+        return verdict(False, f"answer with one letter of {sorted(EXERCISE_04_3_CHOICES)}.")
+    explanations = {
+        "a": "with zero weights every hidden ReLU outputs 0, so dW of every layer is "
+        "a_prev.T @ delta = 0 and backprop passes 0 down: only the output biases move.",
+        "b": "all hidden activations are 0, so every weight gradient is 0; only the output "
+        "bias learns, and it learns the class frequencies: the net always says the most "
+        "common digit.",
+        "c": "nothing overflows: all outputs are equal, softmax gives 1/10 each, the loss is ln 10.",
+        "d": "zero weights are perfectly symmetric, and here they do not even move: no unit "
+        "ever becomes different.",
+    }
+    return verdict(letter == "b", explanations[letter])
+
+
+@exercise
+def exercise_04_4(answer, lr_sum, batch_size):
+    """The learning rate on the MEAN gradient that equals ``lr_sum`` on the SUMMED gradient."""
+    expected = lr_sum * batch_size
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-6,
+        what="the equivalent learning rate",
+        hints=[
+            (
+                lr_sum / batch_size,
+                "the other way round: the sum is n times the mean, so the mean needs an n "
+                "times larger rate.",
+            ),
+            (lr_sum, "the sum is n times larger than the mean: the rates cannot be equal."),
+        ],
+    )
+
+
 # --------------------------------------------------------------------------- notebook 07
 
 

@@ -15,8 +15,10 @@ loss=None)``
     over the classes, whose gradient at the output is exactly ``a - y``; ``loss="mse"`` is
     half the summed squared error, whose gradient is ``(a - y) * a * (1 - a)``).
     ``init``: ``"he"`` (normal, std sqrt(2 / fan_in)), ``"xavier"`` (Glorot uniform, Keras's
-    default, limit sqrt(6 / (fan_in + fan_out))) or ``"small"`` (normal, std ``init_scale``,
-    0.01 by default). Biases start at zero. ``seed`` fixes the weights and the shuffling.
+    default, limit sqrt(6 / (fan_in + fan_out))), ``"small"`` (normal, std 0.01) or
+    ``"normal"`` (standard normal, std 1, like ``np.random.randn``); ``init_scale`` changes
+    the std of the last two. Biases start at zero. ``seed`` fixes the weights and the
+    shuffling.
 
 ``net.forward(x)``
     Output probabilities, shape (n, classes). Keeps every layer's activation in
@@ -58,7 +60,7 @@ import numpy as np
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OUTPUTS = ("softmax", "sigmoid")
-INITS = ("he", "xavier", "small")
+INITS = ("he", "xavier", "small", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LOSSES = {"softmax": ("cross_entropy",), "sigmoid": ("bce", "mse")}
 
@@ -129,7 +131,7 @@ class MLP:
         seed: int = 0,
         dtype=np.float32,
         loss: str | None = None,
-        init_scale: float = 0.01,
+        init_scale: float | None = None,
     ):
         sizes = list(layer_sizes)
         if len(sizes) < 2 or not all(isinstance(s, int | np.integer) and s >= 1 for s in sizes):
@@ -152,6 +154,8 @@ class MLP:
         self.output = output
         self.loss_name = loss
         self.init = init
+        if init_scale is None:
+            init_scale = 1.0 if init == "normal" else 0.01
         self.init_scale = float(init_scale)
         self.seed = seed
         self.dtype = np.dtype(dtype)
@@ -172,7 +176,7 @@ class MLP:
         elif self.init == "xavier":
             limit = np.sqrt(6.0 / (fan_in + fan_out))
             w = self.rng.uniform(-limit, limit, size=(fan_in, fan_out))
-        else:  # "small"
+        else:  # "small" and "normal"
             w = self.rng.normal(0.0, self.init_scale, size=(fan_in, fan_out))
         return w.astype(self.dtype)
 

@@ -129,6 +129,8 @@ def test_initialisations_have_the_documented_scale():
     assert he.W[0].std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)
     small = MLP([1000, 500, 10], init="small", seed=0)
     assert small.W[0].std() == pytest.approx(0.01, rel=0.02)
+    normal = MLP([1000, 500, 10], init="normal", seed=0)
+    assert normal.W[0].std() == pytest.approx(1.0, rel=0.02)
     xavier = MLP([1000, 500, 10], init="xavier", seed=0)
     limit = np.sqrt(6 / 1500)
     assert np.abs(xavier.W[0]).max() <= limit
