@@ -104,11 +104,11 @@ CANDIDATES: list[Candidate] = [
     Candidate("mlp_256_sigmoid", "784-256-10 sigmoid", "architecture", base="mlp_256_sigmoid"),
     Candidate(
         "numpy_mlp",
-        "784-256-128-10 ReLU, NumPy from scratch",
+        "NumPy from scratch 784-256-128-10 ReLU",
         "architecture",
         kind="numpy",
     ),
-    Candidate("flagship", "flagship: BatchNorm + Dropout", "architecture", base="flagship"),
+    Candidate("flagship", "flagship (BatchNorm + Dropout)", "architecture", base="flagship"),
     Candidate(
         "flagship_no_batchnorm",
         "flagship without BatchNorm",

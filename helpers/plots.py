@@ -398,58 +398,52 @@ def side_by_side(table):
     fig.suptitle("The same network, the same start, the same training: NumPy vs Keras")
     fig.tight_layout()
     return fig
-
-
 # --------------------------------------------------------------------------- notebook 07
 
 
-def _seed_dots(ax, runs, names, x_of, y_col="test_accuracy", scale=100):
-    for name in names:
-        r = runs[runs["name"] == name]
-        ax.scatter(x_of(r), scale * r[y_col], s=12, color="grey", alpha=0.6, zorder=2)
-
-
 def accuracy_vs_cost(summary, runs):
-    """Test accuracy against parameters and against seconds per epoch, one point per model
-    (mean over seeds, bar = ± one standard deviation, grey dots = the single seeds)."""
+    """Test accuracy against parameters and against seconds per epoch, one marker per model
+    (mean over seeds, bar = ± one standard deviation, small dots = the single seeds).
+
+    Models sit close together, so each has its own colour and marker, named in the legend,
+    instead of text labels that would overlap.
+    """
     names = list(summary.index)
-    colors = {"architecture": "#4C72B0", "ablation": "#DD8452"}
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    colors = plt.get_cmap("tab10").colors
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharey=True)
     for ax, column, xlabel in [
         (axes[0], "params", "parameters (log scale)"),
         (axes[1], "seconds_per_epoch", "seconds per epoch on this machine (log scale)"),
     ]:
-        _seed_dots(ax, runs, names, lambda r, c=column: r[c])
-        for name in names:
+        for i, name in enumerate(names):
             row = summary.loc[name]
+            color = colors[i % len(colors)]
+            marker = "s" if row["group"] == "ablation" else "o"
+            seeds = runs[runs["name"] == name]
+            ax.scatter(seeds[column], 100 * seeds["test_accuracy"], s=10, color=color, alpha=0.5)
             ax.errorbar(
                 row[column],
                 100 * row["test_accuracy"],
                 yerr=100 * row["test_accuracy_sd"],
-                fmt="o",
-                ms=7,
+                fmt=marker,
+                ms=8,
                 capsize=3,
-                color=colors.get(row["group"], "black"),
+                color=color,
+                label=row["label"],
                 zorder=3,
             )
-            ax.annotate(
-                row["label"],
-                (row[column], 100 * row["test_accuracy"]),
-                xytext=(6, 4),
-                textcoords="offset points",
-                fontsize=7.5,
-            )
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1, 2, 5)))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.6g}"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlabel(xlabel)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("test accuracy (%)")
     axes[0].set_title("Accuracy against size")
     axes[1].set_title("Accuracy against speed")
-    handles = [
-        plt.Line2D([], [], marker="o", ls="", color=c, label=g) for g, c in colors.items()
-    ] + [plt.Line2D([], [], marker="o", ls="", color="grey", alpha=0.6, label="single seeds")]
-    axes[1].legend(handles=handles, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return fig
 
 
