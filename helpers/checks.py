@@ -460,7 +460,7 @@ def exercise_04_2(answer):
 #: Exercise 04_3: what happens when every weight of the ReLU net starts at zero?
 EXERCISE_04_3_CHOICES = {
     "a": "it learns as usual, only a little slower",
-    "b": "it never gets past always guessing the most common digit (about 11%)",
+    "b": "it gives every image the same answer, so about 10% are right",
     "c": "the loss becomes NaN in the first epoch",
     "d": "it learns, but every hidden unit ends up with different weights",
 }
@@ -476,8 +476,7 @@ def exercise_04_3(answer):
         "a": "with zero weights every hidden ReLU outputs 0, so dW of every layer is "
         "a_prev.T @ delta = 0 and backprop passes 0 down: only the output biases move.",
         "b": "all hidden activations are 0, so every weight gradient is 0; only the output "
-        "bias learns, and it learns the class frequencies: the net always says the most "
-        "common digit.",
+        "biases learn, and they are the same for every image: the net says one digit for all.",
         "c": "nothing overflows: all outputs are equal, softmax gives 1/10 each, the loss is ln 10.",
         "d": "zero weights are perfectly symmetric, and here they do not even move: no unit "
         "ever becomes different.",

@@ -298,7 +298,12 @@ class MLP:
             z = a @ w
             z += b
             if layer < last:
-                a = activate(self.activation, z)
+                # z is not needed again (the derivatives use a), so ReLU can work in place
+                a = (
+                    np.maximum(z, 0, out=z)
+                    if self.activation == "relu"
+                    else activate(self.activation, z)
+                )
             elif self.output == "softmax":
                 a = softmax(z)
             else:
@@ -342,7 +347,10 @@ class MLP:
             grads[layer] = (a_prev.T @ delta, delta.sum(axis=0))
             if layer > 0:  # no gradient for the input images themselves
                 delta = delta @ self.W[layer].T
-                delta *= activation_derivative(self.activation, a_prev)
+                if self.activation == "relu":  # the same as * relu'(a), without a float mask
+                    delta[a_prev <= 0] = 0
+                else:
+                    delta *= activation_derivative(self.activation, a_prev)
         return grads
 
     def _loss_from_output(self, a, y):

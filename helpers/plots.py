@@ -315,23 +315,26 @@ def activation_histograms(nets, x, bins=50):
     return fig
 
 
-def grad_norm_curves(histories):
-    """Mean norm of each layer's weight gradient per epoch (log scale), one panel per run.
+def grad_norm_curves(runs):
+    """Root-mean-square gradient per weight of each layer, per epoch (log scale), one panel
+    per run: ||dW_l|| / sqrt(size of W_l), so that layers of different sizes compare.
 
-    ``histories`` maps a title to a history from ``MLP.fit(..., track_grad_norms=True)``.
+    ``runs`` maps a title to ``(history, net)``: a history from
+    ``MLP.fit(..., track_grad_norms=True)`` and the net it trained.
     """
-    fig, axes = plt.subplots(1, len(histories), figsize=(4.4 * len(histories), 3.4), squeeze=False)
-    for ax, (title, history) in zip(axes[0], histories.items(), strict=True):
-        norms = np.array(history["grad_norms"])
-        epochs = np.arange(1, len(norms) + 1)
-        for layer in range(norms.shape[1]):
-            ax.plot(epochs, norms[:, layer], marker="o", ms=3, label=f"dW{layer + 1}")
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.4 * len(runs), 3.4), squeeze=False)
+    for ax, (title, (history, net)) in zip(axes[0], runs.items(), strict=True):
+        sizes = np.sqrt([w.size for w in net.W])
+        rms = np.array(history["grad_norms"]) / sizes
+        epochs = np.arange(1, len(rms) + 1)
+        for layer in range(rms.shape[1]):
+            ax.plot(epochs, rms[:, layer], marker="o", ms=3, label=f"dW{layer + 1}")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
-    axes[0, 0].set_ylabel("mean ||dW|| per batch")
-    fig.suptitle("How strongly each layer is pushed: gradient norms per layer")
+    axes[0, 0].set_ylabel("RMS gradient per weight")
+    fig.suptitle("How strongly each layer is pushed: gradient size per weight, layer by layer")
     fig.tight_layout()
     return fig
 
@@ -398,6 +401,8 @@ def side_by_side(table):
     fig.suptitle("The same network, the same start, the same training: NumPy vs Keras")
     fig.tight_layout()
     return fig
+
+
 # --------------------------------------------------------------------------- notebook 07
 
 

@@ -56,7 +56,7 @@ def test_exercise_04_3_claim_holds_for_the_real_net():
     net.set_weights([np.zeros_like(w) for w in net.get_weights()])
     net.fit(x, y, epochs=2, batch_size=32, lr=0.1, optimizer="momentum", verbose=0)
     assert all(not np.any(w) for w in net.W)
-    assert set(net.predict(x)) == {1}  # always the most common label
+    assert len(set(net.predict(x))) == 1  # one answer for every image
 
 
 def test_exercise_04_4_sum_versus_mean():
