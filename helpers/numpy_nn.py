@@ -7,7 +7,7 @@ reuses the class as the "from scratch" entry of the comparison.
 The API (kept stable, other notebooks rely on it)
 --------------------------------------------------
 ``MLP(layer_sizes, activation="relu", output="softmax", init="he", seed=0, dtype=np.float32,
-loss=None)``
+loss=None, init_scale=None)``
     ``layer_sizes`` like ``[784, 256, 128, 10]``: inputs, hidden widths, classes.
     ``activation``: hidden-layer activation, ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
     ``output``: ``"softmax"`` (loss: categorical cross-entropy) or ``"sigmoid"`` (one
@@ -27,15 +27,19 @@ loss=None)``
     Gradients of the mean loss over the batch of the last ``forward``: a list of
     ``(dW, db)``, one pair per layer, with the shapes of ``(W, b)``.
 ``net.fit(x, y, epochs, batch_size=128, lr=0.1, optimizer="sgd", x_val=None, y_val=None,
-shuffle=True, verbose=1, progress=False, momentum=0.9, ...)``
-    Mini-batch training (``batch_size=None``: the whole training set at once).
-    ``optimizer``: ``"sgd"``, ``"momentum"`` or ``"adam"``. ``verbose=1`` prints one line
+shuffle=True, verbose=1, progress=False, momentum=0.9, beta1=0.9, beta2=0.999, eps=1e-7,
+lr_decay=1.0, track_grad_norms=False)``
+    Mini-batch training on the mean gradient of each batch (``batch_size=None``: the whole
+    training set at once). ``optimizer``: ``"sgd"``, ``"momentum"`` or ``"adam"`` (case
+    does not matter); epoch e (from 0) uses the rate ``lr * lr_decay**e``. ``verbose=1`` prints one line
     per epoch, ``progress=True`` shows a tqdm bar over the batches. Returns the history, a
     dict of per-epoch lists: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (empty
     without a validation set), ``seconds`` (wall time of each epoch) and, with
     ``track_grad_norms=True``, ``grad_norms`` (mean norm of dW of each layer).
-``net.predict_proba(x)``, ``net.predict(x)``, ``net.evaluate(x, y)``
-    Probabilities, predicted labels, and ``{"loss": ..., "accuracy": ...}``.
+``net.predict_proba(x)``, ``net.predict(x)``, ``net.evaluate(x, y)``, ``net.loss(x, y)``
+    Probabilities, predicted labels, ``{"loss": ..., "accuracy": ...}``, the mean loss.
+``net.count_params()``, ``net.copy(dtype=None)``
+    The number of weights and biases; an independent copy (optionally float64).
 ``net.get_weights()`` / ``net.set_weights(ws)``
     ``[W1, b1, W2, b2, ...]`` with ``W`` of shape (inputs, outputs): the layout of Keras
     ``Dense`` layers, so ``keras_model.set_weights(net.get_weights())`` gives Keras the
