@@ -75,7 +75,7 @@ def models_section(payload) -> dict | None:
                 seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
                 train_seconds=round(sum(r["train_seconds"] for r in rs) / len(rs), 1),
                 test_accuracy=round(mean, 5),
-                test_accuracy_sd=None if sd is None else round(sd, 5),
+                test_accuracy_sd=None if sd is None else round(sd, 6),
                 test_errors=round(sum(r["test_errors"] for r in rs) / len(rs), 1),
                 n_test=rs[0]["n_test"],
             )
