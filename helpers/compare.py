@@ -525,6 +525,14 @@ def save_results(runs, proto: Protocol, full_run: bool, total_seconds: float) ->
     return path
 
 
+def _shown(path: Path) -> str:
+    """A path as the notebook prints it: relative to the repository when inside it."""
+    try:
+        return str(path.relative_to(config.ROOT))
+    except ValueError:
+        return path.name
+
+
 def load_results(path: Path | None = None):
     """``(runs DataFrame, meta dict)`` of a stored comparison (default: the last full run)."""
     import pandas as pd
@@ -532,7 +540,7 @@ def load_results(path: Path | None = None):
     path = path or RESULTS_FILE
     if not path.is_file():
         raise FileNotFoundError(
-            f"no stored comparison at {path.relative_to(config.ROOT)}: run notebook 07 in full "
+            f"no stored comparison at {_shown(path)}: run notebook 07 in full "
             f"mode once (python -m helpers.run 07), or unset {STORED_ENV} to train now."
         )
     payload = json.loads(path.read_text(encoding="utf-8"))
