@@ -504,6 +504,88 @@ def exercise_04_4(answer, lr_sum, batch_size):
     )
 
 
+# --------------------------------------------------------------------------- notebook 06
+
+
+def _cm(cm) -> np.ndarray:
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"the confusion matrix should be square, got shape {cm.shape}.")
+    return cm
+
+
+@exercise
+def exercise_06_1(answer, cm, true, predicted):
+    """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
+    cm = _cm(cm)
+    expected = int(cm[true, predicted])
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the number of {true}s predicted as {predicted}",
+        hints=[
+            (int(cm[predicted, true]), "that is the mirror cell: rows are the TRUE digit, "
+             "columns the PREDICTED one, so read row true, column predicted."),
+        ] if cm[predicted, true] != expected else [],
+    )  # fmt: skip
+
+
+@exercise
+def exercise_06_2(answer, cm, digit):
+    """Recall of ``digit`` from the confusion matrix: diagonal / row total."""
+    cm = _cm(cm)
+    recall = cm[digit, digit] / cm[digit, :].sum()
+    precision = cm[digit, digit] / cm[:, digit].sum()
+    hints = [(100 * recall, "that looks like a percentage; give a fraction between 0 and 1.")]
+    if not np.isclose(precision, recall, rtol=1e-6):
+        hints.append(
+            (precision, "that is the PRECISION (divided by the column total); recall divides "
+             "by the row total, all images that really are the digit.")
+        )  # fmt: skip
+    return check_number(answer, recall, rel_tol=1e-4, what=f"the recall of digit {digit}",
+                        hints=hints)  # fmt: skip
+
+
+@exercise
+def exercise_06_3(answer, is_positive, scores):
+    """AUC as a ranking: the share of (positive, negative) pairs in which the positive
+    image gets the higher score (ties count one half)."""
+    is_positive = np.asarray(is_positive, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    pos, neg = scores[is_positive], scores[~is_positive]
+    diff = pos[:, None] - neg[None, :]
+    expected = float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-6,
+        what="the share of correctly ordered pairs (which is the AUC)",
+        hints=[
+            (1 - expected, "that is the share of WRONGLY ordered pairs; count the pairs where "
+             "the positive image scores higher."),
+            (float(np.mean(diff > 0)), "count a tie as half a correctly ordered pair."),
+        ],
+    )  # fmt: skip
+
+
+@exercise
+def exercise_06_4(answer, cm, digit):
+    """Precision of ``digit`` from the confusion matrix: diagonal / column total."""
+    cm = _cm(cm)
+    recall = cm[digit, digit] / cm[digit, :].sum()
+    precision = cm[digit, digit] / cm[:, digit].sum()
+    hints = [(100 * precision, "that looks like a percentage; give a fraction between 0 and 1.")]
+    if not np.isclose(precision, recall, rtol=1e-6):
+        hints.append(
+            (recall, "that is the RECALL (divided by the row total); precision divides by the "
+             "column total, all images the model CALLED this digit.")
+        )  # fmt: skip
+    return check_number(answer, precision, rel_tol=1e-4, what=f"the precision of digit {digit}",
+                        hints=hints)  # fmt: skip
+
+
 # --------------------------------------------------------------------------- notebook 07
 
 

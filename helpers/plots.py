@@ -404,6 +404,183 @@ def side_by_side(table):
     return fig
 
 
+# --------------------------------------------------------------------------- notebook 06
+
+
+def confusion_heatmap(table, title="Confusion matrix", normalized=None, ax=None):
+    """A seaborn heatmap of a confusion matrix (rows True, columns Predicted), annotated.
+
+    ``table``: a square DataFrame or array (``helpers.metrics.confusion``). Counts are
+    written as integers, row-normalised shares (``normalized=True``, guessed from the
+    values when None) as percentages. Returns the figure.
+    """
+    import seaborn as sns
+
+    values = np.asarray(table, dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"a confusion matrix is square, got shape {values.shape}.")
+    if normalized is None:
+        normalized = bool(
+            values.max() <= 1.0 and np.allclose(values.sum(axis=1)[values.sum(axis=1) > 0], 1)
+        )
+    labels = list(getattr(table, "columns", range(values.shape[1])))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    else:
+        fig = ax.figure
+    if normalized:
+        annot = np.vectorize(lambda v: "" if v == 0 else f"{100 * v:.1f}" if v < 0.995 else "100")(
+            values
+        )
+    else:
+        annot = np.vectorize(lambda v: f"{v:.0f}")(values)
+    sns.heatmap(
+        values,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        norm=mpl.colors.PowerNorm(0.35, vmin=0, vmax=values.max() or 1),
+        cbar=False,
+        square=True,
+        linewidths=0.4,
+        linecolor="white",
+        annot_kws={"fontsize": 7},
+        xticklabels=labels,
+        yticklabels=labels,
+        ax=ax,
+    )
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("True")
+    ax.tick_params(axis="y", rotation=0)
+    ax.set_title(title + (" (% of each true row)" if normalized else ""))
+    return fig
+
+
+def confusion_pair(tables, normalized=False):
+    """Several confusion matrices side by side: ``tables`` maps a title to a matrix."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(6.2 * len(tables), 5.6), squeeze=False)
+    for ax, (title, table) in zip(axes[0], tables.items(), strict=True):
+        confusion_heatmap(table, title=title, normalized=normalized, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_gallery(images, y_true, y_pred, confidence, indices, cols=8, title=None):
+    """Images at ``indices``, each titled "true t, pred p" and the confidence; wrong in red."""
+    indices = list(indices)
+    if not indices:
+        raise ValueError("no images to show: indices is empty.")
+    rows = int(np.ceil(len(indices) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.25, rows * 1.55), squeeze=False)
+    for ax in axes.flat[len(indices) :]:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, indices, strict=False):
+        t, p = int(y_true[i]), int(y_pred[i])
+        color = "black" if t == p else "#C44E52"
+        _digit_axis(ax, np.asarray(images[i]), f"true {t}, pred {p}\n{confidence[i]:.1%}", color)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def roc_panels(curves, aucs, classes=range(10), zoom=(0.05, 0.9)):
+    """One-vs-rest ROC curves: all of them (left) and zoomed near the top-left corner (right).
+
+    ``curves``: ``helpers.metrics.roc_curves``; ``aucs``: ``helpers.metrics.auc_table``.
+    ``zoom = (max false-positive rate, min true-positive rate)`` of the right panel.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.4))
+    colors = plt.get_cmap("tab10").colors
+    for ax in axes:
+        for c in classes:
+            fpr, tpr, _ = curves[c]
+            ax.plot(fpr, tpr, color=colors[c % 10], lw=1.2, label=f"{c}: AUC {aucs[c]:.4f}")
+        for key, style in [("micro", ":"), ("macro", "--")]:
+            fpr, tpr, _ = curves[key]
+            ax.plot(fpr, tpr, color="black", ls=style, lw=1.8,
+                    label=f"{key}-average: AUC {aucs[key]:.4f}")  # fmt: skip
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="-.", label="chance (AUC 0.5)")
+        ax.set_xlabel("false-positive rate (other digits called this digit)")
+        ax.set_ylabel("true-positive rate (recall)")
+        ax.grid(alpha=0.3)
+    axes[0].set_xlim(0, 1)
+    axes[0].set_ylim(0, 1.01)
+    axes[0].set_title("ROC, one digit against the rest")
+    axes[1].set_xlim(0, zoom[0])
+    axes[1].set_ylim(zoom[1], 1.001)
+    axes[1].set_title("Zoom on the top-left corner")
+    axes[1].legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def outcome_gallery(images, groups, digit, per_group=6):
+    """One row per outcome (TP, FP, FN, TN) of ``digit``: ``groups`` maps the outcome name
+    to ``(indices, y_true, y_pred)``; each row title gives the outcome and its count."""
+    fig, axes = plt.subplots(len(groups), per_group, figsize=(per_group * 1.3, len(groups) * 1.6),
+                             squeeze=False)  # fmt: skip
+    for r, (name, (indices, y_true, y_pred)) in enumerate(groups.items()):
+        chosen = list(indices[:per_group])
+        for c in range(per_group):
+            ax = axes[r, c]
+            if c >= len(chosen):
+                ax.axis("off")
+                continue
+            i = chosen[c]
+            _digit_axis(ax, np.asarray(images[i]), f"true {y_true[i]}, pred {y_pred[i]}")
+        axes[r, 0].set_ylabel(f"{name}\n({len(indices):,})", rotation=0, labelpad=28, fontsize=10)
+        axes[r, 0].yaxis.set_visible(True)
+    fig.suptitle(f"Digit {digit} against the rest: TP, FP, FN, TN", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def confidence_histogram(confidence, correct, bins=20):
+    """Histogram of the top probability, correct predictions vs wrong ones (log counts)."""
+    confidence = np.asarray(confidence)
+    correct = np.asarray(correct, dtype=bool)
+    edges = np.linspace(0, 1, bins + 1)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.hist(confidence[correct], bins=edges, color="#55A868", alpha=0.75,
+            label=f"correct ({correct.sum():,})")  # fmt: skip
+    ax.hist(confidence[~correct], bins=edges, color="#C44E52", alpha=0.75,
+            label=f"wrong ({(~correct).sum():,})")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("confidence = top softmax probability")
+    ax.set_ylabel("images (log scale)")
+    ax.set_title("How sure the model is, when right and when wrong")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(table, ece):
+    """Accuracy against confidence per bin (``helpers.metrics.calibration_table``), with the
+    diagonal of perfect calibration, and how many images fall in each bin."""
+    filled = table[table["count"] > 0]
+    width = float((table["upper"] - table["lower"]).iloc[0])
+    fig, axes = plt.subplots(2, 1, figsize=(6, 6.4), sharex=True, height_ratios=[3, 1.2])
+    ax = axes[0]
+    ax.bar(filled["lower"], filled["accuracy"], width=width, align="edge", color="#4C72B0",
+           edgecolor="white", label="accuracy in the bin")  # fmt: skip
+    ax.plot(filled["confidence"], filled["confidence"], "o", color="#DD8452", ms=4,
+            label="mean confidence in the bin")  # fmt: skip
+    ax.plot([0, 1], [0, 1], color="black", ls="--", lw=1, label="perfect calibration")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Reliability diagram: ECE = {ece:.4f}")
+    ax.legend(loc="upper left", fontsize=8)
+    axes[1].bar(table["lower"], table["count"].clip(lower=0), width=width, align="edge",
+                color="#8172B3", edgecolor="white")  # fmt: skip
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("images")
+    axes[1].set_xlabel("confidence (top probability)")
+    axes[1].set_xlim(0, 1)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- notebook 07
 
 

@@ -1,0 +1,219 @@
+"""helpers.metrics against scikit-learn and against counts worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
+
+from helpers import metrics
+
+# A small known case: 3 classes, 10 images. Worked by hand:
+#   true 0: predicted 0, 0, 1          -> row [2, 1, 0]
+#   true 1: predicted 1, 1, 1, 2       -> row [0, 3, 1]
+#   true 2: predicted 0, 2, 2          -> row [1, 0, 2]
+Y_TRUE = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 2])
+Y_PRED = np.array([0, 0, 1, 1, 1, 1, 2, 0, 2, 2])
+CM = np.array([[2, 1, 0], [0, 3, 1], [1, 0, 2]])
+
+
+def random_proba(n=400, k=10, seed=0, skill=2.0):
+    """Softmax outputs that favour the true class: a plausible, imperfect model."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += skill
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return y, p / p.sum(axis=1, keepdims=True)
+
+
+def test_confusion_counts_worked_by_hand():
+    table = metrics.confusion(Y_TRUE, Y_PRED, num_classes=3)
+    np.testing.assert_array_equal(table.to_numpy(), CM)
+    assert table.index.name == "True" and table.columns.name == "Predicted"
+    assert list(table.index) == [0, 1, 2] and list(table.columns) == [0, 1, 2]
+
+
+def test_confusion_normalised_rows_are_recalls():
+    table = metrics.confusion(Y_TRUE, Y_PRED, normalize=True, num_classes=3)
+    np.testing.assert_allclose(table.to_numpy(), CM / CM.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        np.diag(table), skm.recall_score(Y_TRUE, Y_PRED, average=None, labels=[0, 1, 2])
+    )
+
+
+def test_confusion_has_a_row_and_column_for_a_class_never_seen():
+    table = metrics.confusion([0, 1, 1], [0, 1, 0], num_classes=10)
+    assert table.shape == (10, 10)
+    assert table.to_numpy().sum() == 3
+    assert metrics.confusion([0, 1, 1], [0, 1, 0], normalize=True).loc[5].sum() == 0
+
+
+def test_most_confused_pairs_worked_by_hand():
+    y_true = [3] * 5 + [5] * 3 + [8] * 2 + [1]
+    y_pred = [5, 5, 5, 3, 3, 3, 3, 8, 1, 8, 1]
+    # off-diagonal: (3->5) 3 times, (5->3) 2 times, (5->8) and (8->1) once, no others
+    table = metrics.most_confused_pairs(y_true, y_pred, top=5)
+    assert list(table.columns) == ["true", "predicted", "count", "share_of_true"]
+    assert table[["true", "predicted", "count"]].values.tolist() == [
+        [3, 5, 3],
+        [5, 3, 2],
+        [5, 8, 1],
+        [8, 1, 1],
+    ]
+    assert table["share_of_true"].tolist() == pytest.approx([3 / 5, 2 / 3, 1 / 3, 1 / 2])
+    assert len(metrics.most_confused_pairs(y_true, y_pred, top=2)) == 2
+
+
+def test_most_confused_pairs_of_a_perfect_model_is_empty():
+    assert metrics.most_confused_pairs([0, 1, 2], [0, 1, 2]).empty
+
+
+def test_one_digit_counts_worked_by_hand_and_tied_to_the_matrix():
+    counts = metrics.one_digit_counts(Y_TRUE, Y_PRED, digit=1, num_classes=3)
+    # digit 1: TP = cm[1,1] = 3; FP = column 1 minus TP = 1; FN = row 1 minus TP = 1
+    assert counts.to_dict() == {"TP": 3, "FP": 1, "FN": 1, "TN": 5}
+    for d in range(3):
+        c = metrics.one_digit_counts(Y_TRUE, Y_PRED, digit=d, num_classes=3)
+        assert c["TP"] == CM[d, d]
+        assert c["FP"] == CM[:, d].sum() - CM[d, d]
+        assert c["FN"] == CM[d, :].sum() - CM[d, d]
+        assert c.sum() == len(Y_TRUE)
+        masks = metrics.outcome_masks(Y_TRUE, Y_PRED, d)
+        assert {k: int(m.sum()) for k, m in masks.items()} == c.to_dict()
+
+
+def test_classification_table_matches_sklearn():
+    y, p = random_proba()
+    y_pred = p.argmax(axis=1)
+    table = metrics.classification_table(y, y_pred)
+    assert list(table.columns) == ["precision", "recall", "f1-score", "support"]
+    assert list(table.index) == [*range(10), "macro avg", "weighted avg"]
+    prec, rec, f1, support = skm.precision_recall_fscore_support(y, y_pred, labels=range(10))
+    np.testing.assert_allclose(table.loc[list(range(10)), "precision"], prec)
+    np.testing.assert_allclose(table.loc[list(range(10)), "recall"], rec)
+    np.testing.assert_allclose(table.loc[list(range(10)), "f1-score"], f1)
+    np.testing.assert_array_equal(table.loc[list(range(10)), "support"], support)
+    assert table.loc["macro avg", "recall"] == pytest.approx(rec.mean())
+    assert table.loc["weighted avg", "precision"] == pytest.approx(
+        skm.precision_score(y, y_pred, average="weighted")
+    )
+    assert table.loc["macro avg", "support"] == len(y)
+
+
+def test_classification_table_precision_and_recall_by_hand():
+    table = metrics.classification_table(Y_TRUE, Y_PRED, num_classes=3)
+    for d in range(3):
+        assert table.loc[d, "recall"] == pytest.approx(CM[d, d] / CM[d].sum())
+        assert table.loc[d, "precision"] == pytest.approx(CM[d, d] / CM[:, d].sum())
+
+
+def test_misclassified_lists_every_error_most_confident_first():
+    y, p = random_proba(skill=1.0)
+    table = metrics.misclassified(y, p)
+    wrong = np.nonzero(p.argmax(axis=1) != y)[0]
+    assert sorted(table.index) == list(wrong)
+    assert (table["true"] != table["predicted"]).all()
+    assert table["confidence"].is_monotonic_decreasing
+    np.testing.assert_allclose(table["confidence"], p[table.index].max(axis=1))
+    np.testing.assert_allclose(table["p_true"], p[table.index, table["true"]])
+    assert (table["p_true"] < table["confidence"]).all()
+
+
+def test_auc_table_matches_sklearn():
+    y, p = random_proba()
+    aucs = metrics.auc_table(y, p)
+    assert list(aucs.index) == [*range(10), "micro", "macro"]
+    onehot = np.eye(10)[y]
+    for c in range(10):
+        assert aucs[c] == pytest.approx(skm.roc_auc_score(y == c, p[:, c]))
+    assert aucs["micro"] == pytest.approx(skm.roc_auc_score(onehot.ravel(), p.ravel()))
+    assert aucs["macro"] == pytest.approx(np.mean([aucs[c] for c in range(10)]))
+    assert aucs["macro"] == pytest.approx(skm.roc_auc_score(y, p, multi_class="ovr"))
+    assert ((aucs > 0.5) & (aucs <= 1)).all()
+
+
+def test_auc_of_a_perfect_ranking_is_one_and_reversed_is_zero():
+    y = np.array([0, 0, 1, 1])
+    good = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6]])
+    assert metrics.auc_table(y, good)[0] == pytest.approx(1.0)
+    assert metrics.auc_table(1 - y, good)["macro"] == pytest.approx(0.0)
+
+
+def test_roc_curves_match_sklearn_and_auc():
+    y, p = random_proba()
+    curves = metrics.roc_curves(y, p)
+    aucs = metrics.auc_table(y, p)
+    for c in range(10):
+        fpr, tpr, thr = skm.roc_curve(y == c, p[:, c])
+        np.testing.assert_allclose(curves[c][0], fpr)
+        np.testing.assert_allclose(curves[c][1], tpr)
+        assert skm.auc(curves[c][0], curves[c][1]) == pytest.approx(aucs[c])
+    assert skm.auc(*curves["micro"][:2]) == pytest.approx(aucs["micro"])
+    fpr, tpr, _ = curves["macro"]
+    assert fpr[0] == 0 and fpr[-1] == 1 and np.all(np.diff(fpr) > 0)
+    # the averaged curve's area is close to (not exactly) the mean AUC
+    assert skm.auc(fpr, tpr) == pytest.approx(aucs["macro"], abs=0.01)
+
+
+def test_calibration_table_matches_sklearn_calibration_curve():
+    y, p = random_proba(skill=1.5)
+    table = metrics.calibration_table(y, p, n_bins=10)
+    assert len(table) == 10 and table["count"].sum() == len(y)
+    correct = p.argmax(axis=1) == y
+    prob_true, prob_pred = calibration_curve(correct, p.max(axis=1), n_bins=10)
+    filled = table[table["count"] > 0]
+    np.testing.assert_allclose(filled["accuracy"], prob_true)
+    np.testing.assert_allclose(filled["confidence"], prob_pred)
+
+
+def test_ece_worked_by_hand():
+    # four images, two bins: (0, 0.5] holds none (top probability is always >= 1/2 here)
+    y = np.array([0, 0, 1, 1])
+    p = np.array([[0.9, 0.1], [0.6, 0.4], [0.7, 0.3], [0.2, 0.8]])
+    # bin (0.5, 1]: confidences 0.9, 0.6, 0.7, 0.8 (mean 0.75); correct: yes, yes, no, yes
+    assert metrics.expected_calibration_error(y, p, n_bins=2) == pytest.approx(abs(0.75 - 0.75))
+    # ten bins: (0.5,0.6] {0.6 right}, (0.6,0.7] {0.7 wrong}, (0.7,0.8] {0.8 right}, (0.8,0.9] {0.9 right}
+    expected = (abs(1 - 0.6) + abs(0 - 0.7) + abs(1 - 0.8) + abs(1 - 0.9)) / 4
+    assert metrics.expected_calibration_error(y, p, n_bins=10) == pytest.approx(expected)
+
+
+def test_ece_of_a_calibrated_model_is_small_and_of_an_overconfident_one_large():
+    rng = np.random.default_rng(1)
+    n = 20_000
+    conf = rng.uniform(0.5, 1.0, size=n)
+    right = rng.uniform(size=n) < conf  # correct exactly as often as it claims
+    y = np.where(right, 0, 1)
+    p = np.column_stack([conf, 1 - conf])
+    assert metrics.expected_calibration_error(y, p) < 0.02
+    overconfident = np.column_stack([np.full(n, 0.99), np.full(n, 0.01)])
+    assert metrics.expected_calibration_error(y, overconfident) == pytest.approx(
+        0.99 - right.mean(), abs=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: metrics.confusion([0, 1], [0]), "same images"),
+        (lambda: metrics.confusion(np.eye(3), [0, 1, 2]), "argmax"),
+        (lambda: metrics.confusion([0, 12], [0, 1]), "0..9"),
+        (lambda: metrics.confusion([], []), "empty"),
+        (lambda: metrics.auc_table([0, 1], [0, 1]), "model.predict"),
+        (lambda: metrics.auc_table([0, 1], [[2.0, -1.0], [0.0, 1.0]]), "softmax"),
+        (lambda: metrics.auc_table([0, 0], [[0.6, 0.4], [0.7, 0.3]]), "every class"),
+        (lambda: metrics.one_digit_counts([0, 1], [0, 1], digit=10), "digit must be"),
+        (lambda: metrics.calibration_table([0], [[1.0, 0.0]], n_bins=0), "n_bins"),
+    ],
+)
+def test_bad_input_says_what_is_wrong(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_tables_are_pandas():
+    y, p = random_proba()
+    assert isinstance(metrics.auc_table(y, p), pd.Series)
+    assert isinstance(metrics.calibration_table(y, p), pd.DataFrame)

@@ -1,0 +1,142 @@
+"""The notebook-06 figures draw what their titles and axis labels claim."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from helpers import metrics, plots
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def random_proba(n=300, k=10, seed=0, skill=2.0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += skill
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return y, p / p.sum(axis=1, keepdims=True)
+
+
+def annotations(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_confusion_heatmap_counts_are_labelled_predicted_true():
+    y, p = random_proba()
+    table = metrics.confusion(y, p.argmax(axis=1))
+    fig = plots.confusion_heatmap(table, title="Test set")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Predicted" and ax.get_ylabel() == "True"
+    assert ax.get_title() == "Test set"
+    texts = annotations(ax)
+    assert len(texts) == 100
+    # row-major annotations: the cell in row 3, column 5 shows that count
+    assert texts[3 * 10 + 5] == str(table.loc[3, 5])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(d) for d in range(10)]
+
+
+def test_confusion_heatmap_normalised_shows_row_percentages():
+    y_true, y_pred = [0, 0, 0, 1], [0, 0, 1, 1]
+    table = metrics.confusion(y_true, y_pred, normalize=True, num_classes=2)
+    fig = plots.confusion_heatmap(table, title="Shares")
+    ax = fig.axes[0]
+    assert "% of each true row" in ax.get_title()
+    assert annotations(ax) == ["66.7", "33.3", "", "100"]
+
+
+def test_confusion_heatmap_rejects_a_non_square_matrix():
+    with pytest.raises(ValueError, match="square"):
+        plots.confusion_heatmap(np.zeros((2, 3)))
+
+
+def test_confusion_pair_draws_one_heatmap_per_table():
+    y, p = random_proba()
+    tables = {
+        "Training set": metrics.confusion(y, p.argmax(1)),
+        "Test set": metrics.confusion(y, y),
+    }
+    fig = plots.confusion_pair(tables)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Training set", "Test set"]
+    assert all(ax.get_xlabel() == "Predicted" for ax in fig.axes)
+
+
+def test_prediction_gallery_titles_true_pred_and_confidence():
+    images = np.zeros((5, 28, 28))
+    y_true = np.array([1, 2, 3, 4, 5])
+    y_pred = np.array([1, 7, 3, 9, 5])
+    conf = np.array([0.9, 0.85, 0.5, 0.625, 1.0])
+    fig = plots.prediction_gallery(images, y_true, y_pred, conf, [1, 3], cols=4, title="Errors")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["true 2, pred 7\n85.0%", "true 4, pred 9\n62.5%"]
+    assert fig._suptitle.get_text() == "Errors"
+    with pytest.raises(ValueError, match="empty"):
+        plots.prediction_gallery(images, y_true, y_pred, conf, [])
+
+
+def test_roc_panels_plot_the_sklearn_curves_with_auc_labels():
+    y, p = random_proba()
+    curves = metrics.roc_curves(y, p)
+    aucs = metrics.auc_table(y, p)
+    fig = plots.roc_panels(curves, aucs)
+    left, right = fig.axes
+    assert left.get_title() == "ROC, one digit against the rest"
+    assert right.get_title() == "Zoom on the top-left corner"
+    assert "false-positive rate" in left.get_xlabel() and "true-positive rate" in left.get_ylabel()
+    fpr, tpr, _ = skm.roc_curve(y == 3, p[:, 3])
+    x, yy = left.lines[3].get_data()
+    np.testing.assert_allclose(x, fpr)
+    np.testing.assert_allclose(yy, tpr)
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels[3] == f"3: AUC {aucs[3]:.4f}"
+    assert f"macro-average: AUC {aucs['macro']:.4f}" in labels
+    assert right.get_xlim() == pytest.approx((0, 0.05))
+
+
+def test_outcome_gallery_rows_name_the_outcome_and_count():
+    images = np.zeros((6, 28, 28))
+    y_true = np.array([3, 3, 5, 3, 1, 2])
+    y_pred = np.array([3, 3, 3, 8, 1, 2])
+    masks = metrics.outcome_masks(y_true, y_pred, 3)
+    groups = {k: (np.nonzero(m)[0], y_true, y_pred) for k, m in masks.items()}
+    fig = plots.outcome_gallery(images, groups, digit=3, per_group=3)
+    ylabels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert ylabels == ["TP\n(2)", "FP\n(1)", "FN\n(1)", "TN\n(2)"]
+    assert "Digit 3" in fig._suptitle.get_text()
+
+
+def test_confidence_histogram_counts_correct_and_wrong():
+    conf = np.array([0.99, 0.98, 0.6, 0.55, 0.97])
+    correct = np.array([True, True, False, False, True])
+    fig = plots.confidence_histogram(conf, correct)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["correct (3)", "wrong (2)"]
+    assert sum(patch.get_height() for patch in ax.patches) == 5
+    assert ax.get_xlabel() == "confidence = top softmax probability"
+
+
+def test_reliability_diagram_shows_bin_accuracy_and_the_ece():
+    y, p = random_proba(skill=1.5)
+    table = metrics.calibration_table(y, p)
+    ece = metrics.expected_calibration_error(y, p)
+    fig = plots.reliability_diagram(table, ece)
+    top, bottom = fig.axes
+    assert top.get_title() == f"Reliability diagram: ECE = {ece:.4f}"
+    assert top.get_ylabel() == "accuracy"
+    assert bottom.get_xlabel() == "confidence (top probability)"
+    filled = table[table["count"] > 0]
+    heights = [patch.get_height() for patch in top.patches]
+    np.testing.assert_allclose(heights, filled["accuracy"])
