@@ -504,6 +504,97 @@ def exercise_04_4(answer, lr_sum, batch_size):
     )
 
 
+# --------------------------------------------------------------------------- notebook 05
+
+
+@exercise
+def exercise_05_1(answer, n_classes=26):
+    """Cross-entropy of an untrained net that gives every one of ``n_classes`` the same
+    probability: -ln(1/n) = ln(n)."""
+    n = int(n_classes)
+    return check_number(
+        answer,
+        float(np.log(n)),
+        rel_tol=1e-3,
+        what=f"the starting loss with {n} classes",
+        hints=[
+            (float(np.log10(n)), "that is log base 10; cross-entropy uses the natural log (np.log)."),
+            (1.0 / n, "that is the probability of the right class; the loss is -ln of it."),
+            (float(np.log(10)), f"that is ln 10, for 10 classes; here there are {n}."),
+            (-float(np.log(n)), "mind the sign: the loss is MINUS the log of the probability."),
+        ] if n != 10 else [],
+    )  # fmt: skip
+
+
+@exercise
+def exercise_05_2(answer, n_images, batch_size, validation_split=0.2):
+    """Weight updates in one epoch: ceil(images left after the validation split / batch)."""
+    n_fit = n_images - int(n_images * validation_split)
+    expected = -(-n_fit // batch_size)
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the number of steps per epoch ({n_fit:,} images in batches of {batch_size})",
+        hints=[
+            (-(-n_images // batch_size), f"{validation_split:.0%} of the images are held out "
+             "for validation and never train; count only the rest."),
+            (n_fit // batch_size, "the last, smaller batch is a step too: round up."),
+            (n_fit, "that is the number of images; a step uses a whole batch."),
+        ] if n_fit % batch_size else [
+            (-(-n_images // batch_size), f"{validation_split:.0%} of the images are held out "
+             "for validation and never train; count only the rest."),
+        ],
+    )  # fmt: skip
+
+
+def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
+    """Learning rate at ``step`` of a linear warm-up from ``start`` to ``peak`` over
+    ``warmup_steps``, then a cosine from ``peak`` down to 0 over ``decay_steps``."""
+    if step < warmup_steps:
+        return start + (peak - start) * step / warmup_steps
+    t = min(step - warmup_steps, decay_steps) / decay_steps
+    return 0.5 * peak * (1 + np.cos(np.pi * t))
+
+
+@exercise
+def exercise_05_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
+    """The warm-up + cosine learning rate at ``step``."""
+    expected = warmup_cosine(step, peak, warmup_steps, decay_steps)
+    t_wrong = min(step, decay_steps) / decay_steps
+    return check_number(
+        answer,
+        expected,
+        rel_tol=1e-3,
+        abs_tol=1e-12,
+        what=f"the learning rate at step {step:,}",
+        hints=[
+            (0.5 * peak * (1 + np.cos(np.pi * t_wrong)), "the cosine starts after the warm-up: "
+             "use step - warmup_steps."),
+            (0.5 * peak * (1 + np.cos(180 * t_wrong)), "np.cos takes radians: use np.pi."),
+            (peak, "that is the peak; the rate has already started to decay."),
+        ] if step > warmup_steps else [],
+    )  # fmt: skip
+
+
+@exercise
+def exercise_05_4(answer, history):
+    """The epoch (counted from 1, as Keras prints it) with the highest validation accuracy."""
+    val = np.asarray(history["val_accuracy"], dtype=float)
+    best = int(np.argmax(val)) + 1  # first of any ties, as EarlyStopping keeps it
+    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/30); np.argmax counts from 0.")]
+    train_best = int(np.argmax(history["accuracy"])) + 1
+    if train_best != best:
+        hints.append((train_best, "that is the best TRAINING accuracy; the model is judged on "
+                      "the validation images it does not learn from."))  # fmt: skip
+    loss_best = int(np.argmin(history["val_loss"])) + 1
+    if loss_best != best:
+        hints.append((loss_best, "that is the lowest validation LOSS; the question asks for "
+                      "the highest validation accuracy."))  # fmt: skip
+    return check_number(answer, best, rel_tol=0, abs_tol=0.01, what="the best epoch", hints=hints)
+
+
 # --------------------------------------------------------------------------- notebook 06
 
 

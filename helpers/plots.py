@@ -404,6 +404,129 @@ def side_by_side(table):
     return fig
 
 
+# --------------------------------------------------------------------------- notebook 05
+
+
+def learning_curves(history, best_epoch=None, title="Learning curves of the flagship"):
+    """Loss and accuracy per epoch, training vs validation, from ``History.history``.
+
+    ``best_epoch`` (1-based) marks the epoch whose weights were kept. Loss on a log scale.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        for prefix, label, color in (
+            ("", "training", "#4C72B0"),
+            ("val_", "validation", "#DD8452"),
+        ):
+            values = np.asarray(history[prefix + key], dtype=float)
+            ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, color=color,
+                    label=label)  # fmt: skip
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"kept: epoch {best_epoch}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_yscale("log")
+    axes[0].set_title("Loss (cross-entropy, log scale)")
+    axes[1].set_title("Accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def learning_rate_curve(steps, rates, steps_per_epoch=None, title="Learning rate of each step"):
+    """The learning rate a schedule gives at each training step (epochs on a second axis)."""
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.plot(steps, rates, color="#4C72B0")
+    ax.set_xlabel("training step (one batch)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if steps_per_epoch:
+        top = ax.secondary_xaxis(
+            "top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch)
+        )
+        top.set_xlabel("epoch")
+    fig.tight_layout()
+    return fig
+
+
+def _probability_bars(ax, probabilities, label=None):
+    probabilities = np.asarray(probabilities, dtype=float)
+    guess = int(np.argmax(probabilities))
+    colors = ["#BBBBBB"] * len(probabilities)
+    if label is not None and int(label) != guess:
+        colors[int(label)] = "#55A868"  # the true digit, when the model missed it
+    colors[guess] = "#4C72B0" if label is None or int(label) == guess else "#C44E52"
+    ax.bar(np.arange(len(probabilities)), probabilities, color=colors)
+    ax.set_xticks(np.arange(len(probabilities)))
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("probability", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.text(guess, min(probabilities[guess] + 0.03, 0.98), f"{probabilities[guess]:.0%}",
+            ha="center", fontsize=8)  # fmt: skip
+
+
+def prediction_bars(images, probabilities, labels=None, title="What the model sees and says"):
+    """Each image beside a bar chart of its ten probabilities (blue = prediction; red when
+    wrong, with the true digit in green)."""
+    n = len(images)
+    fig, axes = plt.subplots(n, 2, figsize=(6.2, 1.55 * n), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 3]})  # fmt: skip
+    for i in range(n):
+        label = None if labels is None else labels[i]
+        guess = int(np.argmax(probabilities[i]))
+        text = f"predicted {guess}" if label is None else f"true {int(label)}, predicted {guess}"
+        color = "black" if label is None or int(label) == guess else "#C44E52"
+        _digit_axis(axes[i, 0], images[i], text, color=color)
+        _probability_bars(axes[i, 1], probabilities[i], label)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def preparation_steps(steps, title="From a photo to an MNIST-like 28x28"):
+    """Every stage of :func:`helpers.images.preparation_steps` side by side.
+
+    Stages are drawn as they are stored: the input dark on light, the later ones light ink
+    on black, the way MNIST stores its digits (and the model sees them).
+    """
+    fig, axes = plt.subplots(1, len(steps), figsize=(2.1 * len(steps), 2.5))
+    for ax, (name, image) in zip(axes, steps.items(), strict=True):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{name}\n{image.shape[0]}x{image.shape[1]}", fontsize=8.5,
+                     fontweight="normal")  # fmt: skip
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def own_digit_predictions(originals, prepared, probabilities, names, truths=None):
+    """One row per image: the file as it is, the prepared 28x28 and the probabilities."""
+    n = len(prepared)
+    fig, axes = plt.subplots(n, 3, figsize=(7.5, 1.6 * n), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1, 3]})  # fmt: skip
+    for i in range(n):
+        axes[i, 0].imshow(originals[i], cmap="gray", vmin=0, vmax=1)
+        axes[i, 0].set_xticks([])
+        axes[i, 0].set_yticks([])
+        axes[i, 0].set_title(names[i], fontsize=8, fontweight="normal")
+        truth = None if truths is None else truths[i]
+        guess = int(np.argmax(probabilities[i]))
+        color = "black" if truth is None or int(truth) == guess else "#C44E52"
+        axes[i, 1].imshow(prepared[i], cmap="gray", vmin=0, vmax=1)
+        axes[i, 1].set_xticks([])
+        axes[i, 1].set_yticks([])
+        axes[i, 1].set_title(f"predicted {guess}", fontsize=8, color=color, fontweight="normal")
+        _probability_bars(axes[i, 2], probabilities[i], truth)
+    fig.suptitle("Your own digits: the file, what the model sees, what it says")
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- notebook 06
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "learning_rate_schedule",
     "load_or_train_flagship",
     "make_callbacks",
+    "save_legacy_h5",
     "steps_per_epoch",
     "train_flagship",
 ]
@@ -187,7 +188,7 @@ def epoch_timer():
     return EpochTimer()
 
 
-def make_callbacks(recipe: Recipe, monitor: str = "val_loss") -> list:
+def make_callbacks(recipe: Recipe, monitor: str = "val_accuracy") -> list:
     """EarlyStopping that keeps the best epoch's weights (the schedule lives in the optimizer)."""
     import keras
 
@@ -262,6 +263,23 @@ def train_flagship(
     seconds = time.perf_counter() - start
     history.epoch_seconds = list(timer.seconds)
     return model, history, seconds
+
+
+def save_legacy_h5(model, path) -> Path:
+    """Save ``model`` in the legacy HDF5 format (``.h5``) without the log line Keras writes
+    to say the format is legacy (notebook 05 explains that in prose instead)."""
+    from absl import logging as absl_logging
+
+    path = Path(path)
+    if path.suffix not in {".h5", ".hdf5"}:
+        raise ValueError(f"a legacy HDF5 file name ends in .h5, got {path.name!r}.")
+    level = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    try:
+        model.save(path)
+    finally:
+        absl_logging.set_verbosity(level)
+    return path
 
 
 def flagship_path() -> Path:

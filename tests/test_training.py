@@ -1,0 +1,255 @@
+"""helpers/training.py (the flagship's recipes, schedule, training, saving) and the
+notebook-05 checkers and figures."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from helpers import checks, config, plots, training
+from helpers.training import IMPROVED_RECIPE, PUBLISHED_RECIPE
+
+keras = pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    rng = np.random.default_rng(0)
+    y = np.arange(320) % 10
+    x = rng.uniform(0, 0.2, size=(320, 28, 28)).astype(np.float32)
+    for digit in range(10):  # each class lights its own band of rows: learnable at once
+        x[y == digit, 2 * digit + 3 : 2 * digit + 6, 4:24] = 1.0
+    return x, y
+
+
+def test_recipes_are_the_ones_notebook_05_teaches():
+    assert PUBLISHED_RECIPE.dropout == (0.5, 0.4, 0.3)
+    assert PUBLISHED_RECIPE.batch_size == 32
+    assert PUBLISHED_RECIPE.schedule == "constant" and PUBLISHED_RECIPE.learning_rate == 1e-3
+    assert PUBLISHED_RECIPE.epochs == config.RUN.epochs_published
+    assert IMPROVED_RECIPE.dropout == (0.3, 0.3, 0.3)
+    assert IMPROVED_RECIPE.batch_size == 128
+    assert IMPROVED_RECIPE.schedule == "warmup_cosine" and IMPROVED_RECIPE.learning_rate == 1e-3
+    assert IMPROVED_RECIPE.epochs == config.RUN.epochs_flagship
+    for recipe in (PUBLISHED_RECIPE, IMPROVED_RECIPE):
+        assert recipe.validation_split == 0.2
+    assert config.FULL_SIZES.epochs_published == 10
+    assert config.FULL_SIZES.epochs_flagship == 30
+    assert "batch 128" in IMPROVED_RECIPE.describe() and "cosine" in IMPROVED_RECIPE.describe()
+    assert "constant lr 0.001" in PUBLISHED_RECIPE.describe()
+
+
+def test_recipe_refuses_nonsense():
+    with pytest.raises(ValueError, match="schedule"):
+        IMPROVED_RECIPE.with_(schedule="step")
+    with pytest.raises(ValueError, match="validation_split"):
+        IMPROVED_RECIPE.with_(validation_split=1.2)
+    with pytest.raises(ValueError, match="batch_size"):
+        IMPROVED_RECIPE.with_(batch_size=0)
+    assert IMPROVED_RECIPE.with_(epochs=3).epochs == 3
+    assert IMPROVED_RECIPE.epochs == config.RUN.epochs_flagship  # the original is unchanged
+
+
+@pytest.mark.parametrize(
+    "n, batch, expected", [(60_000, 128, 375), (60_000, 32, 1500), (4000, 128, 25), (1000, 128, 7)]
+)
+def test_steps_per_epoch_counts_only_the_training_part(n, batch, expected):
+    assert training.steps_per_epoch(n, IMPROVED_RECIPE.with_(batch_size=batch)) == expected
+
+
+def test_constant_schedule_is_a_number():
+    assert training.learning_rate_schedule(PUBLISHED_RECIPE, 1500) == pytest.approx(1e-3)
+
+
+def test_warmup_cosine_schedule_matches_the_formula():
+    recipe = IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2)
+    steps = 375
+    schedule = training.learning_rate_schedule(recipe, steps)
+    warm, decay = 2 * steps, 28 * steps
+    for step in [0, 1, 100, warm - 1, warm, warm + 1, 3000, 6000, warm + decay // 2, 30 * steps]:
+        expected = checks.warmup_cosine(step, 1e-3, warm, decay)
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-4, abs=1e-10), step
+    assert float(schedule(warm)) == pytest.approx(1e-3)  # the peak right after the warm-up
+    assert float(schedule(warm + decay // 2)) == pytest.approx(0.5e-3, rel=1e-4)  # half-way
+    assert float(schedule(30 * steps)) == pytest.approx(0.0, abs=1e-9)  # down to 0 at the end
+
+
+def test_compile_flagship_uses_adam_and_categorical_crossentropy():
+    from helpers import models
+
+    model = training.compile_flagship(models.build_flagship(), PUBLISHED_RECIPE, 10)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert model.loss == "categorical_crossentropy"
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+def test_train_flagship_learns_and_reports_times(tiny_data):
+    x, y = tiny_data
+    recipe = IMPROVED_RECIPE.with_(epochs=4, warmup_epochs=1, batch_size=32, learning_rate=3e-3)
+    model, history, seconds = training.train_flagship(x, y, recipe, verbose=0)
+    assert [layer.rate for layer in model.layers if "dropout" in layer.name] == [0.3] * 3
+    assert model.count_params() == 571_018
+    assert len(history.epoch) <= 4 and len(history.epoch_seconds) == len(history.epoch)
+    assert seconds >= sum(history.epoch_seconds) * 0.9 and seconds > 0
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # validation is the last 20%: 64 images
+    assert model.evaluate(x[-64:], np.eye(10)[y[-64:]], verbose=0)[1] >= 0.5
+
+
+def test_train_flagship_is_deterministic(tiny_data):
+    x, y = tiny_data
+    recipe = PUBLISHED_RECIPE.with_(epochs=1)
+    a = training.train_flagship(x, y, recipe, seed=3, verbose=0)[1].history
+    b = training.train_flagship(x, y, recipe, seed=3, verbose=0)[1].history
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape, scale, message",
+    [
+        ((10, 784), (10,), 1.0, "28x28"),
+        ((10, 28, 28), (10,), 255.0, "above 1"),
+        ((10, 28, 28), (10, 10), 1.0, "integer label"),
+        ((10, 28, 28), (9,), 1.0, "integer label"),
+    ],
+)
+def test_train_flagship_refuses_wrong_data(x_shape, y_shape, scale, message):
+    x = np.full(x_shape, scale, np.float32)
+    with pytest.raises(ValueError, match=message):
+        training.train_flagship(x, np.zeros(y_shape, int), verbose=0)
+
+
+def test_flagship_path_depends_on_the_mode(monkeypatch):
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    fast = training.flagship_path()
+    monkeypatch.setenv(config.FAST_ENV, "0")
+    full = training.flagship_path()
+    assert fast.name == full.name == "flagship.keras"
+    assert fast.parent.name == "fast" and full.parent.name == "full" and fast != full
+    assert fast.parent.parent == config.ROOT / "artifacts"
+
+
+def test_load_or_train_loads_a_saved_model(tmp_path, capsys, tiny_data):
+    x, y = tiny_data
+    model, _, _ = training.train_flagship(x, y, PUBLISHED_RECIPE.with_(epochs=1), verbose=0)
+    path = tmp_path / "flagship.keras"
+    model.save(path)
+    loaded = training.load_or_train_flagship(path=path)
+    assert "Loaded" in capsys.readouterr().out
+    np.testing.assert_allclose(loaded.predict(x[:16], verbose=0), model.predict(x[:16], verbose=0))
+
+
+def test_load_or_train_trains_and_saves_when_missing(tmp_path, capsys, monkeypatch, tiny_data):
+    from helpers import data
+
+    x, y = tiny_data
+    monkeypatch.setattr(
+        data, "load_mnist", lambda **kwargs: ((x, y), (x[:10], y[:10]))
+    )  # no data set needed: the tiny one
+    monkeypatch.setattr(training, "IMPROVED_RECIPE", IMPROVED_RECIPE.with_(epochs=1))
+    path = tmp_path / "sub" / "flagship.keras"
+    model = training.load_or_train_flagship(path=path)
+    out = capsys.readouterr().out
+    assert "trained it now" in out and "saved" in out and out.count("\n") == 1
+    assert path.exists() and model.count_params() == 571_018
+    again = training.load_or_train_flagship(path=path)
+    assert "Loaded" in capsys.readouterr().out
+    np.testing.assert_array_equal(again.predict(x[:8], verbose=0), model.predict(x[:8], verbose=0))
+
+
+def test_h5_and_keras_files_give_identical_predictions(tmp_path, tiny_data, capfd):
+    x, y = tiny_data
+    model, _, _ = training.train_flagship(x, y, PUBLISHED_RECIPE.with_(epochs=1), verbose=0)
+    model.save(tmp_path / "m.keras")  # .keras first (Keras 3.15.1 bug the other way round)
+    training.save_legacy_h5(model, tmp_path / "m.h5")
+    assert "legacy" not in capfd.readouterr().err
+    expected = model.predict(x[:32], verbose=0)
+    for name in ("m.keras", "m.h5"):
+        loaded = keras.saving.load_model(tmp_path / name)
+        np.testing.assert_allclose(loaded.predict(x[:32], verbose=0), expected, atol=1e-6)
+    with pytest.raises(ValueError, match=".h5"):
+        training.save_legacy_h5(model, tmp_path / "m.keras")
+
+
+# --------------------------------------------------------------------------- checkers
+
+
+def test_exercise_05_1_starting_loss():
+    assert checks.exercise_05_1(math.log(26), n_classes=26)
+    for wrong, phrase in [(math.log10(26), "natural log"), (1 / 26, "probability"),
+                          (math.log(10), "ln 10"), (-math.log(26), "sign")]:  # fmt: skip
+        v = checks.exercise_05_1(wrong, n_classes=26)
+        assert not v and phrase in v.message
+    assert not checks.exercise_05_1(...)
+
+
+def test_exercise_05_2_steps_per_epoch():
+    assert checks.exercise_05_2(375, n_images=60_000, batch_size=128)
+    assert checks.exercise_05_2(1500, n_images=60_000, batch_size=32)
+    v = checks.exercise_05_2(469, n_images=60_000, batch_size=128)
+    assert not v and "held out" in v.message
+    assert checks.exercise_05_2(94, n_images=15_000, batch_size=128)  # 12,000 / 128 = 93.75
+    v = checks.exercise_05_2(93, n_images=15_000, batch_size=128)
+    assert not v and "round up" in v.message
+
+
+def test_exercise_05_3_learning_rate():
+    step, warm, decay = 6000, 750, 10500
+    right = 0.5e-3 * (1 + math.cos(math.pi * (step - warm) / decay))
+    assert checks.exercise_05_3(right, step, 1e-3, warm, decay)
+    v = checks.exercise_05_3(
+        0.5e-3 * (1 + math.cos(math.pi * step / decay)), step, 1e-3, warm, decay
+    )
+    assert not v and "step - warmup_steps" in v.message
+    assert checks.exercise_05_3(1e-3 * 300 / 750, 300, 1e-3, warm, decay)  # in the warm-up
+    schedule = training.learning_rate_schedule(
+        IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2), 375
+    )
+    assert checks.exercise_05_3(float(schedule(step)), step, 1e-3, warm, decay)
+
+
+def test_exercise_05_4_best_epoch():
+    history = {
+        "val_accuracy": [0.90, 0.95, 0.97, 0.96],
+        "accuracy": [0.9, 0.95, 0.96, 0.99],
+        "val_loss": [0.3, 0.2, 0.25, 0.3],
+    }
+    assert checks.exercise_05_4(3, history)
+    for wrong, phrase in [(2, "from 0"), (4, "TRAINING")]:
+        v = checks.exercise_05_4(wrong, history)
+        assert not v and phrase in v.message
+    history["val_loss"] = [0.3, 0.25, 0.2, 0.1]
+    v = checks.exercise_05_4(4, history)
+    assert not v and ("LOSS" in v.message or "TRAINING" in v.message)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_notebook_05_figures_have_titles_and_labels():
+    history = {"loss": [1.0, 0.5], "val_loss": [0.9, 0.6], "accuracy": [0.7, 0.9],
+               "val_accuracy": [0.75, 0.88]}  # fmt: skip
+    fig = plots.learning_curves(history, best_epoch=2)
+    left, right = fig.axes
+    assert left.get_yscale() == "log" and right.get_ylabel() == "accuracy"
+    assert [t.get_text() for t in right.get_legend().get_texts()][:2] == ["training", "validation"]
+    probs = np.full((3, 10), 0.02)
+    probs[np.arange(3), [1, 2, 3]] = 0.82
+    fig = plots.prediction_bars(np.zeros((3, 28, 28)), probs, labels=[1, 2, 4])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "true 4, predicted 3" in titles and "true 1, predicted 1" in titles
+    fig = plots.learning_rate_curve(np.arange(10), np.linspace(0, 1, 10), steps_per_epoch=5)
+    assert fig.axes[0].get_ylabel() == "learning rate"
+    steps = {"input (grey)": np.ones((40, 30)), "centred 28x28": np.zeros((28, 28))}
+    fig = plots.preparation_steps(steps)
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == list(steps)
+    fig = plots.own_digit_predictions([np.ones((40, 30))], [np.zeros((28, 28))], probs[:1],
+                                      ["1_one.png"], truths=[1])  # fmt: skip
+    assert fig.axes[0].get_title() == "1_one.png" and fig.axes[1].get_title() == "predicted 1"
+    matplotlib.pyplot.close("all")
