@@ -19,6 +19,7 @@ is not there yet, and says in one line which of the two it did.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "epoch_timer",
     "flagship_path",
     "learning_rate_schedule",
+    "load_legacy_h5",
     "load_or_train_flagship",
     "make_callbacks",
     "save_legacy_h5",
@@ -265,21 +267,40 @@ def train_flagship(
     return model, history, seconds
 
 
+@contextlib.contextmanager
+def _quiet_absl():
+    """Hide Keras's absl WARNING lines for the duration (errors still show)."""
+    from absl import logging as absl_logging
+
+    level = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    try:
+        yield
+    finally:
+        absl_logging.set_verbosity(level)
+
+
 def save_legacy_h5(model, path) -> Path:
     """Save ``model`` in the legacy HDF5 format (``.h5``) without the log line Keras writes
     to say the format is legacy (notebook 05 explains that in prose instead)."""
-    from absl import logging as absl_logging
+    path = Path(path)
+    if path.suffix not in {".h5", ".hdf5"}:
+        raise ValueError(f"a legacy HDF5 file name ends in .h5, got {path.name!r}.")
+    with _quiet_absl():
+        model.save(path)
+    return path
+
+
+def load_legacy_h5(path):
+    """Load a legacy ``.h5`` model without the log line Keras writes about its metrics
+    ("compiled metrics have yet to be built"), which only says they fill in on first use."""
+    import keras
 
     path = Path(path)
     if path.suffix not in {".h5", ".hdf5"}:
         raise ValueError(f"a legacy HDF5 file name ends in .h5, got {path.name!r}.")
-    level = absl_logging.get_verbosity()
-    absl_logging.set_verbosity(absl_logging.ERROR)
-    try:
-        model.save(path)
-    finally:
-        absl_logging.set_verbosity(level)
-    return path
+    with _quiet_absl():
+        return keras.saving.load_model(path)
 
 
 def flagship_path() -> Path:

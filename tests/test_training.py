@@ -170,9 +170,13 @@ def test_h5_and_keras_files_give_identical_predictions(tmp_path, tiny_data, capf
     training.save_legacy_h5(model, tmp_path / "m.h5")
     assert "legacy" not in capfd.readouterr().err
     expected = model.predict(x[:32], verbose=0)
-    for name in ("m.keras", "m.h5"):
-        loaded = keras.saving.load_model(tmp_path / name)
+    for loaded in (
+        keras.saving.load_model(tmp_path / "m.keras"),
+        training.load_legacy_h5(tmp_path / "m.h5"),
+    ):
         np.testing.assert_allclose(loaded.predict(x[:32], verbose=0), expected, atol=1e-6)
+        assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
+    assert "WARNING" not in capfd.readouterr().err
     with pytest.raises(ValueError, match=".h5"):
         training.save_legacy_h5(model, tmp_path / "m.keras")
 
