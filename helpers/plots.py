@@ -452,6 +452,16 @@ def learning_rate_curve(steps, rates, steps_per_epoch=None, title="Learning rate
     return fig
 
 
+def _image_axis(ax, image, title, color="black"):
+    """A grey image as stored (0 black .. 1 white), no ticks or frame."""
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=8.5, color=color, fontweight="normal")
+
+
 def _probability_bars(ax, probabilities, label=None):
     probabilities = np.asarray(probabilities, dtype=float)
     guess = int(np.argmax(probabilities))
@@ -461,11 +471,11 @@ def _probability_bars(ax, probabilities, label=None):
     colors[guess] = "#4C72B0" if label is None or int(label) == guess else "#C44E52"
     ax.bar(np.arange(len(probabilities)), probabilities, color=colors)
     ax.set_xticks(np.arange(len(probabilities)))
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.2)
     ax.set_ylabel("probability", fontsize=8)
     ax.tick_params(labelsize=8)
-    ax.text(guess, min(probabilities[guess] + 0.03, 0.98), f"{probabilities[guess]:.0%}",
-            ha="center", fontsize=8)  # fmt: skip
+    ax.text(guess, probabilities[guess] + 0.03, f"{probabilities[guess]:.0%}", ha="center",
+            fontsize=8)  # fmt: skip
 
 
 def prediction_bars(images, probabilities, labels=None, title="What the model sees and says"):
@@ -494,11 +504,7 @@ def preparation_steps(steps, title="From a photo to an MNIST-like 28x28"):
     """
     fig, axes = plt.subplots(1, len(steps), figsize=(2.1 * len(steps), 2.5))
     for ax, (name, image) in zip(axes, steps.items(), strict=True):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"{name}\n{image.shape[0]}x{image.shape[1]}", fontsize=8.5,
-                     fontweight="normal")  # fmt: skip
+        _image_axis(ax, image, f"{name}\n{image.shape[0]}x{image.shape[1]}")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -510,17 +516,11 @@ def own_digit_predictions(originals, prepared, probabilities, names, truths=None
     fig, axes = plt.subplots(n, 3, figsize=(7.5, 1.6 * n), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 3]})  # fmt: skip
     for i in range(n):
-        axes[i, 0].imshow(originals[i], cmap="gray", vmin=0, vmax=1)
-        axes[i, 0].set_xticks([])
-        axes[i, 0].set_yticks([])
-        axes[i, 0].set_title(names[i], fontsize=8, fontweight="normal")
+        _image_axis(axes[i, 0], originals[i], names[i])
         truth = None if truths is None else truths[i]
         guess = int(np.argmax(probabilities[i]))
         color = "black" if truth is None or int(truth) == guess else "#C44E52"
-        axes[i, 1].imshow(prepared[i], cmap="gray", vmin=0, vmax=1)
-        axes[i, 1].set_xticks([])
-        axes[i, 1].set_yticks([])
-        axes[i, 1].set_title(f"predicted {guess}", fontsize=8, color=color, fontweight="normal")
+        _image_axis(axes[i, 1], prepared[i], f"predicted {guess}", color)
         _probability_bars(axes[i, 2], probabilities[i], truth)
     fig.suptitle("Your own digits: the file, what the model sees, what it says")
     fig.tight_layout()
