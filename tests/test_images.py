@@ -179,3 +179,18 @@ def test_centre_by_mass_puts_the_mass_at_14_14_and_refuses_big_boxes():
     assert np.allclose(ndimage.center_of_mass(field), (14, 14), atol=0.5)
     with pytest.raises(ValueError, match="does not fit"):
         images.centre_by_mass(np.ones((30, 10)))
+
+
+def test_transparent_png_from_a_drawing_app_counts_as_white_paper(tmp_path):
+    grey = drawn_digit()
+    rgba = Image.new("RGBA", grey.size, (0, 0, 0, 0))  # fully transparent "paper"
+    rgba.putalpha(Image.eval(grey, lambda v: 255 - v))  # black ink where the pen went
+    path = tmp_path / "drawing.png"
+    rgba.save(path)
+    np.testing.assert_allclose(prepare_digit(path), prepare_digit(grey), atol=0.02)
+
+
+def test_a_large_photo_is_shrunk_first_and_still_prepared():
+    big = drawn_digit(size=(4000, 3000), box=(1500, 800, 2300, 2400), width=120)
+    assert max(images.load_grey(big).shape) == images.WORK_SIDE
+    check_mnist_like(prepare_digit(big))
