@@ -1,0 +1,44 @@
+"""Record numbers a notebook measured, for README's results (``benchmarks/report.py``).
+
+A full run on the full data set writes ``benchmarks/results/<name>.json``; FAST runs and
+runs on the offline fallback write to ``benchmarks/scratch/`` instead, so they never
+replace a committed measurement. Each quote is one row of README's "Other measurements"
+table: ``dict(quantity=..., value=..., unit=..., note=...)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from helpers import config
+
+
+def _full_run() -> bool:
+    from helpers import data
+
+    return not config.is_fast() and data.last_source is not None and data.last_source.is_full
+
+
+def record(name: str, quotes: list[dict], details: dict | None = None) -> Path:
+    """Write the quotes (and any details) as JSON; return the path written."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"results name must be a plain word like 'flagship', got {name!r}.")
+    for quote in quotes:
+        missing = {"quantity", "value"} - set(quote)
+        if missing:
+            raise ValueError(f"every quote needs 'quantity' and 'value'; {quote} lacks {missing}.")
+    folder = config.RESULTS_DIR if _full_run() else config.ROOT / "benchmarks" / "scratch"
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
+        "readme": quotes,
+        "details": details or {},
+    }
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    return path
