@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from fakes import random_proba
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
@@ -17,16 +18,6 @@ from helpers import metrics
 Y_TRUE = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 2])
 Y_PRED = np.array([0, 0, 1, 1, 1, 1, 2, 0, 2, 2])
 CM = np.array([[2, 1, 0], [0, 3, 1], [1, 0, 2]])
-
-
-def random_proba(n=400, k=10, seed=0, skill=2.0):
-    """Softmax outputs that favour the true class: a plausible, imperfect model."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    logits = rng.normal(size=(n, k))
-    logits[np.arange(n), y] += skill
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return y, p / p.sum(axis=1, keepdims=True)
 
 
 def test_confusion_counts_worked_by_hand():

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from fakes import random_proba
 from sklearn import metrics as skm
 
 from helpers import metrics, plots
@@ -20,21 +21,12 @@ def close_figures():
     plt.close("all")
 
 
-def random_proba(n=300, k=10, seed=0, skill=2.0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    logits = rng.normal(size=(n, k))
-    logits[np.arange(n), y] += skill
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return y, p / p.sum(axis=1, keepdims=True)
-
-
 def annotations(ax):
     return [t.get_text() for t in ax.texts]
 
 
 def test_confusion_heatmap_counts_are_labelled_predicted_true():
-    y, p = random_proba()
+    y, p = random_proba(n=300)
     table = metrics.confusion(y, p.argmax(axis=1))
     fig = plots.confusion_heatmap(table, title="Test set")
     ax = fig.axes[0]
@@ -62,7 +54,7 @@ def test_confusion_heatmap_rejects_a_non_square_matrix():
 
 
 def test_confusion_pair_draws_one_heatmap_per_table():
-    y, p = random_proba()
+    y, p = random_proba(n=300)
     tables = {
         "Training set": metrics.confusion(y, p.argmax(1)),
         "Test set": metrics.confusion(y, y),
@@ -87,7 +79,7 @@ def test_prediction_gallery_titles_true_pred_and_confidence():
 
 
 def test_roc_panels_plot_the_sklearn_curves_with_auc_labels():
-    y, p = random_proba()
+    y, p = random_proba(n=300)
     curves = metrics.roc_curves(y, p)
     aucs = metrics.auc_table(y, p)
     fig = plots.roc_panels(curves, aucs)
@@ -129,7 +121,7 @@ def test_confidence_histogram_counts_correct_and_wrong():
 
 
 def test_reliability_diagram_shows_bin_accuracy_and_the_ece():
-    y, p = random_proba(skill=1.5)
+    y, p = random_proba(n=300, skill=1.5)
     table = metrics.calibration_table(y, p)
     ece = metrics.expected_calibration_error(y, p)
     fig = plots.reliability_diagram(table, ece)
