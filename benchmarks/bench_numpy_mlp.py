@@ -182,7 +182,7 @@ def pyinstrument_profile(net: MLP, x, y) -> str | None:
 
 
 def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps_per_execution):
-    from helpers import models
+    from helpers import models, training
     from helpers.quiet import import_tensorflow
 
     import_tensorflow()
@@ -200,23 +200,16 @@ def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )
-    seconds = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds.append(time.perf_counter() - self.start)
-
+    timer = training.epoch_timer()
     model.fit(
         x_train.reshape(-1, 28, 28),
         y_train,
         batch_size=RECIPE["batch_size"],
         epochs=epochs,
-        callbacks=[Timer()],
+        callbacks=[timer],
         verbose=0,
     )
+    seconds = timer.seconds
     accuracy = float(model.evaluate(x_test.reshape(-1, 28, 28), y_test, verbose=0)[1])
     return dict(
         steps_per_execution=steps_per_execution,

@@ -22,15 +22,14 @@ import datetime as dt
 import json
 import logging
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from helpers import config
+from helpers import config, training
+from helpers.results import machine  # re-exported: notebook 07 prints it
 
 #: Set this environment variable to "1" to make notebook 07 show the stored results of
 #: the last full run instead of training (instant; the notebook says so loudly).
@@ -192,25 +191,6 @@ def make_split(x_train, y_train, x_test, y_test, proto: Protocol) -> Split:
 # --------------------------------------------------------------------------- training
 
 
-def _epoch_timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        """Wall time of every epoch, validation included (as for the NumPy net)."""
-
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
 def seconds_per_epoch(seconds: list[float]) -> float:
     """Median epoch time, leaving out the first epoch when there are more (it includes
     Keras's one-off tracing and compilation of the training step)."""
@@ -256,7 +236,7 @@ def train_keras(cand: Candidate, split: Split, seed: int, proto: Protocol) -> di
         metrics=["accuracy"],
         steps_per_execution=proto.steps_per_execution,
     )
-    timer = _epoch_timer()
+    timer = training.epoch_timer()
     start = time.perf_counter()
     history = model.fit(
         split.x_train,
@@ -484,24 +464,6 @@ def verdicts(summary, pairs, n_test: int):
 
 
 # --------------------------------------------------------------------------- storing
-
-
-def machine() -> dict:
-    def version(package):
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return None
-
-    return dict(
-        cpus=os.cpu_count(),
-        machine=platform.machine(),
-        python=platform.python_version(),
-        tensorflow=version("tensorflow"),
-        keras=version("keras"),
-        numpy=version("numpy"),
-        load_average=round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-    )
 
 
 def results_file(full_run: bool) -> Path:

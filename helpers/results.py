@@ -11,9 +11,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import platform
+from importlib import metadata
 from pathlib import Path
 
 from helpers import config
+
+
+def machine() -> dict:
+    """What a measurement ran on: cores, platform, versions, the 1-minute load average."""
+    versions = {}
+    for package in ("tensorflow", "keras", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        **versions,
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+    }
 
 
 def _full_run() -> bool:
@@ -34,8 +54,7 @@ def record(name: str, quotes: list[dict], details: dict | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(),
-        "load_average": round(os.getloadavg()[0], 2),
+        **machine(),
         "readme": quotes,
         "details": details or {},
     }

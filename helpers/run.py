@@ -22,14 +22,13 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 from helpers import config
+from helpers.results import machine
 
 
 @dataclass
@@ -134,23 +133,6 @@ def execute(path: Path, write: bool, timeout: int | None) -> Result:
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return Result(path.name, seconds, watch.peak, status, cells, finished, load)
-
-
-def machine() -> dict:
-    """What the timings were measured on."""
-    versions = {}
-    for package in ("tensorflow", "keras", "numpy"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "system": platform.system(),
-        "python": platform.python_version(),
-        **versions,
-    }
 
 
 def record(results: list[Result], fast: bool, path: Path | None = None) -> Path:
