@@ -277,3 +277,168 @@ def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
     table = calibration_table(y_true, proba, n_bins)
     filled = table[table["count"] > 0]
     return float((filled["count"] / table["count"].sum() * filled["gap"]).sum())
+
+
+# --------------------------------------------------------------------------- precision-recall
+
+
+def precision_recall_curves(y_true, proba) -> dict:
+    """One-vs-rest precision-recall curves: ``{class: (precision, recall, thresholds)}``,
+    scikit-learn's ``precision_recall_curve`` of "image is a k" ranked by the probability of k."""
+    y_true, proba = _proba(y_true, proba)
+    return {c: skm.precision_recall_curve(y_true == c, proba[:, c]) for c in range(proba.shape[1])}
+
+
+def average_precision_table(y_true, proba):
+    """Average precision (the area under the step-wise PR curve) per class and its macro mean."""
+    y_true, proba = _proba(y_true, proba)
+    k = proba.shape[1]
+    values = {c: skm.average_precision_score(y_true == c, proba[:, c]) for c in range(k)}
+    values["macro"] = float(np.mean(list(values.values())))
+    return pd.Series(values, name="average precision")
+
+
+def precision_recall_at(is_positive, scores, threshold: float) -> tuple[float, float]:
+    """``(precision, recall)`` of the rule "positive if score >= threshold".
+
+    Precision is 0 when nothing is called positive (scikit-learn's ``zero_division=0``).
+    """
+    is_positive = np.asarray(is_positive, dtype=bool)
+    called = np.asarray(scores) >= threshold
+    tp = int(np.sum(called & is_positive))
+    precision = tp / called.sum() if called.any() else 0.0
+    recall = tp / is_positive.sum() if is_positive.any() else 0.0
+    return float(precision), float(recall)
+
+
+def threshold_for_precision(is_positive, scores, target: float) -> float:
+    """The lowest threshold whose precision reaches ``target`` (so the highest recall that
+    keeps precision at or above it), read off scikit-learn's precision-recall curve.
+
+    Choose it on validation images, then report what it gives on the test images.
+    """
+    if not 0 < target <= 1:
+        raise ValueError(f"target is a precision between 0 and 1 (e.g. 0.995), got {target}.")
+    is_positive = np.asarray(is_positive, dtype=bool)
+    if not is_positive.any():
+        raise ValueError("is_positive has no positive image: no precision can be measured.")
+    precision, _, thresholds = skm.precision_recall_curve(is_positive, scores)
+    reached = np.flatnonzero(precision[:-1] >= target)
+    if not len(reached):
+        raise ValueError(
+            f"no threshold reaches a precision of {target:.2%} on these images "
+            f"(the best is {precision[:-1].max():.2%}); choose a lower target."
+        )
+    return float(thresholds[reached[0]])
+
+
+# --------------------------------------------------------------------------- bootstrap helper
+
+
+def macro_auc_by_index(y_true, proba):
+    """A fast function ``macro_auc(idx)``: the macro-average one-vs-rest AUC of the images at
+    positions ``idx`` (repeats allowed), for bootstrap intervals.
+
+    ``macro_auc(np.arange(n))`` equals ``auc_table(y_true, proba)["macro"]``. Each image is
+    counted as often as it appears in ``idx``; the AUC is then the weighted share of
+    (positive, negative) pairs ranked the right way round, ties counting one half. The
+    images are sorted once per class here, so each call costs only a few passes over them.
+    """
+    y_true, proba = _proba(y_true, proba)
+    n, k = proba.shape
+    prepared = []
+    for c in range(k):
+        order = np.argsort(proba[:, c], kind="stable")
+        sorted_scores = proba[order, c]
+        starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+        prepared.append((order, starts, (y_true[order] == c).astype(float)))
+
+    def macro_auc(idx) -> float:
+        weights = np.bincount(np.asarray(idx, dtype=int), minlength=n).astype(float)
+        aucs = []
+        for order, starts, positive in prepared:
+            w = weights[order]
+            pos = np.add.reduceat(w * positive, starts)
+            neg = np.add.reduceat(w * (1 - positive), starts)
+            below = np.cumsum(neg) - neg  # negatives with a strictly lower score
+            pairs = pos.sum() * neg.sum()
+            aucs.append(np.sum(pos * (below + 0.5 * neg)) / pairs if pairs else np.nan)
+        return float(np.mean(aucs))
+
+    return macro_auc
+
+
+# --------------------------------------------------------------------------- temperature scaling
+
+#: Smallest float32 above 0: a probability that underflowed to 0 is raised to it before log.
+LOG_FLOOR = float(np.finfo(np.float32).tiny)
+
+
+def log_probabilities(proba) -> np.ndarray:
+    """``log p`` (float64), with exact zeros raised to :data:`LOG_FLOOR` first.
+
+    Softmax ignores a constant added to a row, and ``log softmax(z) = z - logsumexp(z)`` is
+    such a shift, so the log-probabilities serve as the logits: ``softmax(log p) = p``.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2:
+        raise ValueError(f"proba should be images x classes, got shape {proba.shape}.")
+    return np.log(np.clip(proba, LOG_FLOOR, 1.0))
+
+
+def softmax(logits) -> np.ndarray:
+    """Row-wise softmax, computed stably (the row maximum is subtracted first)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def apply_temperature(logits, temperature: float) -> np.ndarray:
+    """``softmax(logits / T)``: T > 1 softens the probabilities, T < 1 sharpens them."""
+    if not temperature > 0:
+        raise ValueError(f"the temperature must be positive, got {temperature}.")
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature)
+
+
+def nll(y_true, proba) -> float:
+    """Negative log-likelihood: the mean of ``-log p(true class)`` (zeros floored as above).
+    The same as scikit-learn's ``log_loss`` and Keras's categorical cross-entropy."""
+    y_true, proba = _proba(y_true, proba)
+    p_true = np.clip(proba[np.arange(len(y_true)), y_true], LOG_FLOOR, 1.0)
+    return float(-np.mean(np.log(p_true)))
+
+
+def brier(y_true, proba) -> float:
+    """Multi-class Brier score: the mean over images of ``sum_k (p_k - [y = k])**2`` (0 to 2)."""
+    y_true, proba = _proba(y_true, proba)
+    onehot = np.eye(proba.shape[1])[y_true]
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def fit_temperature(logits, y_true, bounds=(0.05, 20.0)) -> float:
+    """The temperature T that minimises the NLL of ``softmax(logits / T)`` on these labels.
+
+    Fit it on VALIDATION logits. The search runs over log T (so T stays positive and the
+    scale is even), by scipy's bounded scalar minimiser.
+    """
+    from scipy.optimize import minimize_scalar
+
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 2:
+        raise ValueError(f"logits should be images x classes, got shape {logits.shape}.")
+    y_true = _labels(y_true, "y_true", logits.shape[1])
+    if len(y_true) != len(logits):
+        raise ValueError(f"y_true has {len(y_true)} labels but logits has {len(logits)} rows.")
+    rows = np.arange(len(y_true))
+
+    def loss(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y_true]))
+
+    result = minimize_scalar(
+        loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded",
+        options={"xatol": 1e-6},
+    )  # fmt: skip
+    return float(np.exp(result.x))

@@ -185,6 +185,118 @@ def test_ece_of_a_calibrated_model_is_small_and_of_an_overconfident_one_large():
     )
 
 
+# --------------------------------------------------------------------------- temperature scaling
+
+
+def _draw_labels(rng, proba):
+    """One label per row, drawn from that row's probabilities."""
+    return (proba.cumsum(axis=1) > rng.uniform(size=(len(proba), 1))).argmax(axis=1)
+
+
+@pytest.mark.parametrize("t_true", [0.7, 1.0, 2.5])
+def test_fit_temperature_recovers_a_known_temperature(t_true):
+    rng = np.random.default_rng(3)
+    logits = 3 * rng.normal(size=(20_000, 10))
+    y = _draw_labels(rng, metrics.softmax(logits / t_true))  # labels really follow softmax(z/T)
+    assert metrics.fit_temperature(logits, y) == pytest.approx(t_true, rel=0.05)
+
+
+def test_fit_temperature_minimises_the_nll_and_ignores_a_shift_of_the_logits():
+    rng = np.random.default_rng(4)
+    logits = 4 * rng.normal(size=(3_000, 10))
+    y = _draw_labels(rng, metrics.softmax(logits / 2.0))
+    t = metrics.fit_temperature(logits, y)
+    best = skm.log_loss(y, metrics.apply_temperature(logits, t), labels=range(10))
+    for other in (0.9 * t, 1.1 * t, 1.0):
+        assert best < skm.log_loss(y, metrics.apply_temperature(logits, other), labels=range(10))
+    shifted = logits + rng.normal(size=(3_000, 1)) * 50  # softmax ignores a per-row shift
+    assert metrics.fit_temperature(shifted, y) == pytest.approx(t, rel=1e-4)
+
+
+def test_log_probabilities_are_logits_up_to_a_shift():
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(50, 10)) * 5
+    p = metrics.softmax(z)
+    logp = metrics.log_probabilities(p)
+    np.testing.assert_allclose(metrics.softmax(logp), p, atol=1e-12)
+    np.testing.assert_allclose(
+        metrics.apply_temperature(logp, 2.0), metrics.apply_temperature(z, 2.0), atol=1e-12
+    )
+    # an underflowed probability gives a finite log, not -inf
+    assert np.isfinite(metrics.log_probabilities(np.array([[1.0, 0.0]]))).all()
+
+
+def test_apply_temperature_keeps_the_argmax_and_softens():
+    y, p = random_proba(skill=3.0)
+    logits = metrics.log_probabilities(p)
+    soft = metrics.apply_temperature(logits, 2.0)
+    np.testing.assert_array_equal(soft.argmax(axis=1), p.argmax(axis=1))
+    assert (soft.max(axis=1) <= p.max(axis=1) + 1e-12).all()
+    with pytest.raises(ValueError, match="positive"):
+        metrics.apply_temperature(logits, 0.0)
+
+
+def test_nll_and_brier_match_scikit_learn():
+    y, p = random_proba(skill=1.5)
+    assert metrics.nll(y, p) == pytest.approx(skm.log_loss(y, p, labels=range(10)))
+    assert metrics.brier(y, p) == pytest.approx(skm.brier_score_loss(y, p, labels=range(10)))
+
+
+def test_nll_and_brier_worked_by_hand():
+    y = np.array([0, 1])
+    p = np.array([[0.8, 0.2], [0.4, 0.6]])
+    assert metrics.nll(y, p) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    # (0.2^2 + 0.2^2 + 0.4^2 + 0.4^2) / 2 images
+    assert metrics.brier(y, p) == pytest.approx((0.04 + 0.04 + 0.16 + 0.16) / 2)
+
+
+# --------------------------------------------------------------------------- precision-recall
+
+
+def test_average_precision_matches_sklearn():
+    y, p = random_proba(skill=1.5)
+    table = metrics.average_precision_table(y, p)
+    for c in range(10):
+        assert table[c] == pytest.approx(skm.average_precision_score(y == c, p[:, c]))
+    assert table["macro"] == pytest.approx(skm.average_precision_score(np.eye(10)[y], p))
+    precision, recall, _ = metrics.precision_recall_curves(y, p)[4]
+    assert precision[-1] == 1 and recall[-1] == 0
+
+
+def test_threshold_for_precision_worked_by_hand():
+    is_pos = np.array([1, 1, 0, 1, 0, 1, 0, 0], dtype=bool)
+    scores = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
+    # t=0.9: 2/2 precise; t=0.7: 3/4; t=0.5: 4/6; so precision 1 needs t=0.9 (recall 2/4)
+    assert metrics.threshold_for_precision(is_pos, scores, 1.0) == 0.9
+    assert metrics.threshold_for_precision(is_pos, scores, 0.75) == 0.7
+    assert metrics.precision_recall_at(is_pos, scores, 0.7) == (0.75, 0.75)
+    assert metrics.precision_recall_at(is_pos, scores, 0.99) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="lower target"):
+        metrics.threshold_for_precision(scores < 0.35, scores, 0.9)  # one positive, ranked last
+
+
+def test_threshold_for_precision_gives_the_highest_recall_at_that_precision():
+    y, p = random_proba(n=2000, skill=2.5)
+    is_pos, scores = y == 3, p[:, 3]
+    t = metrics.threshold_for_precision(is_pos, scores, 0.9)
+    precision, recall = metrics.precision_recall_at(is_pos, scores, t)
+    assert precision >= 0.9
+    assert skm.precision_score(is_pos, scores >= t) == pytest.approx(precision)
+    for lower in np.unique(scores[scores < t]):
+        assert metrics.precision_recall_at(is_pos, scores, lower)[0] < 0.9
+
+
+def test_macro_auc_by_index_equals_sklearn_on_a_resample_with_repeats_and_ties():
+    y, p = random_proba(n=1000)
+    p = np.round(p, 2) + 1e-9  # many ties
+    p = p / p.sum(axis=1, keepdims=True)
+    macro_auc = metrics.macro_auc_by_index(y, p)
+    assert macro_auc(np.arange(1000)) == pytest.approx(metrics.auc_table(y, p)["macro"])
+    idx = np.random.default_rng(2).integers(0, 1000, size=1000)
+    expected = skm.roc_auc_score(np.eye(10)[y[idx]], p[idx], average="macro")
+    assert macro_auc(idx) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -197,6 +309,10 @@ def test_ece_of_a_calibrated_model_is_small_and_of_an_overconfident_one_large():
         (lambda: metrics.auc_table([0, 0], [[0.6, 0.4], [0.7, 0.3]]), "every class"),
         (lambda: metrics.one_digit_counts([0, 1], [0, 1], digit=10), "digit must be"),
         (lambda: metrics.calibration_table([0], [[1.0, 0.0]], n_bins=0), "n_bins"),
+        (lambda: metrics.fit_temperature(np.zeros(3), [0, 1, 2]), "images x classes"),
+        (lambda: metrics.fit_temperature(np.zeros((3, 2)), [0, 1]), "labels but logits"),
+        (lambda: metrics.threshold_for_precision([1, 0], [0.9, 0.1], 1.5), "between 0 and 1"),
+        (lambda: metrics.threshold_for_precision([0, 0], [0.9, 0.1], 0.9), "no positive"),
     ],
 )
 def test_bad_input_says_what_is_wrong(call, message):
