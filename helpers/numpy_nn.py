@@ -9,6 +9,8 @@ The API (kept stable, other notebooks rely on it)
 ``MLP(layer_sizes, activation="relu", output="softmax", init="he", seed=0, dtype=np.float32,
 loss=None, init_scale=None)``
     ``layer_sizes`` like ``[784, 256, 128, 10]``: inputs, hidden widths, classes.
+    ``[784, 10]`` (no hidden layer) is softmax regression, the linear classifier: the very
+    same forward and backward code with a single Dense layer.
     ``activation``: hidden-layer activation, ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
     ``output``: ``"softmax"`` (loss: categorical cross-entropy) or ``"sigmoid"`` (one
     independent sigmoid per class; ``loss="bce"``, the default, sums binary cross-entropy
@@ -23,12 +25,14 @@ loss=None, init_scale=None)``
 ``net.forward(x)``
     Output probabilities, shape (n, classes). Keeps every layer's activation in
     ``net.activations`` (``[x, a1, ..., a_out]``) for ``backward``.
-``net.backward(y)``
+``net.backward(y, weight_decay=0.0)``
     Gradients of the mean loss over the batch of the last ``forward``: a list of
-    ``(dW, db)``, one pair per layer, with the shapes of ``(W, b)``.
+    ``(dW, db)``, one pair per layer, with the shapes of ``(W, b)``. With
+    ``weight_decay`` = lambda > 0 the loss has the L2 term (lambda / 2) sum_l ||W_l||^2
+    (weights only, not biases), so every dW gains lambda W.
 ``net.fit(x, y, epochs, batch_size=128, lr=0.1, optimizer="sgd", x_val=None, y_val=None,
 shuffle=True, verbose=1, progress=False, momentum=0.9, beta1=0.9, beta2=0.999, eps=1e-7,
-lr_decay=1.0, track_grad_norms=False)``
+lr_decay=1.0, track_grad_norms=False, weight_decay=0.0)``
     Mini-batch training on the mean gradient of each batch (``batch_size=None``: the whole
     training set at once). ``optimizer``: ``"sgd"``, ``"momentum"`` or ``"adam"`` (case
     does not matter); epoch e (from 0) uses the rate ``lr * lr_decay**e``. ``verbose=1`` prints one line
@@ -36,8 +40,13 @@ lr_decay=1.0, track_grad_norms=False)``
     dict of per-epoch lists: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (empty
     without a validation set), ``seconds`` (wall time of each epoch) and, with
     ``track_grad_norms=True``, ``grad_norms`` (mean norm of dW of each layer).
-``net.predict_proba(x)``, ``net.predict(x)``, ``net.evaluate(x, y)``, ``net.loss(x, y)``
-    Probabilities, predicted labels, ``{"loss": ..., "accuracy": ...}``, the mean loss.
+    ``weight_decay``: L2 regularisation as above (the update becomes
+    W -= lr (dW + lambda W)); ``loss`` in the history is the data loss alone, without the
+    penalty, so runs with and without weight decay compare.
+``net.predict_proba(x)``, ``net.predict(x)``, ``net.evaluate(x, y)``, ``net.loss(x, y,
+weight_decay=0.0)``, ``net.penalty(weight_decay)``
+    Probabilities, predicted labels, ``{"loss": ..., "accuracy": ...}``, the mean loss
+    (plus the L2 penalty when ``weight_decay`` > 0), the L2 penalty alone.
 ``net.count_params()``, ``net.copy(dtype=None)``
     The number of weights and biases; an independent copy (optionally float64).
 ``net.get_weights()`` / ``net.set_weights(ws)``
@@ -47,10 +56,12 @@ lr_decay=1.0, track_grad_norms=False)``
 ``net.flops_per_sample()``, ``net.macs_per_sample()``
     Multiply-adds of one forward and backward pass per image (the backward pass skips
     the gradient with respect to the input images, which no one needs).
-``gradient_check(net, x, y, per_layer=5, eps=1e-5, seed=0)``
+``gradient_check(net, x, y, per_layer=5, eps=1e-5, seed=0, nonzero=False, weight_decay=0.0)``
     Central differences on ``per_layer`` random weights and biases of every layer,
     computed in float64 on a copy of the net; returns a list of dicts (layer, parameter,
-    index, analytic, numeric, rel_error). ``max_rel_error(rows)`` summarises it.
+    index, analytic, numeric, rel_error). With ``nonzero=True`` the entries are drawn only
+    from those whose gradient is not exactly zero (a zero gradient passes any check, so it
+    proves nothing). ``max_rel_error(rows)`` summarises it.
 
 Inputs are flattened images, float (n, 784) in [0, 1], and integer labels (n,). Wrong
 shapes, labels out of range and NaN/inf values raise a ``ValueError`` that says what to do.
@@ -109,6 +120,13 @@ def activation_derivative(name: str, a):
     if name == "tanh":
         return 1 - a * a
     raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}.")
+
+
+def _check_weight_decay(weight_decay):
+    if not (np.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(
+            f"weight_decay must be a number >= 0 (0 switches it off), got {weight_decay!r}."
+        )
 
 
 def _check_choice(value, options, what):
@@ -330,25 +348,30 @@ class MLP:
         delta /= n
         return delta
 
-    def backward(self, y):
+    def backward(self, y, weight_decay: float = 0.0):
         """Gradients of the mean loss for the batch of the last :meth:`forward` call.
 
         delta_L = dL/dz_L (softmax + cross-entropy: (p - y) / n), then for each layer from
         the last: dW_l = a_{l-1}^T delta_l, db_l = column sums of delta_l, and
         delta_{l-1} = (delta_l W_l^T) * activation'(a_{l-1}). Returns ``[(dW, db), ...]``.
+        ``weight_decay`` = lambda adds the gradient of (lambda / 2) ||W_l||^2, lambda W_l.
         """
         if not self.activations:
             raise RuntimeError("call forward(x) before backward(y).")
         y = self._check_y(y, self.activations[0].shape[0])
-        return self._backward(y)
+        _check_weight_decay(weight_decay)
+        return self._backward(y, weight_decay)
 
-    def _backward(self, y):
+    def _backward(self, y, weight_decay=0.0):
         acts = self.activations
         delta = self._output_delta(y)
         grads = [None] * self.n_layers
         for layer in range(self.n_layers - 1, -1, -1):
             a_prev = acts[layer]
-            grads[layer] = (a_prev.T @ delta, delta.sum(axis=0))
+            dw = a_prev.T @ delta
+            if weight_decay:
+                dw += weight_decay * self.W[layer]
+            grads[layer] = (dw, delta.sum(axis=0))
             if layer > 0:  # no gradient for the input images themselves
                 delta = delta @ self.W[layer].T
                 if self.activation == "relu":  # the same as * relu'(a), without a float mask
@@ -370,11 +393,18 @@ class MLP:
         a_c = np.clip(a, tiny, 1 - np.finfo(a.dtype).epsneg)
         return float(-np.sum(onehot * np.log(a_c) + (1 - onehot) * np.log(1 - a_c)) / n)
 
-    def loss(self, x, y) -> float:
-        """The mean loss over the batch (no side effects on the stored activations)."""
+    def penalty(self, weight_decay: float) -> float:
+        """The L2 term of the loss, (weight_decay / 2) * sum of every squared weight."""
+        if not weight_decay:
+            return 0.0
+        return float(0.5 * weight_decay * sum(np.sum(w.astype(np.float64) ** 2) for w in self.W))
+
+    def loss(self, x, y, weight_decay: float = 0.0) -> float:
+        """The mean loss over the batch, plus the L2 penalty when ``weight_decay`` > 0
+        (no side effects on the stored activations)."""
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
-        return self._loss_from_output(self._forward(x, keep=False), y)
+        return self._loss_from_output(self._forward(x, keep=False), y) + self.penalty(weight_decay)
 
     # ------------------------------------------------------------------ prediction
 
@@ -434,12 +464,16 @@ class MLP:
         eps: float = 1e-7,
         lr_decay: float = 1.0,
         track_grad_norms: bool = False,
+        weight_decay: float = 0.0,
     ) -> dict:
         """Mini-batch training; returns the per-epoch history (see the module docstring).
 
         ``sgd``: W -= lr dW.  ``momentum``: v = momentum v - lr dW; W += v.
-        ``adam``: Kingma & Ba with bias correction (``beta1``, ``beta2``, ``eps`` as Keras).
+        ``adam``: Kingma & Ba with bias correction, exactly as ``keras.optimizers.Adam``:
+        m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+        W -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
         ``lr_decay``: the learning rate of epoch e (from 0) is ``lr * lr_decay**e``.
+        ``weight_decay``: L2 penalty (lambda / 2) sum ||W||^2, i.e. dW += lambda W.
         Calling ``fit`` again continues training; the optimizer state starts afresh.
         """
         x = self._check_x(x)
@@ -464,6 +498,7 @@ class MLP:
             raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay!r}.")
         optimizer = str(optimizer).lower()
         _check_choice(optimizer, OPTIMIZERS, "optimizer")
+        _check_weight_decay(weight_decay)
 
         params = [p for pair in zip(self.W, self.b, strict=True) for p in pair]
         state1 = [np.zeros_like(p) for p in params] if optimizer != "sgd" else None
@@ -494,7 +529,7 @@ class MLP:
                 out = self._forward(xb)
                 loss_sum += self._loss_from_output(out, yb) * len(yb)
                 correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-                grads = self._backward(yb)
+                grads = self._backward(yb, weight_decay)
                 if track_grad_norms:
                     norm_sums += [np.linalg.norm(dw) for dw, _ in grads]
                 flat = [g for pair in grads for g in pair]
@@ -561,9 +596,10 @@ class MLP:
                 g *= g
                 g *= 1 - beta2
                 v_ += g
-                # p -= corr * m / (sqrt(v) + eps_hat), written with as few temporaries as possible
+                # p -= corr * m / (sqrt(v) + eps), Keras's form (Kingma & Ba's "epsilon hat"),
+                # written with as few temporaries as possible
                 denom = np.sqrt(v_)
-                denom += eps * np.sqrt(1 - beta2**step)
+                denom += eps
                 np.divide(m_, denom, out=denom)
                 denom *= corr
                 p -= denom
@@ -572,10 +608,21 @@ class MLP:
 # --------------------------------------------------------------------------- gradient check
 
 
-def gradient_check(net: MLP, x, y, per_layer: int = 5, eps: float = 1e-5, seed: int = 0):
+def gradient_check(
+    net: MLP,
+    x,
+    y,
+    per_layer: int = 5,
+    eps: float = 1e-5,
+    seed: int = 0,
+    nonzero: bool = False,
+    weight_decay: float = 0.0,
+):
     """Compare backprop's gradients with central differences, in float64.
 
-    For ``per_layer`` random entries of every weight matrix and every bias vector:
+    For ``per_layer`` random entries of every weight matrix and every bias vector (with
+    ``nonzero=True``: random entries among those whose gradient is not exactly zero, as a
+    zero passes any check; a parameter whose every gradient is zero is skipped):
     numeric = (L(theta + eps) - L(theta - eps)) / (2 eps), analytic from :meth:`MLP.backward`,
     rel_error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-12).
     Works on a float64 copy, so ``net`` itself is not changed. Returns one dict per entry.
@@ -585,8 +632,14 @@ def gradient_check(net: MLP, x, y, per_layer: int = 5, eps: float = 1e-5, seed: 
     net64 = net.copy(dtype=np.float64)
     x = net64._check_x(x)
     y = net64._check_y(y, x.shape[0])
+    _check_weight_decay(weight_decay)
+
+    def total_loss():
+        out = net64._forward(x, keep=False)
+        return net64._loss_from_output(out, y) + net64.penalty(weight_decay)
+
     net64._forward(x)
-    grads = net64._backward(y)
+    grads = net64._backward(y, weight_decay)
     rng = np.random.default_rng(seed)
     rows = []
     for layer in range(net64.n_layers):
@@ -594,14 +647,17 @@ def gradient_check(net: MLP, x, y, per_layer: int = 5, eps: float = 1e-5, seed: 
             ("W", net64.W[layer], grads[layer][0]),
             ("b", net64.b[layer], grads[layer][1]),
         ):
-            flat_idx = rng.choice(param.size, size=min(per_layer, param.size), replace=False)
+            candidates = np.flatnonzero(grad) if nonzero else np.arange(param.size)
+            if len(candidates) == 0:
+                continue
+            flat_idx = rng.choice(candidates, size=min(per_layer, len(candidates)), replace=False)
             for fi in flat_idx:
                 idx = np.unravel_index(fi, param.shape)
                 old = param[idx]
                 param[idx] = old + eps
-                plus = net64._loss_from_output(net64._forward(x, keep=False), y)
+                plus = total_loss()
                 param[idx] = old - eps
-                minus = net64._loss_from_output(net64._forward(x, keep=False), y)
+                minus = total_loss()
                 param[idx] = old
                 numeric = (plus - minus) / (2 * eps)
                 analytic = float(grad[idx])

@@ -290,3 +290,122 @@ def test_bad_training_arguments(kwargs, message):
     x, y = batch(n=8)
     with pytest.raises(ValueError, match=message):
         MLP([12, 5, 4]).fit(x, y, verbose=0, **kwargs)
+
+
+# --------------------------------------------------------------------------- softmax regression
+
+
+def test_no_hidden_layer_is_softmax_regression_and_its_gradient_is_right():
+    x, y = batch(n=20)
+    net = MLP([12, 4], seed=0)
+    assert net.n_layers == 1 and net.count_params() == 12 * 4 + 4
+    z = x @ net.W[0] + net.b[0]
+    np.testing.assert_allclose(net.forward(x), numpy_nn.softmax(z), rtol=1e-6)
+    # the gradient of a linear softmax classifier is X^T (P - Y) / n, nothing else
+    ((dw, db),) = net.backward(y)
+    p = net.forward(x).astype(np.float64)
+    onehot = np.eye(4)[y]
+    np.testing.assert_allclose(dw, x.T @ (p - onehot) / len(y), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(db, (p - onehot).mean(axis=0), rtol=1e-4, atol=1e-7)
+    assert max_rel_error(gradient_check(net, x, y, per_layer=10, nonzero=True)) < 1e-6
+
+
+def test_softmax_regression_learns_a_linearly_separable_problem():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 3, size=(3, 5))
+    y = rng.integers(0, 3, size=300)
+    x = (centres[y] + rng.normal(0, 0.5, size=(300, 5))).astype(np.float32)
+    net = MLP([5, 3], seed=0)
+    net.fit(x, y, epochs=30, batch_size=32, lr=0.1, verbose=0)
+    assert net.evaluate(x, y)["accuracy"] > 0.95
+
+
+# --------------------------------------------------------------------------- weight decay
+
+
+@pytest.mark.parametrize("sizes", [[12, 4], [12, 8, 4], [12, 8, 6, 4]])
+def test_weight_decay_gradient_check(sizes):
+    x, y = batch(n=16)
+    net = MLP(sizes, seed=0)
+    rows = gradient_check(net, x, y, per_layer=6, nonzero=True, weight_decay=0.3)
+    assert max_rel_error(rows) < 1e-6
+
+
+def test_weight_decay_adds_lambda_w_to_weights_not_biases():
+    x, y = batch(n=16)
+    net = MLP([12, 8, 4], seed=0)
+    net.forward(x)
+    plain = [(w.copy(), b.copy()) for w, b in net.backward(y)]
+    net.forward(x)
+    decayed = net.backward(y, weight_decay=0.5)
+    for (w0, b0), (w1, b1), w in zip(plain, decayed, net.W, strict=True):
+        np.testing.assert_allclose(w1, w0 + 0.5 * w, rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(b1, b0)
+    expected = 0.25 * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in net.W)
+    assert np.isclose(net.penalty(0.5), expected)
+    assert np.isclose(net.loss(x, y, weight_decay=0.5), net.loss(x, y) + expected, rtol=1e-6)
+    assert net.penalty(0.0) == 0.0
+
+
+def test_weight_decay_update_rule_and_smaller_weights():
+    x, y = batch(n=8)
+    net = MLP([12, 5, 4], seed=0)
+    w0 = net.get_weights()
+    net.forward(x)
+    grads = [g.copy() for pair in net.backward(y) for g in pair]
+    lam, lr = 0.1, 0.5
+    net.fit(x, y, epochs=1, batch_size=None, lr=lr, shuffle=False, verbose=0, weight_decay=lam)
+    for i, (before, g, after) in enumerate(zip(w0, grads, net.get_weights(), strict=True)):
+        decay = lam * before if i % 2 == 0 else 0.0  # weights decay, biases do not
+        np.testing.assert_allclose(after, before - lr * (g + decay), rtol=1e-5, atol=1e-7)
+    # a long run with a strong penalty ends with smaller weights than one without
+    norms = []
+    for lam in (0.0, 0.05):
+        net = MLP([12, 16, 4], seed=0)
+        net.fit(x, y, epochs=200, batch_size=None, lr=0.2, verbose=0, weight_decay=lam)
+        norms.append(sum(float(np.sum(w**2)) for w in net.W))
+    assert norms[1] < 0.8 * norms[0]
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_bad_weight_decay_is_reported(bad):
+    x, y = batch(n=8)
+    net = MLP([12, 4], seed=0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        net.fit(x, y, epochs=1, verbose=0, weight_decay=bad)
+
+
+# --------------------------------------------------------------------------- gradient check
+
+
+def test_nonzero_gradient_check_skips_entries_whose_gradient_is_zero():
+    x, y = batch(n=16, n_in=12)
+    x[:, :6] = 0  # half the inputs are 0 in every image: their rows of dW1 are exactly 0
+    net = MLP([12, 8, 4], seed=0)
+    net.forward(x)
+    dw1 = net.backward(y)[0][0]
+    assert not np.any(dw1[:6])
+    rows = gradient_check(net, x, y, per_layer=12, nonzero=True)
+    w1 = [r for r in rows if r["parameter"] == "W1"]
+    assert w1 and all(r["analytic"] != 0 for r in rows)
+    assert all(r["index"][0] >= 6 for r in w1)
+    plain = gradient_check(net, x, y, per_layer=40, nonzero=False)
+    assert any(r["analytic"] == 0 for r in plain if r["parameter"] == "W1")
+
+
+def test_adam_step_matches_keras_adam():
+    pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    x, y = batch(n=16)
+    net = MLP([12, 6, 4], seed=0)
+    w0 = net.get_weights()
+    net.forward(x)
+    grads = [g.copy() for pair in net.backward(y) for g in pair]
+    net.fit(x, y, epochs=1, batch_size=None, lr=0.01, optimizer="adam", shuffle=False, verbose=0)
+    variables = [keras.Variable(w) for w in w0]
+    opt = keras.optimizers.Adam(learning_rate=0.01)
+    opt.apply_gradients(
+        zip([keras.ops.convert_to_tensor(g) for g in grads], variables, strict=True)
+    )
+    for ours, theirs in zip(net.get_weights(), variables, strict=True):
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-7)
