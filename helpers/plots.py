@@ -529,13 +529,38 @@ def own_digit_predictions(originals, prepared, probabilities, names, truths=None
 
 # --------------------------------------------------------------------------- notebook 06
 
+#: Seaborn's "colorblind" palette (Okabe-Ito-like): blue, orange, green, vermillion, ...
+CB_COLORS = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
+             "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9"]  # fmt: skip
+#: Ten digits need more than colour: each curve also gets its own line style.
+CB_STYLES = ["-", "--", "-.", ":", (0, (5, 1)), "-", "--", "-.", ":", (0, (5, 1))]
+
+
+def share_label(value: float) -> str:
+    """A row share as a percentage that never lies about 0 or 100.
+
+    Exactly 0 is blank and exactly 1 is "100"; a share above 99.9% that is not 1 is ">99.9",
+    and one below 0.1% that is not 0 is "<0.1" (so no rounding to "100.0" or "0.0").
+    """
+    if value == 0:
+        return ""
+    if value == 1:
+        return "100"
+    if value > 0.999:
+        return ">99.9"
+    if value < 0.001:
+        return "<0.1"
+    return f"{100 * value:.1f}"
+
 
 def confusion_heatmap(table, title="Confusion matrix", normalized=None, ax=None):
-    """A seaborn heatmap of a confusion matrix (rows True, columns Predicted), annotated.
+    """A seaborn heatmap of a confusion matrix (rows True, columns Predicted), annotated,
+    with a colour bar.
 
     ``table``: a square DataFrame or array (``helpers.metrics.confusion``). Counts are
     written as integers, row-normalised shares (``normalized=True``, guessed from the
-    values when None) as percentages. Returns the figure.
+    values when None) as percentages by :func:`share_label`. The colour scale is a power
+    law (exponent 0.35) so that small off-diagonal cells stay visible. Returns the figure.
     """
     import seaborn as sns
 
@@ -548,22 +573,23 @@ def confusion_heatmap(table, title="Confusion matrix", normalized=None, ax=None)
         )
     labels = list(getattr(table, "columns", range(values.shape[1])))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.4))
+        fig, ax = plt.subplots(figsize=(6.8, 5.4))
     else:
         fig = ax.figure
     if normalized:
-        annot = np.vectorize(lambda v: "" if v == 0 else f"{100 * v:.1f}" if v < 0.995 else "100")(
-            values
-        )
+        annot = np.vectorize(share_label)(values)
+        cbar_kws = {"label": "share of the true row", "format": mpl.ticker.PercentFormatter(1.0)}
     else:
         annot = np.vectorize(lambda v: f"{v:.0f}")(values)
+        cbar_kws = {"label": "images"}
     sns.heatmap(
         values,
         annot=annot,
         fmt="",
         cmap="Blues",
         norm=mpl.colors.PowerNorm(0.35, vmin=0, vmax=values.max() or 1),
-        cbar=False,
+        cbar=True,
+        cbar_kws={**cbar_kws, "shrink": 0.8},
         square=True,
         linewidths=0.4,
         linecolor="white",
@@ -581,7 +607,7 @@ def confusion_heatmap(table, title="Confusion matrix", normalized=None, ax=None)
 
 def confusion_pair(tables, normalized=False):
     """Several confusion matrices side by side: ``tables`` maps a title to a matrix."""
-    fig, axes = plt.subplots(1, len(tables), figsize=(6.2 * len(tables), 5.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(tables), figsize=(6.0 * len(tables), 5.0), squeeze=False)
     for ax, (title, table) in zip(axes[0], tables.items(), strict=True):
         confusion_heatmap(table, title=title, normalized=normalized, ax=ax)
     fig.tight_layout()
@@ -589,7 +615,8 @@ def confusion_pair(tables, normalized=False):
 
 
 def prediction_gallery(images, y_true, y_pred, confidence, indices, cols=8, title=None):
-    """Images at ``indices``, each titled "true t, pred p" and the confidence; wrong in red."""
+    """Images at ``indices``, each titled "true t, pred p" and the confidence; wrong ones
+    also in vermillion (the words say it too, so colour is not the only cue)."""
     indices = list(indices)
     if not indices:
         raise ValueError("no images to show: indices is empty.")
@@ -599,7 +626,7 @@ def prediction_gallery(images, y_true, y_pred, confidence, indices, cols=8, titl
         ax.axis("off")
     for ax, i in zip(axes.flat, indices, strict=False):
         t, p = int(y_true[i]), int(y_pred[i])
-        color = "black" if t == p else "#C44E52"
+        color = "black" if t == p else CB_COLORS[3]
         _digit_axis(ax, np.asarray(images[i]), f"true {t}, pred {p}\n{confidence[i]:.1%}", color)
     if title:
         fig.suptitle(title, fontweight="bold")
@@ -607,33 +634,76 @@ def prediction_gallery(images, y_true, y_pred, confidence, indices, cols=8, titl
     return fig
 
 
-def roc_panels(curves, aucs, classes=range(10), zoom=(0.05, 0.9)):
-    """One-vs-rest ROC curves: all of them (left) and zoomed near the top-left corner (right).
+def auc_label(value: float) -> str:
+    """An AUC with enough decimals that a value below 1 never prints as 1 (0.99995, not 1.0000)."""
+    decimals = 4
+    while value < 1 and round(value, decimals) >= 1 and decimals < 8:
+        decimals += 1
+    return f"{value:.{decimals}f}"
+
+
+def roc_panels(curves, aucs, classes=range(10), min_tpr=0.9):
+    """One-vs-rest ROC curves on a linear scale (left) and with a logarithmic false-positive
+    rate (right), where the top-left corner, in which all the curves live, is spread out.
 
     ``curves``: ``helpers.metrics.roc_curves``; ``aucs``: ``helpers.metrics.auc_table``.
-    ``zoom = (max false-positive rate, min true-positive rate)`` of the right panel.
+    ``min_tpr``: the lowest true-positive rate shown on the right. Points with a
+    false-positive rate of exactly 0 cannot be drawn on a log axis; the axis starts at the
+    smallest non-zero rate.
     """
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.4))
-    colors = plt.get_cmap("tab10").colors
+    smallest = min(float(np.min(curves[c][0][curves[c][0] > 0], initial=1.0)) for c in classes)
     for ax in axes:
         for c in classes:
             fpr, tpr, _ = curves[c]
-            ax.plot(fpr, tpr, color=colors[c % 10], lw=1.2, label=f"{c}: AUC {aucs[c]:.4f}")
+            ax.plot(fpr, tpr, color=CB_COLORS[c % 10], ls=CB_STYLES[c % 10], lw=1.3,
+                    label=f"{c}: AUC {auc_label(aucs[c])}")  # fmt: skip
         for key, style in [("micro", ":"), ("macro", "--")]:
             fpr, tpr, _ = curves[key]
-            ax.plot(fpr, tpr, color="black", ls=style, lw=1.8,
-                    label=f"{key}-average: AUC {aucs[key]:.4f}")  # fmt: skip
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="-.", label="chance (AUC 0.5)")
+            ax.plot(fpr, tpr, color="black", ls=style, lw=2,
+                    label=f"{key}-average: AUC {auc_label(aucs[key])}")  # fmt: skip
         ax.set_xlabel("false-positive rate (other digits called this digit)")
         ax.set_ylabel("true-positive rate (recall)")
         ax.grid(alpha=0.3)
+    axes[0].plot([0, 1], [0, 1], color="grey", lw=0.8, ls="-.", label="chance (AUC 0.5)")
     axes[0].set_xlim(0, 1)
     axes[0].set_ylim(0, 1.01)
     axes[0].set_title("ROC, one digit against the rest")
-    axes[1].set_xlim(0, zoom[0])
-    axes[1].set_ylim(zoom[1], 1.001)
-    axes[1].set_title("Zoom on the top-left corner")
-    axes[1].legend(loc="lower right", fontsize=8)
+    axes[1].set_xscale("log")
+    axes[1].set_xlim(smallest / 1.5, 1)
+    axes[1].set_ylim(min_tpr, 1.002)
+    axes[1].set_title("The same curves, false-positive rate on a log scale")
+    axes[1].legend(loc="lower right", fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def pr_curves(curves, aps, classes=range(10), zoom=0.9, points=None):
+    """One-vs-rest precision-recall curves, whole (left) and the top-right corner (right).
+
+    ``curves``: ``helpers.metrics.precision_recall_curves``; ``aps``:
+    ``helpers.metrics.average_precision_table``. ``points`` optionally maps a label to a
+    ``(recall, precision)`` pair to mark (e.g. a chosen threshold on validation and on test).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.4))
+    markers = ["o", "s", "D", "^"]
+    for ax in axes:
+        for c in classes:
+            precision, recall, _ = curves[c]
+            ax.plot(recall, precision, color=CB_COLORS[c % 10], ls=CB_STYLES[c % 10], lw=1.3,
+                    drawstyle="steps-post", label=f"{c}: AP {auc_label(aps[c])}")  # fmt: skip
+        for i, (label, (r, p)) in enumerate((points or {}).items()):
+            ax.plot(r, p, markers[i % 4], color="black", mfc="white", ms=8, mew=1.6, label=label)
+        ax.set_xlabel("recall (share of the digit found)")
+        ax.set_ylabel("precision (share of the calls that are right)")
+        ax.grid(alpha=0.3)
+    axes[0].set_xlim(0, 1.01)
+    axes[0].set_ylim(0, 1.01)
+    axes[0].set_title("Precision-recall, one digit against the rest")
+    axes[1].set_xlim(zoom, 1.002)
+    axes[1].set_ylim(zoom, 1.002)
+    axes[1].set_title("Zoom on the top-right corner")
+    axes[1].legend(loc="lower left", fontsize=8, ncols=2)
     fig.tight_layout()
     return fig
 
@@ -665,10 +735,10 @@ def confidence_histogram(confidence, correct, bins=20):
     correct = np.asarray(correct, dtype=bool)
     edges = np.linspace(0, 1, bins + 1)
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    ax.hist(confidence[correct], bins=edges, color="#55A868", alpha=0.75,
+    ax.hist(confidence[correct], bins=edges, color=CB_COLORS[0], alpha=0.7,
             label=f"correct ({correct.sum():,})")  # fmt: skip
-    ax.hist(confidence[~correct], bins=edges, color="#C44E52", alpha=0.75,
-            label=f"wrong ({(~correct).sum():,})")  # fmt: skip
+    ax.hist(confidence[~correct], bins=edges, color=CB_COLORS[1], alpha=0.8, hatch="//",
+            edgecolor="white", label=f"wrong ({(~correct).sum():,})")  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("confidence = top softmax probability")
     ax.set_ylabel("images (log scale)")
@@ -678,29 +748,54 @@ def confidence_histogram(confidence, correct, bins=20):
     return fig
 
 
-def reliability_diagram(table, ece):
+def reliability_diagram(table, ece, min_count=30, title=None, axes=None):
     """Accuracy against confidence per bin (``helpers.metrics.calibration_table``), with the
-    diagonal of perfect calibration, and how many images fall in each bin."""
+    diagonal of perfect calibration, each bar labelled with its number of images, and how
+    many images fall in each bin (bottom, log scale).
+
+    Bins with fewer than ``min_count`` images are drawn hatched and pale: their accuracy is
+    too noisy to read. ``axes``: two axes (top, bottom) to draw into; a new figure if None.
+    """
     filled = table[table["count"] > 0]
     width = float((table["upper"] - table["lower"]).iloc[0])
-    fig, axes = plt.subplots(2, 1, figsize=(6, 6.4), sharex=True, height_ratios=[3, 1.2])
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(6, 6.4), sharex=True, height_ratios=[3, 1.2])
+    fig = axes[0].figure
     ax = axes[0]
-    ax.bar(filled["lower"], filled["accuracy"], width=width, align="edge", color="#4C72B0",
-           edgecolor="white", label="accuracy in the bin")  # fmt: skip
-    ax.plot(filled["confidence"], filled["confidence"], "o", color="#DD8452", ms=4,
+    sparse = filled["count"] < min_count
+    ax.bar(filled["lower"][~sparse], filled["accuracy"][~sparse], width=width, align="edge",
+           color=CB_COLORS[0], edgecolor="white", label="accuracy in the bin")  # fmt: skip
+    if sparse.any():
+        ax.bar(filled["lower"][sparse], filled["accuracy"][sparse], width=width, align="edge",
+               color=CB_COLORS[0], alpha=0.25, hatch="//", edgecolor="white",
+               label=f"fewer than {min_count} images: too noisy to read")  # fmt: skip
+    ax.plot(filled["confidence"], filled["confidence"], "o", color=CB_COLORS[1], ms=5,
             label="mean confidence in the bin")  # fmt: skip
     ax.plot([0, 1], [0, 1], color="black", ls="--", lw=1, label="perfect calibration")
+    for row in filled.itertuples():
+        ax.text(row.lower + width / 2, min(row.accuracy, 0.93) + 0.015, f"{row.count:,}",
+                ha="center", va="bottom", fontsize=7, rotation=90)  # fmt: skip
     ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"Reliability diagram: ECE = {ece:.4f}")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_title(title or f"Reliability diagram: ECE = {ece:.4f}")
+    ax.legend(loc="upper left", fontsize=7)
     axes[1].bar(table["lower"], table["count"].clip(lower=0), width=width, align="edge",
-                color="#8172B3", edgecolor="white")  # fmt: skip
+                color=CB_COLORS[4], edgecolor="white")  # fmt: skip
     axes[1].set_yscale("log")
     axes[1].set_ylabel("images")
     axes[1].set_xlabel("confidence (top probability)")
     axes[1].set_xlim(0, 1)
     fig.tight_layout()
+    return fig
+
+
+def reliability_pair(panels, min_count=30):
+    """Reliability diagrams side by side: ``panels`` maps a title to ``(table, ece)``."""
+    fig, axes = plt.subplots(2, len(panels), figsize=(5.6 * len(panels), 6.4), sharex=True,
+                             height_ratios=[3, 1.2], squeeze=False)  # fmt: skip
+    for col, (title, (table, ece)) in enumerate(panels.items()):
+        reliability_diagram(table, ece, min_count=min_count, axes=axes[:, col],
+                            title=f"{title}: ECE = {ece:.4f}")  # fmt: skip
     return fig
 
 

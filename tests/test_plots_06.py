@@ -29,7 +29,8 @@ def test_confusion_heatmap_counts_are_labelled_predicted_true():
     y, p = random_proba(n=300)
     table = metrics.confusion(y, p.argmax(axis=1))
     fig = plots.confusion_heatmap(table, title="Test set")
-    ax = fig.axes[0]
+    ax, colorbar = fig.axes
+    assert colorbar.get_ylabel() == "images"
     assert ax.get_xlabel() == "Predicted" and ax.get_ylabel() == "True"
     assert ax.get_title() == "Test set"
     texts = annotations(ax)
@@ -46,6 +47,26 @@ def test_confusion_heatmap_normalised_shows_row_percentages():
     ax = fig.axes[0]
     assert "% of each true row" in ax.get_title()
     assert annotations(ax) == ["66.7", "33.3", "", "100"]
+    assert fig.axes[1].get_ylabel() == "share of the true row"
+
+
+@pytest.mark.parametrize(
+    "share, text",
+    [(0, ""), (1, "100"), (0.9996, ">99.9"), (0.995, "99.5"), (0.999, "99.9"),
+     (0.0005, "<0.1"), (0.001, "0.1"), (0.123, "12.3")],
+)  # fmt: skip
+def test_share_labels_never_print_100_or_0_for_a_share_that_is_not(share, text):
+    assert plots.share_label(share) == text
+
+
+def test_normalised_heatmap_of_nearly_perfect_rows_shows_no_false_100_or_0():
+    # 1,999 of 2,000 right: 99.95% must not print as "100", 0.05% not as "0.0"
+    y_true = np.r_[np.zeros(2000, int), np.ones(10, int)]
+    y_pred = y_true.copy()
+    y_pred[0] = 1
+    table = metrics.confusion(y_true, y_pred, normalize=True, num_classes=2)
+    texts = annotations(plots.confusion_heatmap(table).axes[0])
+    assert texts == [">99.9", "<0.1", "", "100"]
 
 
 def test_confusion_heatmap_rejects_a_non_square_matrix():
@@ -60,9 +81,10 @@ def test_confusion_pair_draws_one_heatmap_per_table():
         "Test set": metrics.confusion(y, y),
     }
     fig = plots.confusion_pair(tables)
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["Training set", "Test set"]
-    assert all(ax.get_xlabel() == "Predicted" for ax in fig.axes)
+    heatmaps = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in heatmaps] == ["Training set", "Test set"]
+    assert all(ax.get_xlabel() == "Predicted" for ax in heatmaps)
+    assert len(fig.axes) == 4  # each heatmap has its colour bar
 
 
 def test_prediction_gallery_titles_true_pred_and_confidence():
@@ -85,7 +107,7 @@ def test_roc_panels_plot_the_sklearn_curves_with_auc_labels():
     fig = plots.roc_panels(curves, aucs)
     left, right = fig.axes
     assert left.get_title() == "ROC, one digit against the rest"
-    assert right.get_title() == "Zoom on the top-left corner"
+    assert "log scale" in right.get_title() and right.get_xscale() == "log"
     assert "false-positive rate" in left.get_xlabel() and "true-positive rate" in left.get_ylabel()
     fpr, tpr, _ = skm.roc_curve(y == 3, p[:, 3])
     x, yy = left.lines[3].get_data()
@@ -94,7 +116,32 @@ def test_roc_panels_plot_the_sklearn_curves_with_auc_labels():
     labels = [t.get_text() for t in right.get_legend().get_texts()]
     assert labels[3] == f"3: AUC {aucs[3]:.4f}"
     assert f"macro-average: AUC {aucs['macro']:.4f}" in labels
-    assert right.get_xlim() == pytest.approx((0, 0.05))
+    # the log axis starts just below the smallest non-zero false-positive rate drawn
+    smallest = min(curves[c][0][curves[c][0] > 0].min() for c in range(10))
+    assert right.get_xlim()[0] < smallest and right.get_xlim()[1] == 1
+
+
+@pytest.mark.parametrize(
+    "auc, text",
+    [(0.99995, "0.99995"), (0.9999951, "0.999995"), (1.0, "1.0000"), (0.98765, "0.9877")],
+)
+def test_auc_labels_never_round_an_imperfect_auc_to_one(auc, text):
+    assert plots.auc_label(auc) == text
+
+
+def test_pr_curves_plot_sklearn_curves_average_precision_and_marked_points():
+    y, p = random_proba(n=300)
+    curves = metrics.precision_recall_curves(y, p)
+    aps = metrics.average_precision_table(y, p)
+    fig = plots.pr_curves(curves, aps, points={"chosen on validation": (0.95, 0.97)})
+    left, right = fig.axes
+    precision, recall, _ = skm.precision_recall_curve(y == 2, p[:, 2])
+    x, yy = left.lines[2].get_data()
+    np.testing.assert_allclose(x, recall)
+    np.testing.assert_allclose(yy, precision)
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels[2] == f"2: AP {aps[2]:.4f}" and labels[-1] == "chosen on validation"
+    assert left.lines[-1].get_data()[0][0] == 0.95
 
 
 def test_outcome_gallery_rows_name_the_outcome_and_count():
@@ -120,15 +167,33 @@ def test_confidence_histogram_counts_correct_and_wrong():
     assert ax.get_xlabel() == "confidence = top softmax probability"
 
 
-def test_reliability_diagram_shows_bin_accuracy_and_the_ece():
+def test_reliability_diagram_shows_bin_accuracy_counts_and_the_ece():
     y, p = random_proba(n=300, skill=1.5)
     table = metrics.calibration_table(y, p)
     ece = metrics.expected_calibration_error(y, p)
-    fig = plots.reliability_diagram(table, ece)
+    fig = plots.reliability_diagram(table, ece, min_count=30)
     top, bottom = fig.axes
     assert top.get_title() == f"Reliability diagram: ECE = {ece:.4f}"
     assert top.get_ylabel() == "accuracy"
     assert bottom.get_xlabel() == "confidence (top probability)"
     filled = table[table["count"] > 0]
+    # solid bars for bins with enough images, then pale hatched ones for the sparse bins
+    solid = filled[filled["count"] >= 30]
+    sparse = filled[filled["count"] < 30]
+    assert len(sparse) and len(solid)
     heights = [patch.get_height() for patch in top.patches]
-    np.testing.assert_allclose(heights, filled["accuracy"])
+    np.testing.assert_allclose(heights, np.r_[solid["accuracy"], sparse["accuracy"]])
+    hatched = [patch for patch in top.patches if patch.get_hatch()]
+    assert len(hatched) == len(sparse)
+    # every filled bin is labelled with its number of images
+    assert annotations(top) == [f"{n:,}" for n in filled["count"]]
+    legend = [t.get_text() for t in top.get_legend().get_texts()]
+    assert "fewer than 30 images: too noisy to read" in legend
+
+
+def test_reliability_pair_titles_each_panel_with_its_ece():
+    y, p = random_proba(n=300, skill=1.5)
+    table = metrics.calibration_table(y, p)
+    fig = plots.reliability_pair({"Before": (table, 0.1234), "After": (table, 0.0123)})
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["Before: ECE = 0.1234", "After: ECE = 0.0123"]
