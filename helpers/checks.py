@@ -662,19 +662,36 @@ def exercise_06_3(answer, is_positive, scores):
 
 
 @exercise
-def exercise_06_4(answer, cm, digit):
-    """Precision of ``digit`` from the confusion matrix: diagonal / column total."""
-    cm = _cm(cm)
-    recall = cm[digit, digit] / cm[digit, :].sum()
-    precision = cm[digit, digit] / cm[:, digit].sum()
-    hints = [(100 * precision, "that looks like a percentage; give a fraction between 0 and 1.")]
-    if not np.isclose(precision, recall, rtol=1e-6):
-        hints.append(
-            (recall, "that is the RECALL (divided by the row total); precision divides by the "
-             "column total, all images the model CALLED this digit.")
-        )  # fmt: skip
-    return check_number(answer, precision, rel_tol=1e-4, what=f"the precision of digit {digit}",
-                        hints=hints)  # fmt: skip
+def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
+                  scores_test=None):  # fmt: skip
+    """A threshold chosen on VALIDATION: the lowest one whose validation precision reaches
+    ``target`` (any threshold that makes the same calls on validation is accepted)."""
+    from helpers import metrics
+
+    try:
+        threshold = float(answer)
+    except (TypeError, ValueError):
+        return verdict(False, f"the threshold should be a single number, got {answer!r}.")
+    best = metrics.threshold_for_precision(is_positive_val, scores_val, target)
+    got = metrics.precision_recall_at(is_positive_val, scores_val, threshold)
+    want = metrics.precision_recall_at(is_positive_val, scores_val, best)
+    if got == want:
+        return verdict(True, f"on validation it gives precision {want[0]:.4f} and recall "
+                       f"{want[1]:.4f}; now see what it gives on the test images.")  # fmt: skip
+    if is_positive_test is not None and scores_test is not None:
+        try:
+            on_test = metrics.threshold_for_precision(is_positive_test, scores_test, target)
+        except ValueError:
+            on_test = None
+        if on_test is not None and np.isclose(threshold, on_test, rtol=0, atol=1e-12):
+            return verdict(False, "that threshold was chosen on the TEST images; choose it on "
+                           "validation, then the test set can judge it honestly.")  # fmt: skip
+    if got[0] < target:
+        return verdict(False, f"at {threshold:.6g} the validation precision is {got[0]:.4f}, "
+                       f"below the target {target}: raise the threshold.")  # fmt: skip
+    return verdict(False, f"{threshold:.6g} reaches the precision but finds fewer of the digit "
+                   f"than it could (validation recall {got[1]:.4f} vs {want[1]:.4f}): take "
+                   "the LOWEST threshold that reaches the target.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 07

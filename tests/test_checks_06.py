@@ -24,10 +24,26 @@ def test_06_2_recall_is_diagonal_over_row():
     assert not wrong and "PRECISION" in wrong.message
 
 
-def test_06_4_precision_is_diagonal_over_column():
-    assert checks.exercise_06_4(30 / 39, CM, digit=2)
-    wrong = checks.exercise_06_4(30 / 40, CM, digit=2)
-    assert not wrong and "RECALL" in wrong.message
+# validation: positives score 0.95, 0.9, 0.7, 0.5; precision 1 at t=0.9, 0.75 at t=0.7
+VAL_POS = np.array([1, 1, 0, 1, 0, 1, 0, 0], dtype=bool)
+VAL_SCORES = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
+# test: a different set of images, where precision 0.75 would need t=0.6
+TEST_POS = np.array([1, 0, 1, 1, 0, 0], dtype=bool)
+TEST_SCORES = np.array([0.9, 0.85, 0.7, 0.6, 0.5, 0.2])
+
+
+def test_06_4_threshold_is_chosen_on_validation():
+    args = (VAL_POS, VAL_SCORES, 0.75, TEST_POS, TEST_SCORES)
+    assert checks.exercise_06_4(0.7, *args)
+    assert checks.exercise_06_4(0.65, *args)  # same calls on validation as 0.7: accepted
+    on_test = checks.exercise_06_4(0.6, *args)
+    assert not on_test and "TEST" in on_test.message
+    too_low = checks.exercise_06_4(0.45, *args)
+    assert not too_low and "raise the threshold" in too_low.message
+    too_high = checks.exercise_06_4(0.9, *args)
+    assert not too_high and "LOWEST" in too_high.message
+    assert not checks.exercise_06_4(..., *args)
+    assert not checks.exercise_06_4("high", *args)
 
 
 def test_06_3_pair_share_is_the_auc():
