@@ -527,25 +527,25 @@ def exercise_05_1(answer, n_classes=26):
 
 
 @exercise
-def exercise_05_2(answer, n_images, batch_size, validation_split=0.2):
-    """Weight updates in one epoch: ceil(images left after the validation split / batch)."""
-    n_fit = n_images - int(n_images * validation_split)
+def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
+    """Weight updates in one epoch: ceil(fit images / batch), where the fit images are the
+    ``n_train`` official training images minus the ``n_val`` held out for validation."""
+    n_fit = n_train - n_val
     expected = -(-n_fit // batch_size)
+    hints = [
+        (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
+         "out for validation and never train; count only the fit images."),
+        (n_fit, "that is the number of images; a step uses a whole batch."),
+    ]
+    if n_fit % batch_size:
+        hints.append((n_fit // batch_size, "the last, smaller batch is a step too: round up."))
     return check_number(
         answer,
         expected,
         rel_tol=0,
         abs_tol=0.5,
-        what=f"the number of steps per epoch ({n_fit:,} images in batches of {batch_size})",
-        hints=[
-            (-(-n_images // batch_size), f"{validation_split:.0%} of the images are held out "
-             "for validation and never train; count only the rest."),
-            (n_fit // batch_size, "the last, smaller batch is a step too: round up."),
-            (n_fit, "that is the number of images; a step uses a whole batch."),
-        ] if n_fit % batch_size else [
-            (-(-n_images // batch_size), f"{validation_split:.0%} of the images are held out "
-             "for validation and never train; count only the rest."),
-        ],
+        what=f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})",
+        hints=hints,
     )  # fmt: skip
 
 

@@ -4,24 +4,26 @@ Two recipes train the same layers (:func:`helpers.models.build_flagship`):
 
 * :data:`PUBLISHED_RECIPE`: what a published write-up of this architecture used - Dropout
   0.5/0.4/0.3, batch 32, Adam at a constant learning rate of 0.001, 10 epochs;
-* :data:`IMPROVED_RECIPE`: Dropout 0.3 in every block, batch 128, Adam whose learning rate
-  rises linearly for a short warm-up and then follows half a cosine down to zero, 30 epochs.
+* :data:`IMPROVED_RECIPE`: the recipe chosen by the random search on the VALIDATION images
+  in ``benchmarks/search_flagship.py`` (its trials are in
+  ``benchmarks/results/flagship_search.json``; notebook 05 shows the table).
 
-Both hold out the last 20% of the training images for validation and use categorical
-cross-entropy on one-hot labels. The numbers of epochs come from
-:data:`helpers.config.RUN` (``epochs_flagship`` and ``epochs_published``), so FAST mode
-trains for one or two epochs only.
+Every recipe is fitted to the fit images of :func:`helpers.split.load_split` and watched on
+its validation images (``validation_data=``; nothing is held out by Keras itself); the test
+images play no part in training or in choosing. The numbers of epochs come from
+:data:`helpers.config.RUN` in FAST mode, so a FAST run trains for one or two epochs only.
 
 :func:`load_or_train_flagship` is what notebook 06 (and anyone else) calls: it loads the
-model notebook 05 saved to :func:`flagship_path`, or trains the improved recipe if the file
-is not there yet, and says in one line which of the two it did.
+model notebook 05 saved to :func:`flagship_path`, or trains :data:`IMPROVED_RECIPE` on
+``split.x_fit`` if the file is not there yet (or was trained with another recipe or split),
+and says in one line which of the two it did.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +36,13 @@ __all__ = [
     "Recipe",
     "compile_flagship",
     "epoch_timer",
+    "flagship_info",
     "flagship_path",
     "learning_rate_schedule",
     "load_legacy_h5",
     "load_or_train_flagship",
     "make_callbacks",
+    "save_flagship",
     "save_legacy_h5",
     "steps_per_epoch",
     "train_flagship",
@@ -52,6 +56,8 @@ class Recipe:
     ``schedule`` is ``"constant"`` (Adam at ``learning_rate`` throughout) or
     ``"warmup_cosine"`` (linear warm-up from ``warmup_from`` to ``learning_rate`` over
     ``warmup_epochs`` epochs, then a cosine decay to 0 over the remaining steps).
+    ``early_stopping_patience`` is ``None`` (train every epoch: the number of epochs was
+    chosen on validation) or a number of epochs for ``keras.callbacks.EarlyStopping``.
     ``steps_per_execution`` only changes how many batches Keras runs per call into
     TensorFlow (less fixed overhead per step); the arithmetic is the same.
     """
@@ -64,8 +70,7 @@ class Recipe:
     schedule: str = "constant"
     warmup_epochs: int = 0
     warmup_from: float = 0.0
-    validation_split: float = 0.2
-    early_stopping_patience: int = 5
+    early_stopping_patience: int | None = None
     steps_per_execution: int = 16
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -74,14 +79,25 @@ class Recipe:
             raise ValueError(
                 f"schedule must be 'constant' or 'warmup_cosine', got {self.schedule!r}."
             )
-        if not 0.0 < self.validation_split < 1.0:
+        if len(self.dropout) != 3 or not all(0.0 <= r < 1.0 for r in self.dropout):
             raise ValueError(
-                f"validation_split is the share held out, 0 < share < 1; got {self.validation_split}."
+                f"dropout must be three rates in [0, 1), one per hidden block; got {self.dropout!r}."
             )
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
         for name in ("batch_size", "epochs", "steps_per_execution"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+        if self.early_stopping_patience is not None and (
+            isinstance(self.early_stopping_patience, bool)
+            or not isinstance(self.early_stopping_patience, int)
+            or self.early_stopping_patience < 1
+        ):
+            raise ValueError(
+                "early_stopping_patience must be None (no early stopping) or a positive "
+                f"whole number of epochs, got {self.early_stopping_patience!r}."
+            )
 
     def describe(self) -> str:
         """One line, e.g. 'improved: dropout 0.3/0.3/0.3, batch 128, 30 epochs, Adam ...'."""
@@ -93,17 +109,21 @@ class Recipe:
                 f"Adam, {self.warmup_epochs}-epoch warm-up to lr {self.learning_rate:g}, "
                 "then cosine decay to 0"
             )
-        return (
-            f"{self.name}: dropout {drop}, batch {self.batch_size}, {self.epochs} epochs, "
-            f"{lr}, {self.validation_split:.0%} held out for validation"
-        )
+        return f"{self.name}: dropout {drop}, batch {self.batch_size}, {self.epochs} epochs, {lr}"
 
     def with_(self, **changes) -> Recipe:
         """A copy with some fields changed, e.g. ``IMPROVED_RECIPE.with_(epochs=3)``."""
         return replace(self, **changes)
 
+    def as_dict(self) -> dict:
+        """The fields that decide training, as plain JSON-able values (no ``notes``)."""
+        d = asdict(self)
+        d.pop("notes")
+        d["dropout"] = list(d["dropout"])
+        return d
 
-#: The recipe of the published write-up (measured here: below its claimed 98.76%).
+
+#: The recipe of the published write-up (claimed 98.76% test accuracy; measured here: below).
 PUBLISHED_RECIPE = Recipe(
     name="published",
     dropout=(0.5, 0.4, 0.3),
@@ -111,10 +131,10 @@ PUBLISHED_RECIPE = Recipe(
     epochs=config.RUN.epochs_published,
     learning_rate=1e-3,
     schedule="constant",
-    early_stopping_patience=5,
 )
 
-#: The recipe this series trains its flagship with.
+#: The recipe this series trains its flagship with: the best trial on validation of the
+#: random search in benchmarks/search_flagship.py (see its results file).
 IMPROVED_RECIPE = Recipe(
     name="improved",
     dropout=(0.3, 0.3, 0.3),
@@ -124,13 +144,11 @@ IMPROVED_RECIPE = Recipe(
     schedule="warmup_cosine",
     warmup_epochs=min(2, config.RUN.epochs_flagship // 5),  # none in short FAST runs
     warmup_from=0.0,
-    early_stopping_patience=8,
 )
 
 
-def steps_per_epoch(n_train: int, recipe: Recipe) -> int:
-    """Batches per epoch on the part of ``n_train`` images that is not held out."""
-    n_fit = n_train - int(n_train * recipe.validation_split)
+def steps_per_epoch(n_fit: int, recipe: Recipe) -> int:
+    """Batches per epoch when ``n_fit`` images are fitted (the validation images are separate)."""
     return -(-n_fit // recipe.batch_size)  # ceiling division: the last batch may be smaller
 
 
@@ -190,10 +208,14 @@ def epoch_timer():
     return EpochTimer()
 
 
-def make_callbacks(recipe: Recipe, monitor: str = "val_accuracy") -> list:
-    """EarlyStopping that keeps the best epoch's weights (the schedule lives in the optimizer)."""
+def make_callbacks(recipe: Recipe, monitor: str = "val_loss") -> list:
+    """``[EarlyStopping]`` that keeps the best epoch's weights when the recipe asks for it
+    (``early_stopping_patience``), else ``[]``: the recipes of notebook 05 train for the
+    number of epochs chosen on validation, with the schedule in the optimizer."""
     import keras
 
+    if recipe.early_stopping_patience is None:
+        return []
     return [
         keras.callbacks.EarlyStopping(
             monitor=monitor,
@@ -204,30 +226,33 @@ def make_callbacks(recipe: Recipe, monitor: str = "val_accuracy") -> list:
     ]
 
 
-def _check_training_data(x_train, y_train_int):
-    x = np.asarray(x_train)
-    y = np.asarray(y_train_int)
+def _check_training_data(x, y, which="x_fit"):
+    x = np.asarray(x)
+    y = np.asarray(y)
+    labels = "y_fit" if which == "x_fit" else "y_val"
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(
-            f"x_train must hold 28x28 images, shape (n, 28, 28); got shape {x.shape}. "
-            "Load it with helpers.data.load_mnist(normalize_pixels=True)."
+            f"{which} must hold 28x28 images, shape (n, 28, 28); got shape {x.shape}. "
+            "Load it with helpers.split.load_split() (normalize_pixels=True)."
         )
     if x.size and float(x.max()) > 1.0:
         raise ValueError(
-            "x_train has pixel values above 1: scale them to [0, 1] first "
-            "(load_mnist(normalize_pixels=True) or helpers.data.normalize)."
+            f"{which} has pixel values above 1: scale them to [0, 1] first "
+            "(load_split(normalize_pixels=True) or helpers.data.normalize)."
         )
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(
-            f"y_train_int must be one integer label per image, shape ({len(x)},); got {y.shape}. "
+            f"{labels} must be one integer label per image, shape ({len(x)},); got {y.shape}. "
             "Pass integer labels 0..9: train_flagship one-hot encodes them itself."
         )
     return x, y
 
 
 def train_flagship(
-    x_train,
-    y_train_int,
+    x_fit,
+    y_fit,
+    x_val,
+    y_val,
     recipe: Recipe = None,
     seed: int = config.SEED,
     verbose: int = 2,
@@ -235,18 +260,21 @@ def train_flagship(
 ):
     """Build the flagship with the recipe's Dropout, compile it and fit it.
 
-    ``x_train``: (n, 28, 28) float images in [0, 1]; ``y_train_int``: integer labels (they
-    are one-hot encoded here). The last ``recipe.validation_split`` of the images is held
-    out for validation. Returns ``(model, history, seconds)``: the trained model (with the
-    best epoch's weights), Keras's ``History`` (with ``history.epoch_seconds``, the wall
-    time of every epoch) and the total seconds ``fit`` took.
+    ``x_fit``/``x_val``: (n, 28, 28) float images in [0, 1], e.g. ``split.x_fit`` and
+    ``split.x_val`` of :func:`helpers.split.load_split`; ``y_fit``/``y_val``: integer labels
+    (one-hot encoded here). The model is fitted to the fit images only; the validation
+    images are scored after every epoch (``validation_data=``). Returns
+    ``(model, history, seconds)``: the trained model, Keras's ``History`` (with
+    ``history.epoch_seconds``, the wall time of every epoch) and the total seconds ``fit``
+    took.
     """
     import keras
 
     from helpers import data, models
 
     recipe = IMPROVED_RECIPE if recipe is None else recipe
-    x, y = _check_training_data(x_train, y_train_int)
+    x, y = _check_training_data(x_fit, y_fit, "x_fit")
+    xv, yv = _check_training_data(x_val, y_val, "x_val")
     keras.utils.set_random_seed(seed)
     model = models.build_flagship(dropout=recipe.dropout, batchnorm=True)
     compile_flagship(model, recipe, steps_per_epoch(len(x), recipe))
@@ -258,7 +286,7 @@ def train_flagship(
         data.one_hot(y),
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
-        validation_split=recipe.validation_split,
+        validation_data=(xv, data.one_hot(yv)),
         callbacks=all_callbacks,
         verbose=verbose,
     )
@@ -283,24 +311,23 @@ def _quiet_absl():
 def save_legacy_h5(model, path) -> Path:
     """Save ``model`` in the legacy HDF5 format (``.h5``) without the log line Keras writes
     to say the format is legacy (notebook 05 explains that in prose instead)."""
+    from helpers import modelio
+
     path = Path(path)
     if path.suffix not in {".h5", ".hdf5"}:
         raise ValueError(f"a legacy HDF5 file name ends in .h5, got {path.name!r}.")
-    with _quiet_absl():
-        model.save(path)
-    return path
+    return modelio.save_model(model, path)  # quiet, with a SHA-256 sidecar <file>.json
 
 
 def load_legacy_h5(path):
     """Load a legacy ``.h5`` model without the log line Keras writes about its metrics
     ("compiled metrics have yet to be built"), which only says they fill in on first use."""
-    import keras
+    from helpers import modelio
 
     path = Path(path)
     if path.suffix not in {".h5", ".hdf5"}:
         raise ValueError(f"a legacy HDF5 file name ends in .h5, got {path.name!r}.")
-    with _quiet_absl():
-        return keras.saving.load_model(path)
+    return modelio.load_model(path)  # checksum verified when saved by save_legacy_h5
 
 
 def flagship_path() -> Path:
@@ -315,33 +342,71 @@ def _display(path: Path) -> str:
         return Path(path).name
 
 
+def flagship_info(recipe: Recipe, split, seed: int = config.SEED) -> dict:
+    """What a saved flagship was trained with: recipe, split and seed (stored beside the file,
+    so a model from an older recipe or another split is never silently reused)."""
+    return {"recipe": recipe.as_dict(), "split": split.describe(), "seed": seed}
+
+
+def _modelio():
+    """helpers.modelio (checksummed model files with a JSON sidecar), when it exists."""
+    try:
+        from helpers import modelio
+    except ImportError:
+        return None
+    return modelio
+
+
+def save_flagship(model, recipe: Recipe, split, path: Path | None = None, seed: int = config.SEED):
+    """Save the trained flagship to ``path`` (default :func:`flagship_path`) together with
+    :func:`flagship_info`. Returns the path."""
+    path = flagship_path() if path is None else Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    modelio = _modelio()
+    if modelio is None:
+        model.save(path)
+        return path
+    return modelio.save_model(model, path, info=flagship_info(recipe, split, seed))
+
+
 def load_or_train_flagship(verbose: int = 0, path: Path | None = None):
-    """The trained flagship: loaded from :func:`flagship_path` if notebook 05 saved it,
-    otherwise trained now with :data:`IMPROVED_RECIPE` (on ``config.RUN.n_train`` images)
-    and saved there. Prints one line saying which of the two happened.
+    """The trained flagship: loaded from :func:`flagship_path` if notebook 05 saved it with
+    the current :data:`IMPROVED_RECIPE` and split, otherwise trained now with that recipe on
+    ``split.x_fit`` (validation on ``split.x_val``) and saved there. Prints one line saying
+    which of the two happened (and why it retrained, if a stored model was stale).
 
     ``verbose`` is passed to ``fit`` when training (0 = silent, 2 = one line per epoch).
     """
     import keras
 
-    from helpers import data
+    from helpers import split as split_module
 
     path = flagship_path() if path is None else Path(path)
+    split = split_module.load_split(verbose=False)
+    wanted = flagship_info(IMPROVED_RECIPE, split)
+    modelio = _modelio()
+    why = f"No saved flagship at {_display(path)}"
     if path.exists():
-        model = keras.saving.load_model(path)  # safe_mode stays on: no arbitrary code runs
-        print(f"Loaded the trained flagship from {_display(path)}.")
-        return model
-    (x_train, y_train), _ = data.load_mnist(
-        normalize_pixels=True,
-        limit=config.RUN.n_train,
-        test_limit=config.RUN.n_test,
-        verbose=False,
+        if modelio is None:
+            model = keras.saving.load_model(path)  # safe_mode stays on: no code runs
+            print(f"Loaded the trained flagship from {_display(path)}.")
+            return model
+        stored = modelio.read_info(path)
+        if stored == wanted:
+            model = modelio.load_model(path)  # checksum verified, safe_mode on
+            print(f"Loaded the trained flagship from {_display(path)}.")
+            return model
+        why = (
+            f"The flagship at {_display(path)} was trained with another recipe or split"
+            if stored
+            else f"The flagship at {_display(path)} does not say how it was trained"
+        )
+    model, history, seconds = train_flagship(
+        split.x_fit, split.y_fit, split.x_val, split.y_val, IMPROVED_RECIPE, verbose=verbose
     )
-    model, history, seconds = train_flagship(x_train, y_train, IMPROVED_RECIPE, verbose=verbose)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    save_flagship(model, IMPROVED_RECIPE, split, path)
     print(
-        f"No saved flagship at {_display(path)}: trained it now ({IMPROVED_RECIPE.name} recipe, "
-        f"{len(history.epoch)} epochs on {len(x_train):,} images, {seconds:.0f} s) and saved it there."
+        f"{why}: trained it now ({IMPROVED_RECIPE.name} recipe, {len(history.epoch)} epochs "
+        f"on the {len(split.x_fit):,} fit images, {seconds:.0f} s) and saved it there."
     )
     return model
