@@ -332,10 +332,13 @@ def grad_norm_curves(runs):
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8)
+    # one legend for all panels, below them, where it covers no curve
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes[0]), key=lambda h: len(h[1]))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
+               bbox_to_anchor=(0.5, -0.02))  # fmt: skip
     axes[0, 0].set_ylabel("RMS gradient per weight")
     fig.suptitle("How strongly each layer is pushed: gradient size per weight, layer by layer")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -355,30 +358,50 @@ def history_curves(histories, keys=("loss", "accuracy")):
     return fig
 
 
-def fix_steps_chart(table):
-    """Test accuracy after each cumulative fix (bars) and seconds per epoch (line).
+def fix_steps_chart(table, target=0.98):
+    """Validation accuracy after each step (mean over seeds, error bar = one standard
+    deviation, dots = the single seeds), in two panels: every step on the full scale, and
+    the good steps zoomed in so that differences of a few tenths of a point are visible.
 
-    ``table``: a DataFrame with columns ``step``, ``test_accuracy`` (0-1) and
-    ``seconds_per_epoch``, one row per step, in order.
+    ``table``: a DataFrame with columns ``step``, ``val_accuracy`` (list of per-seed values,
+    0-1), one row per step, in order (the first row at the top).
     """
-    fig, ax = plt.subplots(figsize=(11, 4.2))
-    x = np.arange(len(table))
-    acc = 100 * table["test_accuracy"].to_numpy()
-    bars = ax.bar(x, acc, color="#4C72B0")
-    ax.bar_label(bars, labels=[f"{a:.1f}%" for a in acc], fontsize=8, padding=2)
-    ax.axhline(98, color="#C44E52", ls="--", lw=1, label="98% target")
-    ax.set_xticks(x)
-    ax.set_xticklabels(table["step"], rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(0, 115)
-    ax.set_yticks(range(0, 101, 20))
-    ax.legend(loc="upper left", ncol=2)
-    twin = ax.twinx()
-    twin.plot(x, table["seconds_per_epoch"], color="#DD8452", marker="o", label="s / epoch")
-    twin.set_ylabel("seconds per epoch", color="#DD8452")
-    twin.set_ylim(0, max(table["seconds_per_epoch"]) * 1.6)
-    twin.spines["right"].set_visible(True)
-    ax.set_title("Fixing one thing at a time (each step keeps the fixes before it)")
+    import seaborn as sns
+
+    colors = sns.color_palette("colorblind")
+    seeds = [100 * np.asarray(v, dtype=float) for v in table["val_accuracy"]]
+    mean = np.array([np.nanmean(v) for v in seeds])
+    sd = np.array([np.nanstd(v, ddof=1) if np.isfinite(v).sum() > 1 else 0.0 for v in seeds])
+    y = np.arange(len(table))
+    good = mean >= max(90.0, np.nanmax(mean) - 6)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(table) + 1.6), sharey=True,
+                             gridspec_kw={"width_ratios": [1, 1.4]})  # fmt: skip
+    for ax, zoom in zip(axes, (False, True), strict=True):
+        for i, values in enumerate(seeds):
+            if zoom and not good[i]:
+                continue
+            ax.plot(values, np.full(len(values), i), "o", ms=3.5, color=colors[0], alpha=0.6)
+        rows = good if zoom else np.ones(len(table), bool)
+        ax.errorbar(mean[rows], y[rows], xerr=sd[rows], fmt="D", ms=6, color=colors[1],
+                    capsize=3, label="mean ± sd over seeds")  # fmt: skip
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_xlim(0, 100)
+    axes[0].set_xlabel("validation accuracy (%), full scale")
+    lo = np.nanmin([np.nanmin(v) for v, g in zip(seeds, good, strict=True) if g])
+    hi = np.nanmax([np.nanmax(v) for v in seeds])
+    pad = max(0.1, 0.08 * (hi - lo))
+    axes[1].set_xlim(lo - pad, max(hi, 100 * target) + pad)
+    axes[1].axvline(100 * target, color=colors[2], ls="--", lw=1.2,
+                    label=f"{100 * target:.0f}% line")  # fmt: skip
+    axes[1].set_xlabel("validation accuracy (%), zoomed on the good steps")
+    axes[1].legend(loc="lower left", fontsize=8, frameon=True)
+    for i in np.flatnonzero(~good):
+        axes[1].annotate(f"{mean[i]:.1f}% (off scale)", (0.02, i), xycoords=("axes fraction", "data"),
+                         va="center", fontsize=8, color="0.35")  # fmt: skip
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels(table["step"], fontsize=9)
+    axes[0].invert_yaxis()
+    fig.suptitle("Fixing one thing at a time: validation accuracy over seeds")
     fig.tight_layout()
     return fig
 
@@ -400,6 +423,79 @@ def side_by_side(table):
         ax.set_ylim(0, max(values) * 1.2)
     axes[0].set_ylim(90, 100)
     fig.suptitle("The same network, the same start, the same training: NumPy vs Keras")
+    fig.tight_layout()
+    return fig
+
+
+def weight_templates(weights, title="The ten weight vectors of softmax regression"):
+    """The columns of a (784, 10) weight matrix as ten 28x28 images (blue: ink there raises
+    the digit's score, red: lowers it; one symmetric colour scale for all ten)."""
+    w = np.asarray(weights)
+    limit = np.abs(w).max()
+    fig, axes = plt.subplots(1, w.shape[1], figsize=(1.25 * w.shape[1], 1.7))
+    for digit, ax in enumerate(axes):
+        im = ax.imshow(w[:, digit].reshape(28, 28), cmap="RdBu", vmin=-limit, vmax=limit)
+        ax.set_title(str(digit), fontsize=10)
+        ax.axis("off")
+    fig.colorbar(im, ax=axes, fraction=0.02, pad=0.01)
+    fig.suptitle(title, fontsize=11, fontweight="bold", y=1.04)
+    return fig
+
+
+def step_curves(curves, xlabel="step", ylabel="training loss (batch)", title=None, logy=True,
+                ax=None, smooth=1):  # fmt: skip
+    """One line per run: ``curves`` maps a label to ``(x, values)`` or to ``values``
+    (plotted against 1, 2, ...). Non-finite values (a run that diverged) end the line with
+    an x marker. ``smooth`` > 1 draws a running mean over that many points."""
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.6))
+    colors = sns.color_palette("colorblind")
+    for i, (label, curve) in enumerate(curves.items()):
+        xs, values = curve if isinstance(curve, tuple) else (None, curve)
+        values = np.asarray(values, dtype=float)
+        xs = np.arange(1, len(values) + 1) if xs is None else np.asarray(xs, dtype=float)
+        if smooth > 1 and len(values) >= smooth:
+            kernel = np.ones(smooth) / smooth
+            values = np.convolve(values, kernel, mode="valid")
+            xs = xs[smooth - 1 :]
+        finite = np.isfinite(values)
+        stop = len(values) if finite.all() else int(np.argmin(finite))
+        ax.plot(xs[:stop], values[:stop], color=colors[i % 10], lw=1.4, label=label)
+        if stop < len(values) and stop > 0:
+            ax.plot(xs[stop - 1], values[stop - 1], "x", ms=9, mew=2, color=colors[i % 10])
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def train_val_curves(histories, keys=("loss", "accuracy"), title=None):
+    """Training (solid) and validation (dashed) curves per epoch, one colour per run:
+    ``histories`` maps a label to an ``MLP.fit`` history with a validation set."""
+    import seaborn as sns
+
+    colors = sns.color_palette("colorblind")
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys), 3.7), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        for i, (label, h) in enumerate(histories.items()):
+            epochs = np.arange(1, len(h[key]) + 1)
+            ax.plot(epochs, h[key], color=colors[i], lw=1.6, label=f"{label}: training")
+            ax.plot(epochs, h[f"val_{key}"], color=colors[i], lw=1.6, ls="--",
+                    marker="o", ms=2.5, label=f"{label}: validation")  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        if key == "loss":
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0, -1].legend(fontsize=8, loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -772,17 +868,20 @@ def reliability_diagram(table, ece, min_count=30, title=None, axes=None):
     ax.plot(filled["confidence"], filled["confidence"], "o", color=CB_COLORS[1], ms=5,
             label="mean confidence in the bin")  # fmt: skip
     ax.plot([0, 1], [0, 1], color="black", ls="--", lw=1, label="perfect calibration")
-    for row in filled.itertuples():
-        ax.text(row.lower + width / 2, min(row.accuracy, 0.93) + 0.015, f"{row.count:,}",
-                ha="center", va="bottom", fontsize=7, rotation=90)  # fmt: skip
     ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1.1)
+    ax.set_ylim(0, 1.02)
     ax.set_title(title or f"Reliability diagram: ECE = {ece:.4f}")
     ax.legend(loc="upper left", fontsize=7)
     axes[1].bar(table["lower"], table["count"].clip(lower=0), width=width, align="edge",
                 color=CB_COLORS[4], edgecolor="white")  # fmt: skip
+    for row in filled.itertuples():  # every filled bin labelled with its number of images
+        axes[1].text(row.lower + width / 2, row.count * 1.3, f"{row.count:,}", ha="center",
+                     va="bottom", fontsize=7)  # fmt: skip
     axes[1].set_yscale("log")
-    axes[1].set_ylabel("images")
+    axes[1].set_ylim(0.5, max(float(table["count"].max()), 1.0) * 12)
+    axes[1].yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[1].yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    axes[1].set_ylabel("images (log)")
     axes[1].set_xlabel("confidence (top probability)")
     axes[1].set_xlim(0, 1)
     fig.tight_layout()

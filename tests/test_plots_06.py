@@ -186,7 +186,7 @@ def test_reliability_diagram_shows_bin_accuracy_counts_and_the_ece():
     hatched = [patch for patch in top.patches if patch.get_hatch()]
     assert len(hatched) == len(sparse)
     # every filled bin is labelled with its number of images
-    assert annotations(top) == [f"{n:,}" for n in filled["count"]]
+    assert annotations(bottom) == [f"{n:,}" for n in filled["count"]]
     legend = [t.get_text() for t in top.get_legend().get_texts()]
     assert "fewer than 30 images: too noisy to read" in legend
 
