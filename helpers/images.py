@@ -22,6 +22,8 @@ the figure in notebook 05. Bad input (not an image, an empty file, a blank image
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +77,19 @@ def _open(source) -> Image.Image:
     if len(data) == 0:
         raise DigitImageError(f"{name} is empty (0 bytes), not an image.")
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        with warnings.catch_warnings():  # between 1x and 2x Pillow's limit it only warns
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        limit = Image.MAX_IMAGE_PIXELS
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        claim = f"claims {int(found.group(1)):,} pixels" if found else "is too large"
+        raise DigitImageError(
+            f"{name} {claim}, more than the limit of {limit:,} pixels (Pillow's guard "
+            "against 'decompression bombs': small files that would fill the memory when "
+            "decoded). Use a smaller image of the digit: a few hundred pixels across is plenty."
+        ) from exc
     except UnidentifiedImageError as exc:
         raise DigitImageError(
             f"{name} is not an image Pillow can read. Save the digit as PNG or JPEG."
@@ -93,45 +106,100 @@ def _grey_from_pil(image: Image.Image) -> np.ndarray:
         image = image.convert("RGBA")
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image)
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        grey = np.asarray(image, dtype=np.float64)
-        low, high = grey.min(), grey.max()
-        grey = (grey - low) / (high - low) if high > low else np.zeros_like(grey)
-    else:
-        grey = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
-    return grey.astype(np.float32)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit and float grey files
+        return _grey_from_array(np.asarray(image))  # the same value rule as for arrays
+    return (np.asarray(image.convert("L"), dtype=np.float64) / 255.0).astype(np.float32)
+
+
+#: Weights of red, green and blue in the grey level (ITU-R 601-2 luma, as Pillow's "L").
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def value_scale(array: np.ndarray) -> float:
+    """The number that maps ``array``'s pixel values to [0, 1]: the value of white.
+
+    One rule for every shape (grey, RGB, RGBA) and dtype:
+
+    * ``bool``: False is black, True is white (scale 1);
+    * integers: values 0 and 1 only are a black-and-white mask (scale 1); otherwise the
+      values are levels of the smallest bit depth of at least 8 bits that holds the
+      largest value: 255 for 8-bit data, 4095 for 12-bit camera/scanner data (stored in
+      ``uint16``), 65535 for 16-bit. So a 12-bit image is neither wrapped nor dimmed
+      16-fold, and uint8 images keep their usual meaning;
+    * floats: in [0, 1] (scale 1) or in [0, 255] (scale 255), whatever the shape.
+
+    Negative, NaN or infinite values, integers beyond 16 bits and floats above 255 raise
+    :class:`DigitImageError`: there is no safe way to guess what they mean.
+    """
+    if array.dtype == bool:
+        return 1.0
+    if np.issubdtype(array.dtype, np.integer):
+        low, high = int(array.min()), int(array.max())
+        if low < 0:
+            raise DigitImageError(f"pixel values must not be negative (minimum {low}).")
+        if high <= 1:
+            return 1.0
+        bits = max(8, high.bit_length())
+        if bits > 16:
+            raise DigitImageError(
+                f"pixel values go up to {high}, more than 16 bits per channel: not image "
+                "levels this function can interpret. Scale them to 0..255 or 0..1 first."
+            )
+        return float(2**bits - 1)
+    values = array.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(values)):
+        raise DigitImageError("the array contains NaN or infinite values.")
+    low, high = float(values.min()), float(values.max())
+    if low < 0:
+        raise DigitImageError(f"pixel values must not be negative (minimum {low:.3g}).")
+    if high <= 1:
+        return 1.0
+    if high <= 255:
+        return 255.0
+    raise DigitImageError(
+        f"float pixel values must be 0..1 or 0..255; the maximum is {high:.4g}. "
+        "Divide by the value of white first."
+    )
 
 
 def _grey_from_array(array: np.ndarray) -> np.ndarray:
-    """A 2-D grey or 3-D RGB(A) array, uint8 0..255 or float 0..1 -> grey float32 [0, 1]."""
+    """A 2-D grey or 3-D grey/RGB(A) array (channels last) -> grey float32 in [0, 1].
+
+    Pixel values are read with :func:`value_scale` (the same rule for every shape and
+    dtype); colour becomes grey by the luma weights; transparency becomes white paper.
+    """
     array = np.asarray(array)
     if array.size == 0:
         raise DigitImageError(f"the array is empty (shape {array.shape}).")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise DigitImageError(f"the array must hold numbers, got dtype {array.dtype}.")
-    if array.ndim == 3 and array.shape[-1] in (3, 4):
-        if np.issubdtype(array.dtype, np.integer) and array.max() > 1:
-            array = array.astype(np.uint8)
-        else:
-            array = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
-        return _grey_from_pil(Image.fromarray(array, "RGBA" if array.shape[-1] == 4 else "RGB"))
-    if array.ndim != 2:
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise DigitImageError(f"the array must hold real numbers, got dtype {array.dtype}.")
+    if array.ndim == 3 and array.shape[-1] not in (1, 2, 3, 4):
+        hint = (
+            " It looks channels-first: use np.moveaxis(array, 0, -1)."
+            if array.shape[0] in (1, 3, 4)
+            else " For one image out of a batch, index it: array[0]."
+        )
         raise DigitImageError(
-            f"an image array must be 2-D (grey) or 3-D with 3 or 4 colour channels; "
+            f"a 3-D image array needs its colour channels last (1, 2, 3 or 4 of them); "
+            f"got shape {array.shape}.{hint}"
+        )
+    if array.ndim not in (2, 3):
+        raise DigitImageError(
+            f"an image array must be 2-D (grey) or 3-D with 1 to 4 colour channels; "
             f"got shape {array.shape}."
         )
-    grey = array.astype(np.float64)
-    if not np.all(np.isfinite(grey)):
-        raise DigitImageError("the array contains NaN or infinite values.")
-    if grey.min() < 0:
-        raise DigitImageError(f"pixel values must not be negative (minimum {grey.min():.3g}).")
-    if grey.max() > 1:
-        if grey.max() > 255:
-            raise DigitImageError(
-                f"pixel values must be 0..1 or 0..255; the maximum is {grey.max():.4g}."
-            )
-        grey = grey / 255.0
-    return grey.astype(np.float32)
+    values = array.astype(np.float64) / value_scale(array)
+    if values.ndim == 2:
+        return values.astype(np.float32)
+    channels = values.shape[-1]
+    colour = values[..., : 3 if channels >= 3 else 1]
+    grey = colour @ LUMA if colour.shape[-1] == 3 else colour[..., 0]
+    if channels in (2, 4):  # alpha: where the drawing is transparent, the paper is white
+        alpha = values[..., -1]
+        grey = alpha * grey + (1.0 - alpha)
+    return np.clip(grey, 0.0, 1.0).astype(np.float32)
 
 
 def load_grey(source) -> np.ndarray:

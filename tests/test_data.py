@@ -81,14 +81,46 @@ def test_keras_cache_is_used_when_no_env(isolated, monkeypatch):
 # --------------------------------------------------------------------------- bad files
 
 
-def test_corrupt_file_names_the_file_and_the_fix(isolated, monkeypatch):
+def test_corrupt_file_named_by_mnist_path_is_never_called_safe_to_delete(isolated, monkeypatch):
     bad = isolated / "mnist.npz"
     bad.write_bytes(b"PK\x03\x04 garbage that is not a zip archive" * 10)
     monkeypatch.setenv("MNIST_PATH", str(bad))
     with pytest.raises(data.MnistFileError) as info:
         data.load_mnist()
     message = str(info.value)
-    assert str(bad) in message and "Delete the file" in message
+    assert message.startswith(str(bad)) and "not a complete one" in message
+    assert "delete it" not in message.lower() and "$MNIST_PATH names it" in message
+    assert bad.read_bytes().startswith(b"PK\x03\x04 garbage")  # left as it was
+
+
+def test_corrupt_keras_cache_may_be_deleted_and_downloaded_again(isolated):
+    cache = data.keras_cache_path()
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"PK\x03\x04 garbage that is not a zip archive" * 10)
+    with pytest.raises(data.MnistFileError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert message.startswith(str(cache)) and "Keras's download cache" in message
+    assert "delete it and run again to download" in message and cache.exists()
+
+
+def test_an_unreadable_file_is_not_called_damaged(isolated, monkeypatch):
+    cache = data.keras_cache_path()
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"PK\x03\x04")
+    real_open = open
+
+    def no_permission(file, *args, **kwargs):
+        if str(file) == str(cache):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_permission)
+    with pytest.raises(data.MnistFileError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert str(cache) in message and "Permission denied" in message
+    assert "delete it" not in message.lower() and "permissions" in message
 
 
 def test_truncated_file_is_reported(isolated, monkeypatch):
@@ -123,9 +155,9 @@ def test_pickle_bearing_file_is_never_unpickled(isolated, monkeypatch):
     path = isolated / "hostile.npz"
     np.savez(path, **hostile)
     monkeypatch.setenv("MNIST_PATH", str(path))
-    with pytest.raises(data.MnistFileError, match="pickled Python objects"):
+    with pytest.raises(data.MnistFileError, match="pickled Python objects") as info:
         data.load_mnist()
-    assert not marker.exists()
+    assert not marker.exists() and "x_train" in str(info.value)
     # the payload is real: unpickling it would have created the marker
     pickle.loads(pickle.dumps(Payload()))
     assert marker.exists()
@@ -214,6 +246,106 @@ def test_full_mnist_if_available(monkeypatch):
     ]  # fmt: skip
     x = data.normalize(arrays["x_train"])
     assert abs(float(x.mean()) - 0.1307) < 5e-5 and abs(float(x.std()) - 0.3081) < 5e-5
+
+
+# --------------------------------------------------------------------------- IDX files
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX encoding of a uint8 array (what the official MNIST files hold)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx_folder(folder: Path, arrays: dict, gzipped=True) -> Path:
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, stem in data.IDX_FILES.items():
+        raw = idx_bytes(arrays[key])
+        if gzipped:
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(raw, compresslevel=1, mtime=0))
+        else:
+            (folder / stem).write_bytes(raw)
+    return folder
+
+
+@pytest.mark.parametrize("gzipped", [True, False], ids=["gzipped", "plain"])
+def test_mnist_path_may_name_a_folder_of_idx_files(isolated, monkeypatch, gzipped):
+    arrays = small_arrays()
+    fake_official(monkeypatch, arrays)
+    folder = write_idx_folder(isolated / "idx", arrays, gzipped=gzipped)
+    monkeypatch.setenv("MNIST_PATH", str(folder))
+    (x, y), (xt, yt) = data.load_mnist(verbose=False)
+    assert data.last_source.is_full and data.last_source.path == folder
+    assert "IDX files" in data.last_source.description
+    for got, key in [(x, "x_train"), (y, "y_train"), (xt, "x_test"), (yt, "y_test")]:
+        np.testing.assert_array_equal(got, arrays[key])
+        assert got.dtype == np.uint8 and got.flags.writeable
+
+
+def test_read_idx_is_strict_about_header_and_length(tmp_path):
+    labels = np.arange(10, dtype=np.uint8)
+    good = tmp_path / "labels-idx1-ubyte"
+    good.write_bytes(idx_bytes(labels))
+    np.testing.assert_array_equal(data.read_idx(good), labels)
+    cases = {
+        "short": (idx_bytes(labels)[:-1], "truncated"),
+        "long": (idx_bytes(labels) + b"\0", "more data than its header"),
+        "magic": (b"\x01\x02" + idx_bytes(labels)[2:], "not an IDX file"),
+        "float": (bytes([0, 0, 0x0D, 1]) + idx_bytes(labels)[4:], "type code is 0x0d"),
+        "header": (idx_bytes(labels)[:6], "inside its IDX header"),
+    }
+    for name, (raw, message) in cases.items():
+        path = tmp_path / f"{name}-idx1-ubyte"
+        path.write_bytes(raw)
+        with pytest.raises(data.MnistFileError, match=message) as info:
+            data.read_idx(path)
+        assert str(path) in str(info.value), name
+    with pytest.raises(
+        data.MnistFileError, match=r"shape \(10,\); this MNIST file's is \(60000,\)"
+    ):
+        data.read_idx(good, expected_shape=(60000,))
+
+
+def test_a_partial_idx_folder_lists_what_is_missing(isolated, monkeypatch):
+    arrays = small_arrays()
+    folder = write_idx_folder(isolated / "idx", arrays)
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    (folder / "train-images-idx3-ubyte.gz").unlink()
+    monkeypatch.setenv("MNIST_PATH", str(folder))
+    with pytest.raises(data.MnistFileError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert str(folder) in message and "lacks 2 of the four" in message
+    assert "train-images-idx3-ubyte(.gz)" in message and "t10k-labels-idx1-ubyte(.gz)" in message
+    assert "t10k-images-idx3-ubyte.gz" in message  # what it does hold
+
+
+def test_altered_idx_file_fails_the_checksum_and_is_named(isolated, monkeypatch):
+    arrays = small_arrays()
+    fake_official(monkeypatch, arrays)
+    altered = dict(arrays, y_test=arrays["y_test"].copy())
+    altered["y_test"][3] = 9
+    folder = write_idx_folder(isolated / "idx", altered)
+    monkeypatch.setenv("MNIST_PATH", str(folder))
+    with pytest.raises(
+        data.MnistFileError, match="t10k-labels-idx1-ubyte.gz: the contents of y_test"
+    ):
+        data.load_mnist()
+
+
+def test_the_real_idx_files_load_with_the_official_checksums(tmp_path, monkeypatch):
+    """The official download's four IDX files, rebuilt from the full npz, verify and load."""
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    path = data.find_mnist_file(download=False)
+    if path is None:
+        pytest.skip("full MNIST not present (offline fallback machine)")
+    arrays = data.read_mnist(path)
+    folder = write_idx_folder(tmp_path / "official", arrays)
+    from_idx = data.read_mnist(folder)  # verifies all four checksums
+    for key in data.OFFICIAL:
+        np.testing.assert_array_equal(from_idx[key], arrays[key])
 
 
 # --------------------------------------------------------------------------- preprocessing
