@@ -22,6 +22,7 @@ and says in one line which of the two it did.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -33,7 +34,9 @@ from helpers import config
 __all__ = [
     "IMPROVED_RECIPE",
     "PUBLISHED_RECIPE",
+    "SEARCH_SPACE",
     "Recipe",
+    "choose_trial",
     "compile_flagship",
     "epoch_timer",
     "flagship_info",
@@ -42,6 +45,8 @@ __all__ = [
     "load_legacy_h5",
     "load_or_train_flagship",
     "make_callbacks",
+    "random_search",
+    "sample_recipes",
     "save_flagship",
     "save_legacy_h5",
     "steps_per_epoch",
@@ -104,11 +109,13 @@ class Recipe:
         drop = "/".join(f"{r:g}" for r in self.dropout)
         if self.schedule == "constant":
             lr = f"Adam, constant lr {self.learning_rate:g}"
-        else:
+        elif self.warmup_epochs:
             lr = (
                 f"Adam, {self.warmup_epochs}-epoch warm-up to lr {self.learning_rate:g}, "
                 "then cosine decay to 0"
             )
+        else:
+            lr = f"Adam, lr {self.learning_rate:g} with cosine decay to 0"
         return f"{self.name}: dropout {drop}, batch {self.batch_size}, {self.epochs} epochs, {lr}"
 
     def with_(self, **changes) -> Recipe:
@@ -293,6 +300,127 @@ def train_flagship(
     seconds = time.perf_counter() - start
     history.epoch_seconds = list(timer.seconds)
     return model, history, seconds
+
+
+# --------------------------------------------------------------------------- the search
+
+#: What the random search of ``benchmarks/search_flagship.py`` (and notebook 05) may pick.
+#: The layers stay the flagship's; only how it is trained changes.
+SEARCH_SPACE = {
+    "dropout": [(0.2, 0.2, 0.2), (0.3, 0.3, 0.3), (0.4, 0.4, 0.4), (0.5, 0.4, 0.3)],
+    "batch_size": [64, 128, 256],
+    "learning_rate": [5e-4, 1e-3, 2e-3, 4e-3],
+    "schedule": ["constant", "warmup_cosine"],
+    "epochs": [6, 10, 15],
+}
+
+
+def sample_recipes(n: int, space: dict | None = None, seed: int = config.SEED) -> list[Recipe]:
+    """``n`` different recipes drawn at random (without repeats) from ``space``.
+
+    Every combination of the values in ``space`` is equally likely; a warm-up + cosine
+    recipe warms up for one epoch in five (at most 2). The same ``seed`` gives the same list.
+    """
+    import itertools
+
+    space = SEARCH_SPACE if space is None else space
+    keys = list(space)
+    grid = list(itertools.product(*(space[k] for k in keys)))
+    if not 1 <= n <= len(grid):
+        raise ValueError(f"n must be between 1 and {len(grid)} (the size of the space), got {n}.")
+    picks = np.random.default_rng(seed).choice(len(grid), size=n, replace=False)
+    recipes = []
+    for i, pick in enumerate(picks, start=1):
+        values = dict(zip(keys, grid[pick], strict=True))
+        warmup = min(2, values["epochs"] // 5) if values["schedule"] == "warmup_cosine" else 0
+        recipes.append(Recipe(name=f"trial {i}", warmup_epochs=warmup, **values))
+    return recipes
+
+
+def random_search(
+    recipes, x_fit, y_fit, x_val, y_val, seed: int = config.SEED, budget_seconds=None, log=print
+) -> list[dict]:
+    """Train every recipe once (same ``seed``) on the fit images and score it on the
+    validation images after its last epoch. Stops starting new trials once
+    ``budget_seconds`` have passed. Returns one dict per trial: the recipe, the validation
+    accuracy and loss after the last epoch (and per epoch), and the seconds it took.
+    The test images are not an argument: the search cannot see them.
+    """
+    trials = []
+    start = time.perf_counter()
+    with _quiet_tf_retracing():
+        for recipe in recipes:
+            trial = _one_trial(recipe, x_fit, y_fit, x_val, y_val, seed, start, budget_seconds)
+            if trial is None:
+                log(
+                    f"budget of {budget_seconds:.0f} s used up: {len(recipes) - len(trials)} trials not run"
+                )
+                break
+            trials.append(trial)
+            log(
+                f"{recipe.name:>8}: {recipe.describe().split(': ', 1)[1]} -> validation accuracy "
+                f"{trial['val_accuracy']:.2%}, loss {trial['val_loss']:.4f} ({trial['seconds']:.0f} s)"
+            )
+    return trials
+
+
+@contextlib.contextmanager
+def _quiet_tf_retracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warning while many models of the
+    same shape are trained one after another (it is expected here and says nothing wrong)."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _one_trial(recipe, x_fit, y_fit, x_val, y_val, seed, start, budget_seconds):
+    if budget_seconds is not None and time.perf_counter() - start > budget_seconds:
+        return None
+    model, history, seconds = train_flagship(
+        x_fit, y_fit, x_val, y_val, recipe, seed=seed, verbose=0
+    )
+    h = history.history
+    return {
+        "trial": recipe.name,
+        "dropout": "/".join(f"{r:g}" for r in recipe.dropout),
+        "batch": recipe.batch_size,
+        "peak lr": recipe.learning_rate,
+        "schedule": recipe.schedule,
+        "epochs": recipe.epochs,
+        "val_accuracy": float(h["val_accuracy"][-1]),
+        "val_loss": float(h["val_loss"][-1]),
+        "seconds": round(seconds, 1),
+        "val_accuracy_per_epoch": [round(float(v), 5) for v in h["val_accuracy"]],
+        "recipe": recipe.as_dict(),
+    }
+
+
+def choose_trial(trials: list[dict], n_val: int) -> tuple[dict, str]:
+    """The search's rule: the highest validation accuracy wins, unless a trial with fewer
+    epochs (cheaper to train) is within one binomial standard error of it,
+    sqrt(p (1 - p) / n_val), i.e. indistinguishable on these validation images; then the
+    cheapest such trial (ties: the higher accuracy). Returns ``(trial, reason)``."""
+    if not trials:
+        raise ValueError("no trials to choose from: run the search first.")
+    best = max(trials, key=lambda t: t["val_accuracy"])
+    p = best["val_accuracy"]
+    se = math.sqrt(p * (1 - p) / n_val)
+    close = [t for t in trials if t["val_accuracy"] >= p - se]
+    chosen = min(close, key=lambda t: (t["epochs"], -t["val_accuracy"]))
+    if chosen is best:
+        reason = f"highest validation accuracy ({p:.2%}; standard error {se:.2%})"
+    else:
+        reason = (
+            f"within one standard error ({se:.2%}) of the best ({best['trial']}, {p:.2%}) "
+            f"with fewer epochs ({chosen['epochs']} vs {best['epochs']})"
+        )
+    return chosen, reason
 
 
 @contextlib.contextmanager
