@@ -194,3 +194,74 @@ def test_a_large_photo_is_shrunk_first_and_still_prepared():
     big = drawn_digit(size=(4000, 3000), box=(1500, 800, 2300, 2400), width=120)
     assert max(images.load_grey(big).shape) == images.WORK_SIDE
     check_mnist_like(prepare_digit(big))
+
+
+# --------------------------------------------------------------------------- one value rule
+
+
+def _grey_digit(ink=0.35, paper=0.92):
+    """A digit drawn in grey ink on light paper, as floats in [0, 1]."""
+    mask = 1 - np.asarray(drawn_digit(), dtype=np.float64) / 255
+    return paper + (ink - paper) * mask
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda g: np.round(g * 255).astype(np.uint8),  # 8-bit grey
+        lambda g: np.round(g * 4095).astype(np.uint16),  # 12-bit grey in uint16
+        lambda g: np.round(g * 65535).astype(np.uint16),  # 16-bit grey
+        lambda g: np.round(g * 255).astype(np.int64),  # 8-bit levels in a wide int
+        lambda g: g.astype(np.float32),  # float 0..1
+        lambda g: (g * 255).astype(np.float64),  # float 0..255
+        lambda g: np.repeat(np.round(g * 4095).astype(np.uint16)[..., None], 3, -1),  # 12-bit RGB
+        lambda g: np.repeat((g * 255)[..., None], 3, -1),  # float RGB 0..255, grey ink
+        lambda g: np.repeat(g[..., None], 3, -1).astype(np.float32),  # float RGB 0..1
+        lambda g: np.dstack([np.repeat(np.round(g * 255)[..., None], 3, -1), np.full(g.shape, 255)]).astype(np.uint8),  # RGBA
+        lambda g: (g * 255).astype(np.float32)[..., None],  # (h, w, 1)
+    ],
+    ids=["uint8", "uint16-12bit", "uint16-16bit", "int64-8bit", "float01", "float255",
+         "rgb-uint16-12bit", "rgb-float255", "rgb-float01", "rgba-uint8", "hw1-float255"],
+)  # fmt: skip
+def test_every_shape_and_dtype_follows_one_value_rule(encode):
+    """The same grey-ink digit in any dtype, bit depth or channel layout reads the same:
+    12-bit RGB is not wrapped into an inverted outline, float RGB 0..255 is not clipped."""
+    grey = _grey_digit()
+    reference = prepare_digit(grey)
+    out = prepare_digit(encode(grey))
+    check_mnist_like(out)
+    assert np.corrcoef(out.ravel(), reference.ravel())[0, 1] > 0.99
+    loaded = images.load_grey(encode(grey))
+    assert abs(float(loaded.max()) - 0.92) < 0.01 and abs(float(loaded.min()) - 0.35) < 0.01
+
+
+def test_value_scale_by_bit_depth():
+    assert images.value_scale(np.array([0, 1], np.uint8)) == 1.0  # a 0/1 mask
+    assert images.value_scale(np.array([0, 200], np.uint8)) == 255.0
+    assert images.value_scale(np.array([0, 200], np.uint16)) == 255.0
+    assert images.value_scale(np.array([0, 1023], np.uint16)) == 1023.0  # 10-bit
+    assert images.value_scale(np.array([0, 3000], np.uint16)) == 4095.0  # 12-bit
+    assert images.value_scale(np.array([0, 65535], np.uint16)) == 65535.0
+    assert images.value_scale(np.array([0.0, 0.7])) == 1.0
+    assert images.value_scale(np.array([0.0, 254.5])) == 255.0
+    assert images.value_scale(np.array([True, False])) == 1.0
+    with pytest.raises(DigitImageError, match="16 bits"):
+        images.value_scale(np.array([0, 70000], np.uint32))
+    with pytest.raises(DigitImageError, match="negative"):
+        images.value_scale(np.array([-3, 7], np.int16))
+
+
+def test_a_16_bit_png_file_reads_like_the_array(tmp_path):
+    grey = _grey_digit()
+    levels = np.round(grey * 65535).astype(np.uint16)
+    path = tmp_path / "scan16.png"
+    Image.fromarray(levels).save(path)
+    assert Image.open(path).mode.startswith("I")
+    np.testing.assert_allclose(prepare_digit(path), prepare_digit(levels), atol=1e-5)
+
+
+def test_channels_first_and_batches_get_a_hint():
+    with pytest.raises(DigitImageError, match="moveaxis"):
+        prepare_digit(np.zeros((3, 40, 40), np.uint8))
+    with pytest.raises(DigitImageError, match=r"array\[0\]"):
+        prepare_digit(np.zeros((10, 28, 28), np.float32))
