@@ -125,6 +125,11 @@ def set_seed(seed: int = SEED) -> None:
 
     ``keras.utils.set_random_seed`` seeds Python, NumPy and the backend together; the
     explicit calls keep notebooks that never import Keras reproducible as well.
+
+    Unseeded ``keras.random`` draws come from Keras's global ``SeedGenerator``. Keras 3.11+
+    drops it in ``set_random_seed`` (the next draw recreates it from the Python seed just
+    set); Keras 3.10 (Colab, 2025) keeps it, so its draws would not repeat. Dropping it here
+    as well makes the same seed give the same numbers on every supported Keras.
     """
     random.seed(seed)
     np.random.seed(seed)
@@ -134,3 +139,8 @@ def set_seed(seed: int = SEED) -> None:
         import keras
 
         keras.utils.set_random_seed(seed)
+        try:  # no public API for this; where the module moves, Keras does it itself
+            from keras.src.backend.common import global_state
+        except ImportError:  # pragma: no cover - newer Keras
+            return
+        global_state.set_global_attribute("global_seed_generator", None)

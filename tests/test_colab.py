@@ -8,6 +8,7 @@ import re
 import sys
 import tomllib
 import types
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -78,19 +79,37 @@ def test_setup_cell_must_be_tagged_exactly_once(tmp_path):
         colab.expected_changes(nb, tmp_path / "09_t.ipynb")
 
 
-def test_colab_pins_match_requirements():
-    """What the setup cell installs on Colab is pinned exactly as requirements.txt pins it."""
-    requirements = {
-        line.split("~=")[0].split("==")[0].strip().lower(): line.strip()
-        for line in (config.ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+def requirement_lines(path) -> dict[str, str]:
+    return {
+        re.split(r"[\s~=<>!\[;]", line.strip(), maxsplit=1)[0].lower(): line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     }
-    for requirement in colab.COLAB_PIP.split():
-        assert re.search(r"(~=|==)\d", requirement), f"{requirement!r} is not pinned"
+
+
+def test_colab_installs_nothing_that_upgrades_colabs_stack():
+    """What the setup cell installs on Colab: a package of the supported range is asked for
+    at its floor (Colab already has it: nothing is upgraded under a running session); a
+    package Colab lacks is pinned exactly as requirements.txt pins it."""
+    ranges = colab.supported_range()
+    pins = requirement_lines(config.ROOT / "requirements.txt")
+    words = [w.strip('"') for w in colab.COLAB_PIP.split()]
+    assert words and all(w for w in words)
+    for requirement in words:
         name = re.split(r"[~=<>]", requirement)[0].lower()
-        assert requirements.get(name) == requirement, (
-            f"setup cell installs {requirement!r}; requirements.txt has {requirements.get(name)!r}"
-        )
+        if name in ranges:
+            assert requirement == name + ranges[name], (
+                f"setup cell installs {requirement!r}; the supported range is {ranges[name]!r}"
+            )
+            assert ranges[name].startswith(">=") and "," not in ranges[name]
+        else:
+            assert re.search(r"(~=|==)\d", requirement), f"{requirement!r} is not pinned"
+            assert pins.get(name) == requirement, (
+                f"setup cell installs {requirement!r}; requirements.txt has {pins.get(name)!r}"
+            )
+    # shell-safe: every requirement with a comparison is quoted (an unquoted > redirects)
+    for word in colab.COLAB_PIP.split():
+        assert not re.search(r"[<>]", word) or (word.startswith('"') and word.endswith('"'))
 
 
 # --------------------------------------------------------------------------- running it
@@ -112,10 +131,10 @@ class FakeIPython:
         self.calls.append(("%%" + magic, line))
 
 
-def run_setup_cell(source: str, monkeypatch, on_colab: bool) -> FakeIPython:
+def run_setup_cell(source: str, monkeypatch, on_colab: bool, shell=None) -> FakeIPython:
     """Execute the setup cell the way IPython would, with Colab present or absent."""
     code = TransformerManager().transform_cell(source)
-    shell = FakeIPython()
+    shell = shell or FakeIPython()
     chdirs: list[str] = []
     monkeypatch.setattr(os, "chdir", chdirs.append)
     monkeypatch.setattr(sys, "path", list(sys.path))
@@ -128,35 +147,214 @@ def run_setup_cell(source: str, monkeypatch, on_colab: bool) -> FakeIPython:
     return shell
 
 
+class FakeColab(FakeIPython):
+    """A Colab shell whose ``git clone`` writes a complete repository, a partial one, or
+    nothing (``outcome`` "ok", "interrupted", "offline")."""
+
+    def __init__(self, outcome="ok"):
+        super().__init__()
+        self.outcome = outcome
+
+    def system(self, command):
+        super().system(command)
+        if command.startswith("git clone") and self.outcome != "offline":
+            target = Path(command.split()[5])
+            (target / ".git").mkdir(parents=True)
+            if self.outcome == "ok":
+                (target / "helpers").mkdir()
+                (target / "helpers" / "__init__.py").write_text("")
+                (target / "notebooks").mkdir()
+
+
+def colab_source(tmp_path, number="07") -> tuple[str, Path]:
+    """The setup cell with Colab's /content/ folder moved into ``tmp_path``."""
+    folder = f"/content/{colab.repo_name()}"
+    source = colab.setup_cell_source(number)
+    assert source.count(folder) >= 3
+    return source.replace(folder, str(tmp_path / colab.repo_name())), tmp_path / colab.repo_name()
+
+
 def test_setup_cell_locally_only_imports(monkeypatch, capsys):
     before = list(sys.path)
     shell = run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
     assert shell.calls == [], f"the setup cell ran {shell.calls} outside Colab"
     assert shell.chdirs == []
     assert sys.path == before
-    assert "Notebook 07 | mode:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Notebook 07 | mode:" in out
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    assert (
+        f"TensorFlow {tf.__version__} · Keras {keras.__version__} · NumPy {np.__version__}" in out
+    )
 
 
-def test_setup_cell_on_colab_clones_installs_pinned_and_seeds(monkeypatch, capsys):
+def test_setup_cell_on_colab_clones_installs_and_seeds(monkeypatch, capsys, tmp_path):
     import numpy as np
 
-    shell = run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=True)
-    folder = f"/content/{colab.repo_name()}"
-    commands = shell.calls
-    clones = [c for kind, c in commands if kind == "!" and c.startswith("git clone")]
-    if os.path.isdir(folder):  # pragma: no cover - only on a real Colab
-        assert clones == []
-    else:
-        assert clones == [f"git clone --depth 1 {colab.repo_url()} {folder}"]
-    pips = [line for kind, line in commands if kind == "%pip"]
+    source, repo = colab_source(tmp_path)
+    shell = run_setup_cell(source, monkeypatch, on_colab=True, shell=FakeColab())
+    clones = [c for kind, c in shell.calls if kind == "!" and c.startswith("git clone")]
+    assert clones == [f"git clone --depth 1 {colab.repo_url()} {repo}.partial --quiet"]
+    assert (repo / "helpers" / "__init__.py").is_file()
+    assert not Path(f"{repo}.partial").exists()
+    pips = [line for kind, line in shell.calls if kind == "%pip"]
     assert pips == [f"install -q {colab.COLAB_PIP}"]
-    assert folder in sys.path
-    assert shell.chdirs == [f"{folder}/notebooks"]
-    assert "Notebook 07 | mode:" in capsys.readouterr().out
+    assert sys.path.count(str(repo)) == 1
+    assert shell.chdirs == [f"{repo}/notebooks"]
+    out = capsys.readouterr().out
+    assert "Notebook 07 | mode:" in out and "Running on Python" in out
     # the seed was set: NumPy's global generator is at the seed's first draw
     first = np.random.rand()
     np.random.seed(config.SEED)
     assert first == np.random.rand()
+
+
+def test_setup_cell_twice_neither_reclones_nor_duplicates_the_path(monkeypatch, tmp_path):
+    source, repo = colab_source(tmp_path)
+    shell = FakeColab()
+    run_setup_cell(source, monkeypatch, on_colab=True, shell=shell)
+    (repo / "notes.txt").write_text("a student's file")
+    code = TransformerManager().transform_cell(source)
+    exec(compile(code, "<setup cell>", "exec"), {"get_ipython": lambda: shell})
+    clones = [c for kind, c in shell.calls if c.startswith("git clone")]
+    assert len(clones) == 1
+    assert sys.path.count(str(repo)) == 1
+    assert (repo / "notes.txt").read_text() == "a student's file"
+
+
+@pytest.mark.parametrize("leftover", ["empty folder", "partial clone", "partial temporary"])
+def test_setup_cell_recovers_from_an_interrupted_clone(monkeypatch, tmp_path, leftover):
+    source, repo = colab_source(tmp_path)
+    if leftover == "empty folder":
+        repo.mkdir()
+    elif leftover == "partial clone":
+        (repo / ".git").mkdir(parents=True)
+        (repo / "README.md").write_text("half")
+    else:
+        (Path(f"{repo}.partial") / ".git").mkdir(parents=True)
+    shell = run_setup_cell(source, monkeypatch, on_colab=True, shell=FakeColab())
+    assert [c for kind, c in shell.calls if c.startswith("git clone")]
+    assert (repo / "helpers" / "__init__.py").is_file()
+    assert not (repo / "README.md").exists() and not Path(f"{repo}.partial").exists()
+
+
+@pytest.mark.parametrize("outcome", ["offline", "interrupted"])
+def test_setup_cell_stops_when_the_clone_fails(monkeypatch, tmp_path, outcome):
+    source, repo = colab_source(tmp_path)
+    shell = FakeColab(outcome)
+    with pytest.raises(RuntimeError, match=r"git clone above failed.*run this cell again"):
+        run_setup_cell(source, monkeypatch, on_colab=True, shell=shell)
+    assert not repo.exists(), "a failed clone must not leave a folder that looks cloned"
+    assert [kind for kind, _ in shell.calls] == ["!"], "nothing runs after a failed clone"
+    # the next run starts afresh and succeeds
+    shell.outcome = "ok"
+    code = TransformerManager().transform_cell(source)
+    exec(compile(code, "<setup cell>", "exec"), {"get_ipython": lambda: shell})
+    assert (repo / "helpers" / "__init__.py").is_file()
+
+
+def test_setup_cell_on_an_old_colab_says_so_and_offers_one_pip_line(monkeypatch, capsys, tmp_path):
+    """Colab with TensorFlow 2.18 / Keras 3.8: the cell says so plainly and prints the one
+    %pip line that fixes it, but installs nothing but COLAB_PIP (no silent upgrade)."""
+    real = colab.installed_versions
+
+    def old_colab(names):
+        found = real(names)
+        found.update(tensorflow=("2.18.0", "2.18.0"), keras=(None, "3.8.0"))
+        return found
+
+    monkeypatch.setattr(colab, "installed_versions", old_colab)
+    source, _ = colab_source(tmp_path)
+    shell = run_setup_cell(source, monkeypatch, on_colab=True, shell=FakeColab())
+    assert [line for kind, line in shell.calls if kind == "%pip"] == [
+        f"install -q {colab.COLAB_PIP}"
+    ]
+    out = capsys.readouterr().out
+    ranges = colab.supported_range()
+    assert "Running on Python" in out and "TensorFlow 2.18.0 · Keras 3.8.0" in out
+    assert f"TensorFlow 2.18.0 is outside the supported range ({ranges['tensorflow']})" in out
+    assert f"Keras 3.8.0 is outside the supported range ({ranges['keras']})" in out
+    pins = requirement_lines(config.ROOT / "requirements.txt")
+    fix = f'%pip install -q "{pins["tensorflow"]}" "{pins["keras"]}"'
+    assert [line.strip() for line in out.splitlines() if "%pip" in line] == [fix]
+    assert "Restart session" in out
+
+
+def without_installed_helpers(monkeypatch):
+    """Make ``import helpers`` fail as it does where the series is not installed."""
+    monkeypatch.setattr(
+        sys,
+        "meta_path",
+        [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable")],
+    )
+    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+        monkeypatch.delitem(sys.modules, name)
+    root = str(config.ROOT)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", root)])
+
+
+def test_setup_cell_outside_the_repository_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    without_installed_helpers(monkeypatch)
+    with pytest.raises(ModuleNotFoundError) as caught:
+        run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
+    message = str(caught.value)
+    assert "No module named 'helpers'" in message
+    assert "notebooks/ folder" in message and "pip install -e ." in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_setup_cell_in_the_repository_imports_helpers_without_install(
+    monkeypatch, tmp_path, capsys
+):
+    """Opened from a clone's notebooks/ folder without `pip install -e .`: the cell finds
+    the repository's helpers (a stand-in package here) and puts its folder on sys.path once."""
+    fake = tmp_path / "clone"
+    (fake / "helpers").mkdir(parents=True)
+    (fake / "notebooks").mkdir()
+    (fake / "helpers" / "__init__.py").write_text(
+        "def setup_notebook(number):\n    print('stand-in setup', number)\n"
+    )
+    (fake / "helpers" / "colab.py").write_text(
+        "def check_versions():\n    print('stand-in versions')\n"
+    )
+    monkeypatch.chdir(fake / "notebooks")
+    without_installed_helpers(monkeypatch)
+    run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
+    assert capsys.readouterr().out == "stand-in versions\nstand-in setup 07\n"
+    assert sys.path.count(str(fake)) == 1
+
+
+def test_check_versions_names_the_problem_and_the_fix(capsys):
+    ranges = colab.supported_range()
+    good = {name: (None, "99") for name in ranges if name != "python"}
+    good |= dict(tensorflow=(None, "2.21.0"), keras=(None, "3.15.1"), numpy=(None, "2.4.6"))
+    for name in good:
+        if name not in ("tensorflow", "keras", "numpy"):
+            floor = ranges[name].split(",")[0].removeprefix(">=")
+            good[name] = (None, floor)
+    assert colab.check_versions(good, python="3.12.1") == []
+    out = capsys.readouterr().out
+    assert (
+        out
+        == "Running on Python 3.12.1 · TensorFlow 2.21.0 · Keras 3.15.1 · NumPy 2.4.6 (supported)\n"
+    )
+
+    too_new = good | {"tensorflow": ("2.22.0", "2.22.0")}
+    (problem,) = colab.check_versions(too_new, python="3.12.1")
+    assert "TensorFlow 2.22.0 is outside the supported range" in problem
+    assert "%pip install -q" in capsys.readouterr().out
+
+    restarted = good | {"numpy": ("2.0.2", "2.4.6")}
+    (problem,) = colab.check_versions(restarted, python="3.12.1")
+    assert "2.4.6 is installed but this session still runs 2.0.2" in problem
+    assert "%pip" not in capsys.readouterr().out  # a restart fixes it, not an install
+
+    old_python = colab.check_versions(good, python="3.10.12")
+    assert old_python == [f"Python 3.10.12 is outside the supported range ({ranges['python']})."]
 
 
 def test_setup_cell_never_mounts_drive():
