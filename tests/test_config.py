@@ -138,3 +138,23 @@ def test_newest_stack_satisfies_requirements_and_the_range():
 def test_this_environment_is_inside_the_supported_range(capsys):
     """Whichever end CI tests (pinned or oldest), it runs inside the range it claims."""
     assert colab.check_versions() == [], capsys.readouterr().out
+
+
+def test_readme_states_both_ends_of_the_range():
+    """README's "Supported versions" table quotes the two constraint files."""
+    readme = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Supported versions", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip().lower(): line
+        for line in section.splitlines()
+        if line.startswith("| ") and line.count("|") >= 4
+    }
+    names = ["tensorflow", "keras", "numpy", "scikit-learn", "matplotlib", "scipy", "pandas"]
+    oldest = pins(config.ROOT / "constraints" / "oldest.txt")
+    newest = pins(config.ROOT / "constraints" / "pinned.txt")
+    for name in names:
+        cells = [c.strip() for c in rows[name].split("|")[2:4]]
+        assert cells[0] == oldest[name], f"README oldest {name}: {cells[0]} vs {oldest[name]}"
+        assert cells[1].startswith(newest[name]), f"README newest {name}: {cells[1]}"
+    (upper,) = [s[1:] for s in colab.supported_range()["tensorflow"].split(",") if s[0] == "<"]
+    assert f"below {upper}" in rows["tensorflow"]
