@@ -368,6 +368,33 @@ def macro_auc_by_index(y_true, proba):
     return macro_auc
 
 
+def share_by_index(hit, among):
+    """A fast function ``share(idx)``: of the images at positions ``idx`` (repeats allowed)
+    for which ``among`` is true, the share for which ``hit`` is true; for bootstrap intervals.
+
+    Precision of digit d is ``share_by_index(right & called, called)`` (of the images called d,
+    the share that are d); recall is ``share_by_index(right & really, really)``. NaN when no
+    drawn image is in ``among``.
+    """
+    hit = np.asarray(hit, dtype=float)
+    among = np.asarray(among, dtype=float)
+    if hit.shape != among.shape or hit.ndim != 1:
+        raise ValueError(
+            f"hit and among must be flat masks of the same images, got {hit.shape} and {among.shape}."
+        )
+    if np.any(hit > among):
+        raise ValueError(
+            "every hit must also be in among (e.g. hit = right & called, among = called)."
+        )
+
+    def share(idx) -> float:
+        weights = np.bincount(np.asarray(idx, dtype=int), minlength=len(hit))
+        total = weights @ among
+        return float(weights @ hit / total) if total else float("nan")
+
+    return share
+
+
 # --------------------------------------------------------------------------- temperature scaling
 
 #: Smallest float32 above 0: a probability that underflowed to 0 is raised to it before log.

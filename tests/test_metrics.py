@@ -297,6 +297,20 @@ def test_macro_auc_by_index_equals_sklearn_on_a_resample_with_repeats_and_ties()
     assert macro_auc(idx) == pytest.approx(expected)
 
 
+def test_share_by_index_is_precision_and_recall_of_a_resample():
+    y, p = random_proba(n=500, skill=1.5)
+    pred = p.argmax(axis=1)
+    called, really = pred == 3, y == 3
+    precision = metrics.share_by_index(called & really, called)
+    recall = metrics.share_by_index(called & really, really)
+    idx = np.random.default_rng(6).integers(0, 500, size=500)
+    assert precision(idx) == pytest.approx(skm.precision_score(y[idx] == 3, pred[idx] == 3))
+    assert recall(idx) == pytest.approx(skm.recall_score(y[idx] == 3, pred[idx] == 3))
+    assert np.isnan(precision(np.flatnonzero(~called)))  # nothing called 3 in this draw
+    with pytest.raises(ValueError, match="among"):
+        metrics.share_by_index(called, called & really)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
