@@ -13,7 +13,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import config
+from helpers import config, results
 
 #: Resolution of every saved figure.
 DPI = 110
@@ -72,7 +72,8 @@ def save_fig(name: str, fig=None) -> Path:
     folder = figure_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_notebook}_{name}.png"
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    target = results.staged(path)  # python -m helpers.run: moved into place on success only
+    fig.savefig(target, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return path
 
 

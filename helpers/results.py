@@ -36,6 +36,31 @@ def machine() -> dict:
     }
 
 
+#: Set by ``python -m helpers.run`` while it executes a notebook: a folder where figures and
+#: results are written instead, and moved into place only if the whole notebook succeeds.
+STAGING_ENV = "MNIST_STAGING_DIR"
+
+
+def staged(path: Path) -> Path:
+    """Where to write ``path`` (a file inside the repository) now.
+
+    During ``python -m helpers.run`` that is the same relative path under
+    ``$MNIST_STAGING_DIR``, so a notebook that fails halfway changes no committed figure or
+    result; the runner moves the files into place when the notebook succeeds. Otherwise
+    (a notebook opened by hand, the tests) it is ``path`` itself.
+    """
+    root = os.environ.get(STAGING_ENV, "").strip()
+    if not root:
+        return Path(path)
+    try:
+        relative = Path(path).resolve().relative_to(config.ROOT)
+    except ValueError:  # outside the repository: nothing committed to protect
+        return Path(path)
+    target = Path(root) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def _full_run() -> bool:
     from helpers import data
 
@@ -43,7 +68,7 @@ def _full_run() -> bool:
 
 
 def record(name: str, quotes: list[dict], details: dict | None = None) -> Path:
-    """Write the quotes (and any details) as JSON; return the path written."""
+    """Write the quotes (and any details) as JSON; return the path written (see :func:`staged`)."""
     if not name.replace("_", "").isalnum():
         raise ValueError(f"results name must be a plain word like 'flagship', got {name!r}.")
     for quote in quotes:
@@ -59,5 +84,5 @@ def record(name: str, quotes: list[dict], details: dict | None = None) -> Path:
         "details": details or {},
     }
     path = folder / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    return path
+    staged(path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    return path  # where it is (or, during python -m helpers.run, will be on success)

@@ -8,6 +8,17 @@ with a table of notebook, seconds, the kernel's peak memory and status.
     python -m helpers.run 04 05           # only notebooks 04 and 05
     python -m helpers.run --fast          # FAST mode; notebooks are NOT overwritten
 
+Nothing good is lost when a notebook fails. While a notebook runs, its figures
+(``plots.save_fig``) and results (``results.record``) are written to a staging folder
+(``$MNIST_STAGING_DIR``, under ``benchmarks/scratch/staging/``) and moved into ``img/`` and
+``benchmarks/results/`` only when every cell succeeded; so is the notebook itself. Should a
+notebook write into those folders some other way, the runner puts back what was there
+before. A failure is reported with the notebook, the cell and the error, and the
+notebook's entry in the series' results file keeps its last good measurement.
+
+Notebooks are written the way JupyterLab writes them (kernel spec "Python 3
+(ipykernel)", no per-cell timing metadata), so opening and re-running one does not churn it.
+
 Every run also records, per notebook, the seconds it took (kernel start to last cell) and
 the kernel's peak resident memory, in ``benchmarks/results/series_full.json`` or
 ``series_fast.json``. Running a selection updates only those notebooks' entries, so the
@@ -22,13 +33,29 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers import config
-from helpers.results import machine
+from helpers.results import STAGING_ENV, machine
+
+#: The kernel spec JupyterLab writes into a notebook it saves (so opening one changes nothing).
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+#: Folders whose committed files a failed notebook must leave as they were.
+PROTECTED = (config.IMG_DIR, config.RESULTS_DIR)
+
+#: Terminal colour codes, which IPython puts into tracebacks.
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes."""
+    return ANSI_RE.sub("", text)
 
 
 @dataclass
@@ -105,31 +132,130 @@ class MemoryWatch:
 # --------------------------------------------------------------------------- running
 
 
-def execute(path: Path, write: bool, timeout: int | None) -> Result:
-    """Execute one notebook on a fresh kernel; measure its time and the kernel's peak memory."""
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(config.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def staging_dir(path: Path) -> Path:
+    """The staging folder of one notebook's run (git-ignored)."""
+    return config.ROOT / "benchmarks" / "scratch" / "staging" / path.stem
+
+
+def _snapshot(folders) -> dict[Path, bytes | None]:
+    """The bytes of every file in ``folders`` (not img/scratch), to put back after a failure."""
+    files = {}
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for file in folder.rglob("*"):
+            if file.is_file() and config.SCRATCH_IMG_DIR not in file.parents:
+                files[file] = file.read_bytes()
+    return files
+
+
+def _restore(before: dict[Path, bytes], folders) -> list[Path]:
+    """Put ``folders`` back as :func:`_snapshot` saw them; return the files it had to fix."""
+    fixed = []
+    now = _snapshot(folders)
+    for file, content in before.items():
+        if now.get(file) != content:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(content)
+            fixed.append(file)
+    for file in now.keys() - before.keys():
+        file.unlink()
+        fixed.append(file)
+    return fixed
+
+
+def _publish(stage: Path) -> list[Path]:
+    """Move every staged file to the same place in the repository."""
+    moved = []
+    for file in sorted(p for p in stage.rglob("*") if p.is_file()):
+        target = config.ROOT / file.relative_to(stage)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(file, target)
+        moved.append(target)
+    return moved
+
+
+def normalise_metadata(nb) -> None:
+    """What JupyterLab would write: its kernel spec and no per-cell execution timings."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+
+
+def describe_failure(nb, exc: BaseException) -> str:
+    """'cell 12 (`model.fit(...`): ValueError: ...' for the first cell with an error output."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code, start=1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+                error = f"{out.get('ename', '')}: {out.get('evalue', '')}"[:300]
+                return f"cell {number} of {len(code)} ({first!r}): {strip_ansi(error).strip()}"
+    lines = strip_ansi(str(exc)).strip().splitlines() or [type(exc).__name__]
+    return f"{type(exc).__name__}: {lines[-1]}"
+
+
+def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -> Result:
+    """Execute one notebook on a fresh kernel; measure its time and the kernel's peak memory.
+
+    Figures and results go to a staging folder and are moved into place only on success;
+    ``protected`` folders are put back as they were if the notebook fails.
+    """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     watch = MemoryWatch(client)
     client.on_cell_executed = watch
+    stage = staging_dir(path)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    before = _snapshot(protected)
     load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    previous = os.environ.get(STAGING_ENV)
+    os.environ[STAGING_ENV] = str(stage)  # the kernel inherits it
     start = time.perf_counter()
     status = "ok"
     try:
         client.execute()
-    except CellExecutionError as exc:
-        status = "FAILED: " + str(exc).strip().splitlines()[-1][:120]
+    except Exception as exc:  # a cell's error, a timeout, a dead kernel
+        status = "FAILED at " + describe_failure(nb, exc)
+    except KeyboardInterrupt:  # stopped by hand: nothing published, protected folders restored
+        _restore(before, protected)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    finally:
+        if previous is None:
+            os.environ.pop(STAGING_ENV, None)
+        else:
+            os.environ[STAGING_ENV] = previous
     seconds = time.perf_counter() - start
-    if write and status == "ok":
-        nbformat.write(nb, path)
+    if status == "ok":
+        _publish(stage)
+        if write:
+            normalise_metadata(nb)
+            nbformat.write(nb, path)
+    else:
+        restored = _restore(before, protected)
+        if restored:
+            names = ", ".join(_shown(p) for p in restored)
+            print(f"{path.name}: put back what the failed run changed: {names}", file=sys.stderr)
+    shutil.rmtree(stage, ignore_errors=True)
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return Result(path.name, seconds, watch.peak, status, cells, finished, load)
@@ -208,6 +334,11 @@ def main(argv=None) -> int:
         results.append(result)
         memory = f", peak {result.peak_memory_mb:.0f} MB" if result.peak_memory_mb else ""
         tqdm.write(f"{path.name}: {result.status} in {result.seconds:.0f} s{memory}")
+        if result.status != "ok":
+            tqdm.write(
+                f"{path.name} FAILED: the notebook, its figures and results were left as they "
+                f"were. Open it and run it up to that cell to see the whole traceback."
+            )
     bar.close()
 
     width = max([len(r.notebook) for r in results] + [8])
@@ -217,10 +348,14 @@ def main(argv=None) -> int:
         print(f"{r.notebook:<{width}}  {r.seconds:>8.1f}  {memory}  {r.status}")
     total = sum(r.seconds for r in results)
     print(f"{'total':<{width}}  {total:>8.1f}  {'':>8}  mode: {'FAST' if args.fast else 'full'}")
-    if not args.no_record and results:
-        path = record(results, args.fast)
-        print(f"recorded in {path.relative_to(config.ROOT)}")
-    return 0 if all(r.status == "ok" for r in results) else 1
+    good = [r for r in results if r.status == "ok"]
+    if not args.no_record and good:  # a failure keeps the notebook's last good entry
+        path = record(good, args.fast)
+        print(f"recorded in {_shown(path)}")
+    failed = [r for r in results if r.status != "ok"]
+    for r in failed:
+        print(f"FAILED: {r.notebook} {r.status.removeprefix('FAILED ')}", file=sys.stderr)
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,141 @@
+"""python -m helpers.run: a failed notebook loses nothing, and says where it failed.
+
+The notebooks here are tiny and plain Python (no helpers import, so a kernel starts fast);
+they write files the way plots.save_fig and results.record do, through
+``results.staged``, plus one file written behind the runner's back.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from helpers import config, results, run
+
+
+def notebook(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+STAGED_WRITE = """
+import os, pathlib
+stage = pathlib.Path(os.environ["MNIST_STAGING_DIR"])
+target = stage / {rel!r}
+target.parent.mkdir(parents=True, exist_ok=True)
+target.write_text("new figure")
+"""
+
+
+@pytest.fixture
+def scratch_target():
+    """A file inside the repository (git-ignored scratch) that a test notebook writes."""
+    rel = f"benchmarks/scratch/test_run_{__import__('os').getpid()}.txt"
+    target = config.ROOT / rel
+    target.unlink(missing_ok=True)
+    yield rel, target
+    target.unlink(missing_ok=True)
+
+
+def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_target):
+    rel, target = scratch_target
+    protected = tmp_path / "results"
+    protected.mkdir()
+    good = protected / "series.json"
+    good.write_text('{"good": true}')
+    nb_path = notebook(
+        tmp_path / "01_fails.ipynb",
+        STAGED_WRITE.format(rel=rel),
+        f"open({str(good)!r}, 'w').write('half-written')\n"
+        f"open({str(protected / 'new.json')!r}, 'w').write('{{}}')",
+        "x = 1",
+        "raise ValueError('\\x1b[31mthe pipeline broke\\x1b[0m')",
+        "y = 2",
+    )
+    before = nb_path.read_bytes()
+    result = run.execute(nb_path, write=True, timeout=120, protected=[protected])
+    assert result.status.startswith("FAILED at cell 4 of 5")
+    assert "ValueError: the pipeline broke" in result.status
+    assert "\x1b" not in result.status  # no terminal colour codes in tables or JSON
+    assert nb_path.read_bytes() == before  # the notebook is not rewritten
+    assert not target.exists()  # the staged figure was not published
+    assert good.read_text() == '{"good": true}'  # put back as it was
+    assert sorted(p.name for p in protected.iterdir()) == ["series.json"]
+    assert not run.staging_dir(nb_path).exists()
+
+
+def test_a_good_notebook_publishes_and_is_written_as_jupyterlab_would(tmp_path, scratch_target):
+    rel, target = scratch_target
+    nb_path = notebook(tmp_path / "02_works.ipynb", STAGED_WRITE.format(rel=rel), "print(6 * 7)")
+    result = run.execute(nb_path, write=True, timeout=120, protected=[])
+    assert result.status == "ok"
+    assert target.read_text() == "new figure"
+    nb = nbformat.read(nb_path, as_version=4)
+    assert nb.metadata["kernelspec"] == run.KERNELSPEC
+    assert nb.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+    assert all("execution" not in c.metadata for c in nb.cells)  # no timing metadata
+    assert nb.cells[1].outputs[0]["text"] == "42\n"
+
+
+def test_record_keeps_the_good_entry_when_a_notebook_failed(tmp_path, monkeypatch):
+    names = [p.name for p in run.notebooks()]
+    path = tmp_path / "series_full.json"
+
+    def result(name, status):
+        return run.Result(name, 12.0, 100.0, status, 3, "2026-01-01T00:00:00+00:00", 0.5)
+
+    run.record([result(names[0], "ok")], fast=False, path=path)
+    before = path.read_text()
+    monkeypatch.setattr(run, "results_path", lambda fast: path)
+    monkeypatch.setattr(run, "execute", lambda *a, **k: result(names[0], "FAILED at cell 2"))
+    assert run.main([names[0][:2]]) == 1
+    assert path.read_text() == before  # the last good measurement stays
+    monkeypatch.setattr(run, "execute", lambda *a, **k: result(names[0], "ok"))
+    assert run.main([names[0][:2]]) == 0
+    assert json.loads(path.read_text())["notebooks"][names[0]]["status"] == "ok"
+
+
+def test_staged_paths_only_while_the_runner_runs(tmp_path, monkeypatch):
+    inside = config.RESULTS_DIR / "x.json"
+    monkeypatch.delenv(results.STAGING_ENV, raising=False)
+    assert results.staged(inside) == inside
+    monkeypatch.setenv(results.STAGING_ENV, str(tmp_path))
+    assert results.staged(inside) == tmp_path / "benchmarks" / "results" / "x.json"
+    assert (tmp_path / "benchmarks" / "results").is_dir()
+    outside = tmp_path.parent / "elsewhere.json"
+    assert results.staged(outside) == outside
+
+
+def test_record_and_save_fig_write_to_the_staging_folder(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import data, plots
+
+    monkeypatch.setenv(results.STAGING_ENV, str(tmp_path))
+    monkeypatch.setattr(data, "last_source", data.DataSource("file", None, "full"))
+    monkeypatch.setattr(config, "is_fast", lambda: False)
+    monkeypatch.setattr(plots, "_notebook", "99")
+    fig = plt.figure()
+    returned = plots.save_fig("staging_check", fig)
+    plt.close(fig)
+    assert returned == config.IMG_DIR / "99_staging_check.png" and not returned.exists()
+    assert (tmp_path / "img" / "99_staging_check.png").is_file()
+    path = results.record("staging_check", [{"quantity": "q", "value": 1}])
+    assert path == config.RESULTS_DIR / "staging_check.json" and not path.exists()
+    assert (tmp_path / "benchmarks" / "results" / "staging_check.json").is_file()
+
+
+def test_strip_ansi():
+    assert run.strip_ansi("\x1b[0;31mValueError\x1b[0m: bad") == "ValueError: bad"
