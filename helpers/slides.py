@@ -50,18 +50,22 @@ MAX_OUTPUT_LINES = 10
 #: A cell's outputs together scroll inside a box of this many lines.
 MAX_OUTPUTS_LINES = 11
 #: Long code cells scroll inside a box of this many lines (CSS added to every deck).
-MAX_CODE_LINES = 8
+MAX_CODE_LINES = 12
+#: Pixel height of one line of code or text output (smaller than body text).
+CODE_PX = 22
 DEFAULT_OUTDIR = config.ROOT / "slides"
 MAINTAINER_RE = re.compile(r"\bresults\.record\w*\(")
 SKIP_TAGS = {"setup", "maintainer", "remove-cell"}
 
 DECK_CSS = f"""
 <style>
-/* added by helpers/slides.py: every figure and output fits one screen */
+/* added by helpers/slides.py: every figure, output and code cell fits one screen */
 .reveal .jp-OutputArea-output img {{ max-height: {MAX_IMAGE_PX}px; width: auto; }}
-.reveal .jp-OutputArea-output pre {{ max-height: {MAX_OUTPUT_LINES * 1.3}em; overflow-y: auto; }}
+.reveal .jp-OutputArea-output pre {{ max-height: {MAX_OUTPUT_LINES * CODE_PX}px; overflow: auto; }}
 .reveal .jp-Cell-outputArea {{ max-height: {MAX_OUTPUTS_LINES * LINE_PX}px; overflow-y: auto; }}
-.reveal .jp-InputArea-editor {{ max-height: {MAX_CODE_LINES * 1.3 + 1}em; overflow-y: auto; }}
+.reveal .jp-InputArea-editor pre {{
+  white-space: pre-wrap; max-height: {MAX_CODE_LINES * CODE_PX}px; overflow-y: auto;
+}}
 .reveal .jp-RenderedHTMLCommon table {{ font-size: 0.6em; }}
 .reveal .jp-InputArea .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 </style>
@@ -97,7 +101,7 @@ def output_lines(cell) -> int:
             elif "text/html" in data:
                 html = "".join(data["text/html"])
                 rows = html.count("<tr")
-                lines += max(1, math.ceil(rows * 0.6)) if rows else _wrapped(html)
+                lines += max(1, math.ceil(rows * 0.75)) if rows else _wrapped(html)
             elif "text/plain" in data:
                 text = "".join(data["text/plain"]).rstrip("\n")
                 lines += min(_wrapped(text), MAX_OUTPUT_LINES)
@@ -140,7 +144,8 @@ def cell_lines(cell) -> int:
     if cell.cell_type == "markdown":
         return math.ceil(markdown_lines(source))
     if cell.cell_type == "code":
-        return min(_wrapped(source), MAX_CODE_LINES) + 2 + output_lines(cell)  # + padding
+        code = min(_wrapped(source), MAX_CODE_LINES) * CODE_PX / LINE_PX
+        return math.ceil(code + 1 + output_lines(cell))  # + padding of the code box
     return 0
 
 
