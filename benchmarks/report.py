@@ -71,7 +71,7 @@ def models_section(payload) -> dict | None:
                 group=rs[0]["group"],
                 params=rs[0]["params"],
                 seeds=len(rs),
-                epochs=rs[0]["epochs"],
+                epochs=round(sum(r["epochs"] for r in rs) / len(rs), 1),
                 seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
                 train_seconds=round(sum(r["train_seconds"] for r in rs) / len(rs), 1),
                 test_accuracy=round(mean, 5),
@@ -188,7 +188,13 @@ def markdown(results: dict) -> str:
         n_test = models["models"][0]["n_test"] if models["models"] else 0
         out.append(
             f"Same split, Adam (learning rate {p['learning_rate']:g}), batch {p['batch_size']}, "
-            f"{p['epochs']} epochs, {seeds} seed{'s' if seeds > 1 else ''}; test accuracy on "
+            + (
+                f"up to {p['max_epochs']} epochs with early stopping on the validation accuracy "
+                f"(patience {p['patience']}, best epoch restored), "
+                if "max_epochs" in p
+                else f"{p['epochs']} epochs, "
+            )
+            + f"{seeds} seed{'s' if seeds > 1 else ''}; test accuracy on "
             f"{n_test:,} test images, mean ± standard deviation over the seeds."
         )
         out.append("")

@@ -698,58 +698,96 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
 
 
 @exercise
-def exercise_07_1(answer, accuracy, n_test=10_000):
-    """How many test images does a model with this accuracy get wrong?"""
-    expected = round((1 - float(accuracy)) * n_test)
+def exercise_07_1(answer, y_true, pred_a, pred_b):
+    """The exact two-sided McNemar p-value of two models' predictions on the same images."""
+    from scipy.stats import binomtest, chi2
+
+    from helpers import stats
+
+    m = stats.mcnemar(y_true, pred_a, pred_b)
+    b, c = m.only_a_right, m.only_b_right
+    n = b + c
+    hints = []
+    if n:
+        hints.append(
+            (binomtest(min(b, c), n, 0.5, alternative="less").pvalue,
+             "that is one tail only; the question is two-sided (is either model better?): "
+             "add the other tail, which for p = 1/2 is the same size.")
+        )  # fmt: skip
+        hints.append(
+            (chi2.sf((b - c) ** 2 / n, 1),
+             "that is the chi-square approximation; the exact test sums the binomial tail.")
+        )  # fmt: skip
+        hints.append(
+            (chi2.sf((abs(b - c) - 1) ** 2 / n, 1),
+             "that is the chi-square approximation with continuity correction; the exact "
+             "test sums the binomial tail.")
+        )  # fmt: skip
+        total = len(np.asarray(y_true))
+        hints.append(
+            (binomtest(min(b, c), total, 0.5).pvalue,
+             f"count only the {n} images where exactly one model is right, not all {total}.")
+        )  # fmt: skip
     return check_number(
         answer,
-        expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the number of errors at {100 * accuracy:.2f}% on {n_test:,} images",
-        hints=[
-            (n_test - expected, "that is the number of CORRECT answers; count the wrong ones."),
-            (100 * (1 - accuracy), "that is the error rate in percent; turn it into a count."),
-            (1 - accuracy, "that is the error rate; multiply by the number of test images."),
-        ],
+        m.p_value,
+        rel_tol=1e-3,
+        abs_tol=0.0,
+        what=f"the exact McNemar p-value ({b} images only A gets right, {c} only B)",
+        hints=hints,
     )
 
 
 @exercise
-def exercise_07_2(answer, accuracy, n_test=10_000):
-    """Standard error of an accuracy measured on n_test images: sqrt(p (1 - p) / n)."""
-    p = float(accuracy)
-    expected = float(np.sqrt(p * (1 - p) / n_test))
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-2,
-        what="the standard error of the accuracy",
-        hints=[
-            (100 * expected, "that is in percentage points; give it as a fraction (0.00xx)."),
-            (p * (1 - p) / n_test, "that is the variance; the standard error is its square root."),
-            (np.sqrt(p * (1 - p)), "that is the spread of ONE image's 0/1 outcome; divide by n."),
-            (np.sqrt(p * (1 - p)) / n_test, "divide by the square root of n, not by n."),
-        ],
-    )
+def exercise_07_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
+                  b="mlp_128_64_32_sigmoid"):  # fmt: skip
+    """After training two more seeds of a and b: the verdict of the planned comparison
+    (McNemar on the majority vote of all seeds, Holm over all planned pairs)."""
+    import pandas as pd
 
-
-@exercise
-def exercise_07_3(answer, summary, a, b, n_test):
-    """Is the test-accuracy difference between candidates a and b larger than the noise?"""
     from helpers import compare
 
-    c = compare.compare_pair(summary, a, b, n_test)
-    expected = c["verdict"] == "clear"
-    if not isinstance(answer, bool | np.bool_):
-        return verdict(False, f"answer True (clear) or False (within the noise), got {answer!r}.")
+    if more_runs is Ellipsis or more_runs is None:
+        return verdict(False, "first train the two extra seeds (more_runs = compare.run_all(...)).")
+    words = ("clear", "suggestive", "no evidence")
+    if answer not in words:
+        return verdict(False, f"answer one of {words}, got {answer!r}.")
+    old = runs[runs["name"].isin([a, b])]
+    new = more_runs[more_runs["name"].isin([a, b])]
+    if set(new["seed"]) & set(old["seed"]) or any((new["name"] == n).sum() < 2 for n in (a, b)):
+        return verdict(False, f"more_runs needs two NEW seeds (numbers not in {sorted(set(old['seed']))}) of both {a} and {b}.")  # fmt: skip
+    combined = pd.concat([runs, new], ignore_index=True)
+    tests = compare.paired_tests(combined, y_true)
+    row = tests[(tests["a"] == a) & (tests["b"] == b)].iloc[0]
     detail = (
-        f"the difference is {100 * c['difference']:+.2f} points and the noise "
-        f"{100 * c['noise']:.2f} points"
+        f"with {combined[combined['name'] == a]['seed'].nunique()} seeds the vote differs on "
+        f"{row['only_a_right']} + {row['only_b_right']} images, p = {row['p_value']:.2g}, "
+        f"after Holm {row['p_holm']:.2g}"
+    )
+    if answer == row["verdict"]:
+        return verdict(True, f"{detail}: {row['verdict']}.")
+    return verdict(
+        False,
+        f"{detail}. 'clear' needs the Holm-adjusted p below 0.05, 'suggestive' only the raw p.",
+    )
+
+
+@exercise
+def exercise_07_3(answer, summary, slow="mlp_300_100", fast="numpy_mlp"):
+    """Is ``fast`` faster than ``slow`` by the notebook's rule (at least 1.5x per epoch)?"""
+    from helpers import compare
+
+    if not isinstance(answer, bool | np.bool_):
+        return verdict(False, f"answer True (faster by the rule) or False, got {answer!r}.")
+    ratio = compare.speed_ratio(summary, slow, fast)
+    expected = ratio >= compare.SPEED_RULE
+    detail = (
+        f"an epoch of {summary.loc[slow, 'label']} takes {ratio:.2f} times as long as one of "
+        f"{summary.loc[fast, 'label']}; the rule asks for {compare.SPEED_RULE:g}"
     )
     if bool(answer) == expected:
-        return verdict(True, f"{detail}: {c['verdict']}.")
-    return verdict(False, f"compare the difference with the noise: {detail}.")
+        return verdict(True, f"{detail}.")
+    return verdict(False, f"divide the two seconds per epoch: {detail}.")
 
 
 @exercise

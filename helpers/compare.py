@@ -1,18 +1,32 @@
 """Every architecture of the series under one protocol (notebook 07).
 
 A comparison is only fair when everything but the architecture is the same. The
-:class:`Protocol` fixes it: one stratified train/validation split of the 60,000 training
-images (the same for every model and seed), Adam with the same learning rate, the same
-batch size and the same number of epochs, sparse categorical cross-entropy, and the final
-weights evaluated once on the 10,000 test images. Only the seed (the initial weights and
-the order of the batches) changes between repeats, which is what measures the noise.
+:class:`Protocol` fixes it: the series' one fit / validation / test split
+(:func:`helpers.split.load_split`), Adam with the same learning rate and batch size,
+sparse categorical cross-entropy, the same epoch budget, and **early stopping on the
+validation accuracy** that restores the weights of the best validation epoch. So the
+number of epochs of every run is chosen on validation, like every other choice; the test
+images are predicted once per run, at the end, and never used to choose. Only the seed
+(the initial weights, the Dropout masks and the order of the batches) changes between
+repeats, which is what measures the training noise.
 
 :func:`run_all` trains every candidate (the Keras builders of :mod:`helpers.models`, the
 flagship's ablations and the from-scratch NumPy net of :mod:`helpers.numpy_nn`) for every
-seed and returns one row per run; :func:`summarize` turns the runs into mean and spread
-per architecture; :func:`save_results` / :func:`load_results` keep the measured table in
-``benchmarks/results/architectures.json``, so the notebook can show the last full run
-without retraining (``MNIST_07_STORED=1``).
+seed and returns one row per run, with each run's predicted digit for every validation
+and test image (stored compactly as a string of digits). From those rows:
+
+* :func:`summarize` gives the mean over seeds with a t-interval (:func:`stats.t_interval`);
+* :func:`choose` ranks the architectures on **validation** and picks one;
+* :func:`paired_tests` compares planned pairs of models with an exact McNemar test on the
+  test images, corrected for the number of comparisons (Holm), and :func:`findings` turns
+  it all into the sentences notebook 07 shows.
+
+:func:`save_results` / :func:`load_results` keep the runs in
+``benchmarks/results/architectures.json``, so the notebook can show every table and test of
+the last full run without retraining (``MNIST_07_STORED=1``).
+
+A new architecture (say a CNN) joins by adding a :class:`Candidate` whose ``base`` names a
+builder of :func:`helpers.models.build`.
 """
 
 from __future__ import annotations
@@ -23,12 +37,12 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from helpers import config, training
+from helpers import config, stats, training
 from helpers.results import machine  # re-exported: notebook 07 prints it
 
 #: Set this environment variable to "1" to make notebook 07 show the stored results of
@@ -40,34 +54,45 @@ RESULTS_FILE = config.RESULTS_DIR / "architectures.json"
 #: Where FAST runs and runs on the fallback data keep theirs (git-ignored).
 SCRATCH_FILE = config.ROOT / "benchmarks" / "scratch" / "architectures.json"
 
+#: Timings closer than this factor are not a ranking (they move that much between runs
+#: on a shared machine).
+SPEED_RULE = 1.5
+
 
 @dataclass(frozen=True)
 class Protocol:
     """Everything that is the same for every architecture."""
 
-    epochs: int
+    max_epochs: int
     seeds: tuple[int, ...]
-    batch_size: int = 128
+    #: stop when the validation accuracy has not improved for this many epochs, and
+    #: restore the weights of the best validation epoch
+    patience: int = 2
+    batch_size: int = 256
     learning_rate: float = 1e-3
     optimizer: str = "adam"
-    val_fraction: float = 0.2
-    split_seed: int = config.SEED
     #: Keras runs this many batches per call into TensorFlow (less fixed per-step cost;
     #: the arithmetic and the result are the same as one batch at a time).
     steps_per_execution: int = 32
 
     def describe(self) -> str:
         return (
-            f"{self.epochs} epochs, batch {self.batch_size}, {self.optimizer} "
-            f"(learning rate {self.learning_rate:g}), {self.val_fraction:.0%} of the training "
-            f"images held out for validation (stratified, split seed {self.split_seed}), "
+            f"up to {self.max_epochs} epochs with early stopping on the validation accuracy "
+            f"(patience {self.patience}, best epoch's weights restored), batch "
+            f"{self.batch_size}, {self.optimizer} (learning rate {self.learning_rate:g}), "
             f"seeds {list(self.seeds)}"
         )
+
+    def with_seeds(self, *seeds: int) -> Protocol:
+        """The same protocol with other seeds (e.g. to add repeats)."""
+        return replace(self, seeds=tuple(int(s) for s in seeds))
 
 
 def protocol() -> Protocol:
     """The protocol for this run: epochs and seeds come from ``config.RUN`` (FAST or full)."""
-    return Protocol(epochs=config.RUN.epochs_compare, seeds=tuple(range(config.RUN.seeds_compare)))
+    return Protocol(
+        max_epochs=config.RUN.epochs_compare, seeds=tuple(range(config.RUN.seeds_compare))
+    )
 
 
 # --------------------------------------------------------------------------- candidates
@@ -75,7 +100,11 @@ def protocol() -> Protocol:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One entry of the comparison: a Keras architecture (with options) or the NumPy net."""
+    """One entry of the comparison.
+
+    ``kind="keras"``: ``models.build(base, **build_kwargs)`` builds it (any builder name
+    :func:`helpers.models.build` knows). ``kind="numpy"``: the from-scratch net.
+    """
 
     name: str
     label: str
@@ -131,6 +160,19 @@ CANDIDATES: list[Candidate] = [
     ),
 ]
 
+#: The questions notebook 07 asks, fixed before looking at any result: (A, B) = "is A
+#: different from B?". Each is one McNemar test; Holm corrects for all of them together.
+PLANNED_PAIRS: list[tuple[str, str]] = [
+    ("mlp_300_100", "mlp_100"),  # a second hidden layer and 3x the parameters
+    ("mlp_128_64_32_relu", "mlp_128_64_32_sigmoid"),  # ReLU or sigmoid, same layers
+    ("mlp_300_100", "mlp_256_sigmoid"),  # two ReLU layers or one sigmoid layer
+    ("numpy_mlp", "mlp_300_100"),  # from scratch against Keras, similar size
+    ("flagship", "mlp_300_100"),  # the flagship's extras and size against the classic
+    ("flagship", "flagship_no_batchnorm"),  # ablation: BatchNorm
+    ("flagship", "flagship_no_dropout"),  # ablation: Dropout
+    ("flagship", "flagship_plain"),  # ablation: both
+]
+
 
 def candidate(name: str) -> Candidate:
     for c in CANDIDATES:
@@ -139,53 +181,22 @@ def candidate(name: str) -> Candidate:
     raise KeyError(f"no candidate named {name!r}; choose one of {[c.name for c in CANDIDATES]}.")
 
 
-# --------------------------------------------------------------------------- data
+# --------------------------------------------------------------------------- predictions as text
 
 
-@dataclass
-class Split:
-    """The one split every run uses: images as float32 in [0, 1], labels as integers."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    def sizes(self) -> dict:
-        return dict(n_train=len(self.y_train), n_val=len(self.y_val), n_test=len(self.y_test))
+def encode_labels(labels) -> str:
+    """Digits 0-9, one per image, as a string ('7210...'): compact and readable in JSON."""
+    a = np.asarray(labels)
+    if a.ndim != 1 or (a.size and (a.min() < 0 or a.max() > 9)):
+        raise ValueError("encode_labels takes one digit 0-9 per image, shape (n,).")
+    return (a.astype(np.uint8) + ord("0")).tobytes().decode("ascii")
 
 
-def make_split(x_train, y_train, x_test, y_test, proto: Protocol) -> Split:
-    """Hold out ``proto.val_fraction`` of the training images, stratified by digit.
-
-    The test set is never touched until each model's final evaluation.
-    """
-    from sklearn.model_selection import train_test_split
-
-    x_train, y_train = np.asarray(x_train), np.asarray(y_train)
-    if x_train.dtype == np.uint8:
-        raise ValueError(
-            "pass normalised images (float32 in [0, 1]): load_mnist(normalize_pixels=True)."
-        )
-    if y_train.ndim != 1:
-        raise ValueError("pass integer labels, not one-hot: load_mnist(one_hot_labels=False).")
-    x_fit, x_val, y_fit, y_val = train_test_split(
-        x_train,
-        y_train,
-        test_size=proto.val_fraction,
-        stratify=y_train,
-        random_state=proto.split_seed,
-    )
-    return Split(
-        x_fit.astype(np.float32),
-        y_fit.astype(np.int64),
-        x_val.astype(np.float32),
-        y_val.astype(np.int64),
-        np.asarray(x_test, dtype=np.float32),
-        np.asarray(y_test, dtype=np.int64),
-    )
+def decode_labels(text: str) -> np.ndarray:
+    """The inverse of :func:`encode_labels`: an int64 array of digits."""
+    if not isinstance(text, str) or not text.isdigit():
+        raise ValueError("decode_labels takes a string of digits such as '7210'.")
+    return (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")).astype(np.int64)
 
 
 # --------------------------------------------------------------------------- training
@@ -200,10 +211,9 @@ def seconds_per_epoch(seconds: list[float]) -> float:
 
 @contextlib.contextmanager
 def _quiet_retracing():
-    """Every model here gets freshly traced training and prediction functions. TensorFlow's
-    retracing detector counts those as "retracing" and logs a warning after a few models;
-    here it is expected and harmless, so TensorFlow's Python logger is set to errors only
-    while one model trains."""
+    """TensorFlow's retracing detector logs a warning when several models are traced in
+    a row; here that is expected and harmless, so TensorFlow's Python logger is set to
+    errors only while one architecture trains."""
     logger = logging.getLogger("tensorflow")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -214,93 +224,187 @@ def _quiet_retracing():
 
 
 def build_keras(cand: Candidate, seed: int):
+    """A fresh, uncompiled Keras model of ``cand`` with the initial weights of ``seed``."""
     import keras
 
     from helpers import models
 
-    keras.backend.clear_session()  # free the previous model's graph; fresh layer names
     keras.utils.set_random_seed(seed)
     return models.build(cand.base, **cand.build_kwargs)
 
 
-def train_keras(cand: Candidate, split: Split, seed: int, proto: Protocol) -> dict:
-    """Train one Keras candidate under the protocol; return its measured row."""
-    import keras
+class KerasTrainer:
+    """Trains one Keras candidate for several seeds, tracing TensorFlow's training step
+    only once.
 
-    model = build_keras(cand, seed)
-    model.compile(
-        optimizer=keras.optimizers.get(
-            {"class_name": proto.optimizer, "config": {"learning_rate": proto.learning_rate}}
-        ),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=proto.steps_per_execution,
-    )
-    timer = training.epoch_timer()
-    start = time.perf_counter()
-    history = model.fit(
-        split.x_train,
-        split.y_train,
-        batch_size=proto.batch_size,
-        epochs=proto.epochs,
-        validation_data=(split.x_val, split.y_val),
-        validation_batch_size=2000,
-        callbacks=[timer],
-        verbose=0,
-    )
-    train_seconds = time.perf_counter() - start
-    probabilities = model.predict(split.x_test, batch_size=2000, verbose=0)
-    return _row(
-        cand,
-        seed,
-        proto,
-        split,
-        params=int(model.count_params()),
-        val_accuracy=history.history["val_accuracy"],
-        epoch_seconds=timer.seconds,
-        train_seconds=train_seconds,
-        predictions=probabilities.argmax(axis=1),
-    )
+    Tracing and compiling ``fit``'s step costs seconds per model (more than a whole epoch of
+    the small nets); it depends on the architecture, not on the seed. So the model is built
+    and compiled once, and each seed resets every variable (weights, BatchNorm statistics,
+    Dropout's random state) to those of a freshly built model with that seed, and the
+    optimizer's state to its initial values: the same start as a new model, without
+    tracing again.
+    """
+
+    def __init__(self, cand: Candidate, proto: Protocol):
+        import keras
+
+        keras.backend.clear_session()  # free the previous architecture's graph
+        self.cand, self.proto = cand, proto
+        self.model = build_keras(cand, seed=0)
+        self.model.compile(
+            optimizer=keras.optimizers.get(
+                {"class_name": proto.optimizer, "config": {"learning_rate": proto.learning_rate}}
+            ),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            steps_per_execution=proto.steps_per_execution,
+        )
+        self.model.optimizer.build(self.model.trainable_variables)
+        self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
+
+    def reset(self, seed: int) -> None:
+        """Give the compiled model the start of a new model with ``seed``."""
+        fresh = build_keras(self.cand, seed)
+        if [v.shape for v in fresh.variables] != [v.shape for v in self.model.variables]:
+            raise RuntimeError(f"{self.cand.name}: a fresh model has other variables.")
+        for variable, value in zip(self.model.variables, fresh.variables, strict=True):
+            variable.assign(value)
+        for variable, value in zip(
+            self.model.optimizer.variables, self._optimizer_start, strict=True
+        ):
+            variable.assign(value)
+
+    def train(self, split, seed: int) -> dict:
+        import keras
+
+        proto, model = self.proto, self.model
+        self.reset(seed)
+        keras.utils.set_random_seed(seed)  # the order of the batches
+        timer = training.epoch_timer()
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=proto.patience, restore_best_weights=True
+        )
+        start = time.perf_counter()
+        history = model.fit(
+            split.x_fit,
+            split.y_fit,
+            batch_size=proto.batch_size,
+            epochs=proto.max_epochs,
+            validation_data=(split.x_val, split.y_val),
+            validation_batch_size=2000,
+            callbacks=[timer, stop],
+            verbose=0,
+        )
+        train_seconds = time.perf_counter() - start
+        return _row(
+            self.cand,
+            seed,
+            proto,
+            split,
+            params=int(model.count_params()),
+            val_accuracy=history.history["val_accuracy"],
+            epoch_seconds=timer.seconds,
+            train_seconds=train_seconds,
+            val_predictions=model.predict(split.x_val, batch_size=2000, verbose=0).argmax(1),
+            test_predictions=model.predict(split.x_test, batch_size=2000, verbose=0).argmax(1),
+        )
 
 
-def train_numpy(cand: Candidate, split: Split, seed: int, proto: Protocol) -> dict:
-    """Train the from-scratch NumPy net under the same protocol."""
+class _Stop(Exception):
+    """Raised inside the NumPy net's training loop when patience has run out."""
+
+
+def _numpy_net_with_early_stopping(seed: int, patience: int):
+    """The NumPy MLP of notebook 04 with early stopping on validation accuracy.
+
+    ``MLP.fit`` evaluates the validation images after every epoch through the public
+    ``evaluate``; this subclass watches those evaluations: it keeps a copy of the weights
+    of the best epoch, stops training when the accuracy has not improved for ``patience``
+    epochs, and :meth:`restore_best` puts the best weights back (what Keras's
+    ``EarlyStopping(restore_best_weights=True)`` does).
+    """
     from helpers.numpy_nn import MLP
 
-    net = MLP(**NUMPY_NET, seed=seed)
-    flat = split.x_train.reshape(len(split.x_train), -1)
+    class WatchedMLP(MLP):
+        def watch(self):
+            self.val_accuracy, self.epoch_seconds = [], []
+            self._best, self._tick = None, time.perf_counter()
+
+        def evaluate(self, x, y, batch_size: int = 4096) -> dict:
+            result = super().evaluate(x, y, batch_size)
+            if not hasattr(self, "val_accuracy"):
+                return result
+            now = time.perf_counter()
+            self.epoch_seconds.append(now - self._tick)
+            self._tick = now
+            self.val_accuracy.append(result["accuracy"])
+            best = int(np.argmax(self.val_accuracy))
+            if best == len(self.val_accuracy) - 1:
+                self._best = self.get_weights()
+            elif len(self.val_accuracy) - 1 - best >= patience:
+                raise _Stop
+            return result
+
+        def restore_best(self):
+            if self._best is not None:
+                self.set_weights(self._best)
+
+    net = WatchedMLP(**NUMPY_NET, seed=seed)
+    net.watch()
+    return net
+
+
+def train_numpy(cand: Candidate, split, seed: int, proto: Protocol) -> dict:
+    """Train the from-scratch NumPy net under the same protocol."""
+    net = _numpy_net_with_early_stopping(seed, proto.patience)
+    flat = split.x_fit.reshape(len(split.x_fit), -1)
     flat_val = split.x_val.reshape(len(split.x_val), -1)
     start = time.perf_counter()
-    history = net.fit(
-        flat,
-        split.y_train,
-        epochs=proto.epochs,
-        batch_size=proto.batch_size,
-        lr=proto.learning_rate,
-        optimizer=proto.optimizer,
-        x_val=flat_val,
-        y_val=split.y_val,
-        verbose=0,
-    )
+    with contextlib.suppress(_Stop):
+        net.fit(
+            flat,
+            split.y_fit,
+            epochs=proto.max_epochs,
+            batch_size=proto.batch_size,
+            lr=proto.learning_rate,
+            optimizer=proto.optimizer,
+            x_val=flat_val,
+            y_val=split.y_val,
+            verbose=0,
+        )
     train_seconds = time.perf_counter() - start
-    predictions = net.predict(split.x_test.reshape(len(split.x_test), -1))
+    if not net.val_accuracy:
+        raise RuntimeError("MLP.fit no longer evaluates the validation set through evaluate().")
+    net.restore_best()
     return _row(
         cand,
         seed,
         proto,
         split,
         params=int(net.count_params()),
-        val_accuracy=history["val_accuracy"],
-        epoch_seconds=history["seconds"],
+        val_accuracy=net.val_accuracy,
+        epoch_seconds=net.epoch_seconds,
         train_seconds=train_seconds,
-        predictions=predictions,
+        val_predictions=net.predict(flat_val),
+        test_predictions=net.predict(split.x_test.reshape(len(split.x_test), -1)),
     )
 
 
-def _row(cand, seed, proto, split, *, params, val_accuracy, epoch_seconds, train_seconds,
-         predictions) -> dict:  # fmt: skip
-    errors = int(np.count_nonzero(np.asarray(predictions) != split.y_test))
-    best = int(np.argmax(val_accuracy))
+def _row(
+    cand,
+    seed,
+    proto,
+    split,
+    *,
+    params,
+    val_accuracy,
+    epoch_seconds,
+    train_seconds,
+    val_predictions,
+    test_predictions,
+) -> dict:
+    val_right = int(np.count_nonzero(np.asarray(val_predictions) == split.y_val))
+    test_errors = int(np.count_nonzero(np.asarray(test_predictions) != split.y_test))
     return dict(
         name=cand.name,
         label=cand.label,
@@ -308,89 +412,107 @@ def _row(cand, seed, proto, split, *, params, val_accuracy, epoch_seconds, train
         kind=cand.kind,
         seed=int(seed),
         params=params,
-        epochs=proto.epochs,
+        epochs=len(val_accuracy),
+        best_epoch=int(np.argmax(val_accuracy)) + 1,
         seconds_per_epoch=round(seconds_per_epoch(epoch_seconds), 3),
         train_seconds=round(train_seconds, 2),
-        best_val_accuracy=round(float(val_accuracy[best]), 5),
-        best_epoch=best + 1,
-        final_val_accuracy=round(float(val_accuracy[-1]), 5),
-        test_accuracy=round(1 - errors / len(split.y_test), 5),
-        test_errors=errors,
-        **split.sizes(),
+        val_accuracy=round(val_right / len(split.y_val), 5),
+        test_accuracy=round(1 - test_errors / len(split.y_test), 5),
+        test_errors=test_errors,
+        n_fit=len(split.y_fit),
+        n_val=len(split.y_val),
+        n_test=len(split.y_test),
+        val_predictions=encode_labels(val_predictions),
+        test_predictions=encode_labels(test_predictions),
     )
 
 
-def train(cand: Candidate, split: Split, seed: int, proto: Protocol) -> dict:
-    if cand.kind == "numpy":
-        return train_numpy(cand, split, seed, proto)
-    return train_keras(cand, split, seed, proto)
-
-
-def run_all(split: Split, proto: Protocol, names=None, verbose: bool = True):
+def run_all(split, proto: Protocol, names=None, verbose: bool = True):
     """Train every candidate (or ``names``) for every seed; one row per run (a DataFrame).
 
-    Prints one line per run, so a long comparison shows its progress without pages of output.
+    ``split`` is a :class:`helpers.split.Split` (images as float32 in [0, 1], integer
+    labels). Prints one line per run, so a long comparison shows its progress.
     """
     import pandas as pd
 
+    x_fit = np.asarray(split.x_fit)
+    if x_fit.dtype == np.uint8:
+        raise ValueError(
+            "pass normalised images (float32 in [0, 1]): load_split(normalize_pixels=True)."
+        )
+    if np.asarray(split.y_fit).ndim != 1:
+        raise ValueError("pass integer labels, not one-hot (load_split gives integers).")
     chosen = CANDIDATES if names is None else [candidate(n) for n in names]
     rows = []
-    for seed in proto.seeds:
-        for cand in chosen:
-            with _quiet_retracing():
-                row = train(cand, split, seed, proto)
-            rows.append(row)
-            if verbose:
-                print(
-                    f"seed {seed}  {cand.name:<22} {row['seconds_per_epoch']:5.2f} s/epoch  "
-                    f"best val {row['best_val_accuracy']:.4f} (epoch {row['best_epoch']:>2})  "
-                    f"test {row['test_accuracy']:.4f} ({row['test_errors']} errors)",
-                    flush=True,
-                )
+    for cand in chosen:
+        with _quiet_retracing():
+            trainer = KerasTrainer(cand, proto) if cand.kind == "keras" else None
+            for seed in proto.seeds:
+                if trainer is None:
+                    row = train_numpy(cand, split, seed, proto)
+                else:
+                    row = trainer.train(split, seed)
+                rows.append(row)
+                if verbose:
+                    print(
+                        f"{cand.name:<22} seed {seed}  {row['seconds_per_epoch']:5.2f} s/epoch  "
+                        f"{row['epochs']:>2} epochs, best {row['best_epoch']:>2}: "
+                        f"val {row['val_accuracy']:.4f}  test {row['test_accuracy']:.4f}",
+                        flush=True,
+                    )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- summaries
 
 
-def summarize(runs):
-    """Mean and spread over seeds, one row per candidate, in the order of :data:`CANDIDATES`.
+def summarize(runs, confidence: float = 0.95):
+    """Mean over seeds with a t-interval, one row per candidate, in the order of
+    :data:`CANDIDATES` (then any others in the order they appear).
 
-    ``*_sd`` columns are the sample standard deviation over seeds (0 with a single seed,
-    where the spread is unknown, not zero: see ``seeds``).
+    ``*_low`` / ``*_high``: the ``confidence`` interval of the mean from the
+    t-distribution with (seeds - 1) degrees of freedom (NaN with a single seed: the
+    spread is unknown, not zero).
     """
     import pandas as pd
 
-    order = [c.name for c in CANDIDATES if c.name in set(runs["name"])]
-    grouped = runs.groupby("name", sort=False)
-    table = pd.DataFrame(
-        {
-            "label": grouped["label"].first(),
-            "group": grouped["group"].first(),
-            "params": grouped["params"].first(),
-            "seconds_per_epoch": grouped["seconds_per_epoch"].mean(),
-            "train_seconds": grouped["train_seconds"].mean(),
-            "best_val_accuracy": grouped["best_val_accuracy"].mean(),
-            "test_accuracy": grouped["test_accuracy"].mean(),
-            "test_accuracy_sd": grouped["test_accuracy"].std(ddof=1).fillna(0.0),
-            "test_errors": grouped["test_errors"].mean(),
-            "test_errors_min": grouped["test_errors"].min(),
-            "test_errors_max": grouped["test_errors"].max(),
-            "seeds": grouped["seed"].nunique(),
-        }
-    )
-    return table.loc[order]
+    known = [c.name for c in CANDIDATES]
+    present = list(dict.fromkeys(runs["name"]))
+    order = [n for n in known if n in present] + [n for n in present if n not in known]
+    rows = {}
+    for name in order:
+        r = runs[runs["name"] == name]
+        val = stats.t_interval(r["val_accuracy"].to_numpy(), confidence)
+        test = stats.t_interval(r["test_accuracy"].to_numpy(), confidence)
+        rows[name] = dict(
+            label=r["label"].iloc[0],
+            group=r["group"].iloc[0],
+            params=int(r["params"].iloc[0]),
+            seconds_per_epoch=float(r["seconds_per_epoch"].mean()),
+            train_seconds=float(r["train_seconds"].mean()),
+            epochs=float(r["epochs"].mean()),
+            best_epoch=float(r["best_epoch"].mean()),
+            val_accuracy=val[0],
+            val_low=val[1],
+            val_high=val[2],
+            test_accuracy=test[0],
+            test_low=test[1],
+            test_high=test[2],
+            test_errors=float(r["test_errors"].mean()),
+            seeds=int(r["seed"].nunique()),
+        )
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def display_table(summary, n_test: int):
-    """The summary as a student reads it: percentages, mean ± spread over seeds, rounded."""
+def _interval(mean, low, high) -> str:
+    if np.isnan(low):
+        return f"{100 * mean:.2f}"
+    return f"{100 * mean:.2f} [{100 * low:.2f}, {100 * high:.2f}]"
+
+
+def display_table(summary):
+    """The summary as a student reads it: percentages with their 95% t-intervals."""
     import pandas as pd
-
-    def pm(mean, sd, n):
-        return f"{100 * mean:.2f} ± {100 * sd:.2f}" if n > 1 else f"{100 * mean:.2f}"
-
-    def errors(mean, lo, hi):
-        return f"{mean:.0f}" if lo == hi else f"{mean:.0f} ({lo}-{hi})"
 
     s = summary
     return pd.DataFrame(
@@ -398,69 +520,182 @@ def display_table(summary, n_test: int):
             "model": s["label"],
             "parameters": s["params"].map("{:,}".format),
             "s / epoch": s["seconds_per_epoch"].map("{:.2f}".format),
-            "training s": s["train_seconds"].map("{:.0f}".format),
-            "best val acc %": (100 * s["best_val_accuracy"]).map("{:.2f}".format),
-            "test acc % (mean ± sd)": [
-                pm(*v)
-                for v in zip(s["test_accuracy"], s["test_accuracy_sd"], s["seeds"], strict=True)
+            "epochs run (best)": [
+                f"{e:.1f} ({b:.1f})" for e, b in zip(s["epochs"], s["best_epoch"], strict=True)
             ],
-            f"test errors of {n_test:,}": [
-                errors(*v)
-                for v in zip(
-                    s["test_errors"], s["test_errors_min"], s["test_errors_max"], strict=True
-                )
+            "validation acc % [95% CI]": [
+                _interval(*v)
+                for v in zip(s["val_accuracy"], s["val_low"], s["val_high"], strict=True)
+            ],
+            "test acc % [95% CI]": [
+                _interval(*v)
+                for v in zip(s["test_accuracy"], s["test_low"], s["test_high"], strict=True)
             ],
         }
     ).set_index("model")
 
 
-def test_set_noise(accuracy: float, n_test: int) -> float:
-    """Standard error of an accuracy measured on ``n_test`` independent test images:
-    sqrt(p (1 - p) / n). Two models closer than about twice this are not told apart by
-    the test set, however many seeds are run."""
-    return float(np.sqrt(accuracy * (1 - accuracy) / n_test))
+def predictions(runs, name: str, which: str = "test") -> np.ndarray:
+    """``(seeds, images)`` array of one candidate's predicted digits (``which``: 'val' or 'test')."""
+    if which not in ("val", "test"):
+        raise ValueError(f"which must be 'val' or 'test', got {which!r}.")
+    r = runs[runs["name"] == name].sort_values("seed")
+    if r.empty:
+        raise KeyError(f"no runs of {name!r}; have {sorted(set(runs['name']))}.")
+    return np.stack([decode_labels(t) for t in r[f"{which}_predictions"]])
 
 
-def compare_pair(summary, a: str, b: str, n_test: int) -> dict:
-    """Is ``a`` better than ``b`` by more than the noise? Noise = the larger of twice the
-    standard error of the seed means and twice the test-set sampling error."""
-    ra, rb = summary.loc[a], summary.loc[b]
-    diff = float(ra["test_accuracy"] - rb["test_accuracy"])
-    n = min(int(ra["seeds"]), int(rb["seeds"]))
-    seed_noise = (
-        2 * float(np.sqrt(ra["test_accuracy_sd"] ** 2 / n + rb["test_accuracy_sd"] ** 2 / n))
-        if n > 1
-        else float("nan")
-    )
-    sampling = 2 * test_set_noise(float((ra["test_accuracy"] + rb["test_accuracy"]) / 2), n_test)
-    noise = max(sampling, seed_noise) if n > 1 else sampling
-    return dict(
-        a=a,
-        b=b,
-        difference=diff,
-        noise=noise,
-        seed_noise=seed_noise,
-        sampling_noise=sampling,
-        verdict="clear" if abs(diff) > noise else "within the noise",
-    )
+def majority_vote(predictions) -> np.ndarray:
+    """The digit most seeds predicted for each image; a tie goes to the first seed's digit.
 
-
-def verdicts(summary, pairs, n_test: int):
-    """:func:`compare_pair` for several pairs, as a table in percentage points."""
-    import pandas as pd
-
-    rows = []
-    for a, b in pairs:
-        c = compare_pair(summary, a, b, n_test)
-        rows.append(
-            {
-                "comparison": f"{summary.loc[a, 'label']}  vs  {summary.loc[b, 'label']}",
-                "difference (points)": round(100 * c["difference"], 2),
-                "noise (points)": round(100 * c["noise"], 2),
-                "verdict": c["verdict"],
-            }
+    ``predictions``: ``(seeds, images)`` array of digits.
+    """
+    p = np.asarray(predictions)
+    if p.ndim != 2:
+        raise ValueError(
+            f"pass one row of predictions per seed, shape (seeds, images), got {p.shape}."
         )
-    return pd.DataFrame(rows).set_index("comparison")
+    images = np.arange(p.shape[1])
+    votes = np.zeros((10, p.shape[1]), dtype=np.int64)
+    for row in p:
+        np.add.at(votes, (row, images), 1)
+    vote = votes.argmax(axis=0)
+    first_is_tied = votes[p[0], images] == votes.max(axis=0)
+    return np.where(first_is_tied, p[0], vote)
+
+
+def ensembles(runs, which: str = "test") -> dict[str, np.ndarray]:
+    """The majority vote over seeds of every candidate: one prediction per image."""
+    return {
+        name: majority_vote(predictions(runs, name, which)) for name in dict.fromkeys(runs["name"])
+    }
+
+
+def paired_tests(runs, y_true, pairs=None, which: str = "test"):
+    """Exact McNemar test for each planned pair, on the seeds' majority votes, Holm-corrected.
+
+    Returns :func:`helpers.stats.compare_pairs`'s table with the models' labels, plus
+    ``per_seed_p``: the same test run on each seed separately (seed i of A against seed
+    i of B), to show whether single seeds tell the same story.
+    """
+    pairs = PLANNED_PAIRS if pairs is None else list(pairs)
+    names = sorted({n for pair in pairs for n in pair})
+    votes = {n: majority_vote(predictions(runs, n, which)) for n in names}
+    table = stats.compare_pairs(y_true, votes, pairs)
+    labels = dict(zip(runs["name"], runs["label"], strict=True))
+    table.insert(0, "comparison", [f"{labels[a]}  vs  {labels[b]}" for a, b in pairs])
+    per_seed = []
+    for a, b in pairs:
+        pa, pb = predictions(runs, a, which), predictions(runs, b, which)
+        k = min(len(pa), len(pb))
+        per_seed.append([stats.mcnemar(y_true, pa[i], pb[i]).p_value for i in range(k)])
+    table["per_seed_p"] = per_seed
+    return table
+
+
+def display_tests(tests):
+    """The paired tests as a student reads them."""
+    t = tests.set_index("comparison")
+    return t.assign(
+        difference_points=t["difference_points"].round(2),
+        p_value=t["p_value"].map("{:.2g}".format),
+        p_holm=t["p_holm"].map("{:.2g}".format),
+        per_seed_p=t["per_seed_p"].map(lambda ps: " / ".join(f"{p:.2g}" for p in ps)),
+    ).rename(
+        columns={
+            "only_a_right": "only A right",
+            "only_b_right": "only B right",
+            "difference_points": "A - B (points)",
+            "p_value": "p",
+            "p_holm": "p (Holm)",
+            "per_seed_p": "p of each seed alone",
+        }
+    )[
+        [
+            "only A right",
+            "only B right",
+            "A - B (points)",
+            "p",
+            "p (Holm)",
+            "verdict",
+            "p of each seed alone",
+        ]
+    ]
+
+
+def choose(runs, y_val, group: str = "architecture") -> dict:
+    """Rank the architectures on **validation** and choose one; the test set plays no part.
+
+    The best is the highest mean validation accuracy. Every other architecture is compared
+    with it by McNemar's test on the validation images (majority votes, Holm-corrected);
+    those with no clear difference are ``tied`` with it, and ``smallest`` is the one with
+    the fewest parameters among the best and its ties.
+    """
+    summary = summarize(runs)
+    names = [n for n in summary.index if summary.loc[n, "group"] == group]
+    ranked = summary.loc[names].sort_values("val_accuracy", ascending=False)
+    best = ranked.index[0]
+    others = list(ranked.index[1:])
+    tests = stats.compare_pairs(
+        y_val, ensembles(runs[runs["name"].isin(names)], "val"), [(best, o) for o in others]
+    )
+    tied = (
+        [o for o, v in zip(others, tests["verdict"], strict=True) if v != "clear"] if others else []
+    )
+    smallest = min([best, *tied], key=lambda n: summary.loc[n, "params"])
+    return dict(best=best, ranking=list(ranked.index), tied=tied, smallest=smallest, tests=tests)
+
+
+def speed_ratio(summary, slow: str, fast: str) -> float:
+    """How many times longer an epoch of ``slow`` takes than one of ``fast``."""
+    return float(summary.loc[slow, "seconds_per_epoch"] / summary.loc[fast, "seconds_per_epoch"])
+
+
+def fastest_group(summary, names=None, rule: float = SPEED_RULE) -> list[str]:
+    """The fastest model and every one within ``rule`` times its epoch time: closer than
+    that, timings on a shared machine are not a ranking."""
+    s = summary if names is None else summary.loc[list(names)]
+    fastest = s["seconds_per_epoch"].min()
+    return list(s.index[s["seconds_per_epoch"] < rule * fastest])
+
+
+def findings(summary, tests, choice) -> str:
+    """What the measurements say, as Markdown bullet points computed from the tables (so
+    they stay true whatever a re-run measures)."""
+    label = summary["label"].to_dict()
+
+    def pct(name, column):
+        return f"{100 * summary.loc[name, column]:.2f}%"
+
+    best, smallest = choice["best"], choice["smallest"]
+    lines = [
+        f"- Chosen on validation: **{label[best]}** (validation {pct(best, 'val_accuracy')}); "
+        f"its test accuracy, reported once: {pct(best, 'test_accuracy')}.",
+        "- No clear difference from it on validation (McNemar, Holm): "
+        + (", ".join(label[n] for n in choice["tied"]) if choice["tied"] else "none")
+        + f". The smallest of these: **{label[smallest]}** "
+        f"({summary.loc[smallest, 'params']:,} parameters).",
+    ]
+    for row in tests.itertuples():
+        lines.append(
+            f"- {label[row.a]} against {label[row.b]}: {row.difference_points:+.2f} points on "
+            f"the test images, p = {row.p_value:.2g}, after Holm {row.p_holm:.2g}: "
+            f"**{row.verdict}**."
+        )
+    archs = [n for n in summary.index if summary.loc[n, "group"] == "architecture"]
+    group = fastest_group(summary, archs)
+    lines.append(
+        f"- Fastest per epoch, within {SPEED_RULE:g}x of each other (no ranking among them): "
+        + ", ".join(f"{label[n]} ({summary.loc[n, 'seconds_per_epoch']:.2f} s)" for n in group)
+        + "."
+    )
+    if {"flagship", "mlp_100"} <= set(summary.index):
+        lines.append(
+            f"- An epoch of the flagship takes {speed_ratio(summary, 'flagship', 'mlp_100'):.1f} "
+            f"times as long as one of 784-100-10 ({summary.loc['flagship', 'params'] / summary.loc['mlp_100', 'params']:.1f} "
+            "times the parameters)."
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- storing
@@ -471,15 +706,17 @@ def results_file(full_run: bool) -> Path:
     return RESULTS_FILE if full_run else SCRATCH_FILE
 
 
-def save_results(runs, proto: Protocol, full_run: bool, total_seconds: float) -> Path:
-    """Write the per-run table and how it was measured to JSON; return the path."""
+def save_results(runs, proto: Protocol, split, full_run: bool, total_seconds: float) -> Path:
+    """Write the runs (with their predictions), the labels and how it was measured to JSON."""
     path = results_file(full_run)
     payload = dict(
         measured=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         mode="full" if full_run else "FAST or fallback",
         protocol=asdict(proto),
+        split=split.describe(),
         total_seconds=round(total_seconds, 1),
         machine=machine(),
+        labels=dict(val=encode_labels(split.y_val), test=encode_labels(split.y_test)),
         runs=runs.to_dict(orient="records"),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -496,7 +733,10 @@ def _shown(path: Path) -> str:
 
 
 def load_results(path: Path | None = None):
-    """``(runs DataFrame, meta dict)`` of a stored comparison (default: the last full run)."""
+    """``(runs DataFrame, meta dict)`` of a stored comparison (default: the last full run).
+
+    ``meta["y_val"]`` and ``meta["y_test"]`` are the true labels the predictions belong to.
+    """
     import pandas as pd
 
     path = path or RESULTS_FILE
@@ -506,7 +746,17 @@ def load_results(path: Path | None = None):
             f"mode once (python -m helpers.run 07), or unset {STORED_ENV} to train now."
         )
     payload = json.loads(path.read_text(encoding="utf-8"))
+    if "labels" not in payload or "val_predictions" not in payload["runs"][0]:
+        raise ValueError(
+            f"{_shown(path)} was written by an older notebook 07 without predictions; "
+            f"unset {STORED_ENV} and run the notebook once to measure again."
+        )
     runs = pd.DataFrame(payload.pop("runs"))
+    labels = payload.pop("labels")
+    payload["y_val"], payload["y_test"] = (
+        decode_labels(labels["val"]),
+        decode_labels(labels["test"]),
+    )
     return runs, payload
 
 

@@ -903,35 +903,59 @@ def reliability_pair(panels, min_count=30):
 
 
 def accuracy_vs_cost(summary, runs):
-    """Test accuracy against parameters and against seconds per epoch, one marker per model
-    (mean over seeds, bar = ± one standard deviation, small dots = the single seeds).
+    """Validation accuracy (what the choice is made on) against parameters and against
+    seconds per epoch: one marker per model at the mean over seeds, with its 95%
+    t-interval as a bar, and small dots for the single seeds.
 
-    Models sit close together, so each has its own colour and marker, named in the legend,
-    instead of text labels that would overlap.
+    Each model has its own colour AND marker, named in the legend. The flagship and its
+    three ablations have (almost) the same size, so on the size axis they are drawn side
+    by side around their common size (the flagship in the middle, filled and on top; the
+    ablations hollow), instead of on top of each other.
     """
+    import seaborn as sns
+
     names = list(summary.index)
-    colors = plt.get_cmap("tab10").colors
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharey=True)
+    colors = sns.color_palette("colorblind", max(len(names), 10))
+    markers = ["o", "s", "^", "v", "D", "P", "*", "X", "<", ">", "h", "p"]
+    # side-by-side offsets (a factor on the log axis) for models of the same size
+    size_key = {n: round(float(np.log10(summary.loc[n, "params"])), 2) for n in names}
+    dodge = {}
+    for key in set(size_key.values()):
+        same = [n for n in names if size_key[n] == key]
+        if len(same) > 1:
+            same.sort(key=lambda n: summary.loc[n, "group"] != "architecture")  # flagship first
+            order = [same[0]]  # the architecture in the middle, ablations to both sides
+            for i, n in enumerate(same[1:]):
+                order.insert(0 if i % 2 else len(order), n)
+            mid = (len(order) - 1) / 2
+            dodge.update({n: 1.07 ** (i - mid) for i, n in enumerate(order)})
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.8), sharey=True)
     for ax, column, xlabel in [
-        (axes[0], "params", "parameters (log scale)"),
+        (axes[0], "params", "parameters (log scale; models of equal size side by side)"),
         (axes[1], "seconds_per_epoch", "seconds per epoch on this machine (log scale)"),
     ]:
         for i, name in enumerate(names):
             row = summary.loc[name]
-            color = colors[i % len(colors)]
-            marker = "s" if row["group"] == "ablation" else "o"
+            color, marker = colors[i % len(colors)], markers[i % len(markers)]
+            factor = dodge.get(name, 1.0) if column == "params" else 1.0
+            ablation = row["group"] == "ablation"
             seeds = runs[runs["name"] == name]
-            ax.scatter(seeds[column], 100 * seeds["test_accuracy"], s=10, color=color, alpha=0.5)
+            ax.scatter(factor * seeds[column], 100 * seeds["val_accuracy"], s=10, color=color,
+                       alpha=0.6, zorder=2)  # fmt: skip
+            low, high = row["val_low"], row["val_high"]
+            yerr = None if np.isnan(low) else [[100 * (row["val_accuracy"] - low)], [100 * (high - row["val_accuracy"])]]  # fmt: skip
             ax.errorbar(
-                row[column],
-                100 * row["test_accuracy"],
-                yerr=100 * row["test_accuracy_sd"],
+                factor * row[column],
+                100 * row["val_accuracy"],
+                yerr=yerr,
                 fmt=marker,
-                ms=8,
+                ms=9 if not ablation else 8,
+                mfc="white" if ablation else color,
+                mew=1.6,
                 capsize=3,
                 color=color,
                 label=row["label"],
-                zorder=3,
+                zorder=3 if ablation else 4,
             )
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1, 2, 5)))
@@ -939,29 +963,38 @@ def accuracy_vs_cost(summary, runs):
         ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3, which="both")
-    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_ylabel("validation accuracy (%), mean and 95% interval")
     axes[0].set_title("Accuracy against size")
     axes[1].set_title("Accuracy against speed")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
     return fig
 
 
 def ablation_errors(summary, runs, names, n_test):
-    """Test errors of the flagship and its ablations: bars = mean over seeds, dots = seeds."""
+    """Test errors of the flagship and its ablations: bars = mean over seeds, black line =
+    95% t-interval of the mean, dots = single seeds."""
+    import seaborn as sns
+
     sub = summary.loc[list(names)]
     y = np.arange(len(sub))
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(sub) + 1.4))
-    ax.barh(y, sub["test_errors"], color="#4C72B0", alpha=0.8)
+    ax.barh(y, sub["test_errors"], color=sns.color_palette("colorblind")[0], alpha=0.8)
     for i, name in enumerate(sub.index):
         errors = runs.loc[runs["name"] == name, "test_errors"]
         ax.scatter(errors, np.full(len(errors), i), color="black", s=14, zorder=3)
+        low, high = sub.loc[name, "test_low"], sub.loc[name, "test_high"]
+        if not np.isnan(low):  # accuracy interval -> error-count interval
+            ax.plot([(1 - high) * n_test, (1 - low) * n_test], [i - 0.25, i - 0.25], color="black",
+                    lw=1.5)  # fmt: skip
         ax.text(sub.loc[name, "test_errors"], i + 0.32, f" {sub.loc[name, 'test_errors']:.0f}",
                 fontsize=8)  # fmt: skip
     ax.set_yticks(y, sub["label"])
     ax.invert_yaxis()
-    ax.set_xlabel(f"test errors out of {n_test:,} (fewer is better; dots = single seeds)")
+    ax.set_xlabel(
+        f"test errors out of {n_test:,} (fewer is better; dots = single seeds, line = 95% interval)"
+    )
     ax.set_title("Flagship ablation: what BatchNorm and Dropout are worth")
     fig.tight_layout()
     return fig
