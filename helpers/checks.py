@@ -168,6 +168,46 @@ def exercise_01_4(answer, row: int, col: int):
     )
 
 
+def _expected_best_of_k(k: int, n: int, p: float) -> float:
+    """Exact expected maximum of k independent Binomial(n, p) / n scores."""
+    from scipy import stats
+
+    m = np.arange(n + 1)
+    cdf = stats.binom.cdf(m, n, p)
+    below = np.concatenate([[0.0], cdf[:-1]])
+    return float(np.sum(m / n * (cdf**k - below**k)))
+
+
+@exercise
+def exercise_01_5(answer, n_test: int, k: int = 20, p: float = 0.98, n_before: int | None = None):
+    """Experiment: optimism (percentage points) of the best of k models on n_test images."""
+    expected = 100 * (_expected_best_of_k(k, n_test, p) - p)
+    hints = [
+        (expected / 100, "that looks like a fraction; give percentage points (x 100)."),
+        (100 * p + expected, "that is the reported accuracy itself; subtract the true 98%."),
+    ]
+    if n_before:
+        before = 100 * (_expected_best_of_k(k, n_before, p) - p)
+        hints.insert(0, (before, f"that is the optimism with {n_before:,} images; use more."))
+    v = check_number(
+        answer,
+        expected,
+        rel_tol=0.1,
+        abs_tol=0.005,
+        what=f"the optimism of the best of {k} on {n_test:,} images (points)",
+        hints=hints,
+    )
+    if v and n_before:
+        before = 100 * (_expected_best_of_k(k, n_before, p) - p)
+        print(
+            f"  With {n_before:,} images it was {before:.3f} points: {n_test / n_before:g} times "
+            f"the images, {before / expected:.2f} times less optimism (about "
+            f"sqrt({n_test / n_before:g}) = {np.sqrt(n_test / n_before):.2f}). More test images "
+            "shrink it, but never to 0: only not choosing on the test set does."
+        )
+    return v
+
+
 # --------------------------------------------------------------------------- notebook 02
 
 
@@ -485,22 +525,64 @@ def exercise_04_3(answer):
 
 
 @exercise
-def exercise_04_4(answer, lr_sum, batch_size):
-    """The learning rate on the MEAN gradient that equals ``lr_sum`` on the SUMMED gradient."""
-    expected = lr_sum * batch_size
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-6,
-        what="the equivalent learning rate",
-        hints=[
-            (
-                lr_sum / batch_size,
-                "the other way round: the sum is n times the mean, so the mean needs an n "
-                "times larger rate.",
-            ),
-            (lr_sum, "the sum is n times larger than the mean: the rates cannot be equal."),
-        ],
+def exercise_04_4(answer, x_batch):
+    """Experiment: how many rows of dL/dW1 are exactly zero for the images ``x_batch``?
+
+    dW1 = X^T Delta_1, so row j is zero when pixel j is 0 in every image of the batch.
+    """
+    x = np.asarray(x_batch).reshape(len(x_batch), -1)
+    blank = int(np.sum(~(x != 0).any(axis=0)))
+    n_pixels = x.shape[1]
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return verdict(False, f"answer with one whole number (a count of rows), got {answer!r}.")
+    if value == blank:
+        return verdict(
+            True,
+            f"{blank} of {n_pixels} rows are zero: row j of dW1 = X^T Delta_1 is sum_i x_ij "
+            "delta_i, which is 0 when pixel j is blank in every image of the batch.",
+        )
+    if value == n_pixels - blank:
+        return verdict(False, "that is the number of rows that are NOT zero; count the zero ones.")
+    if value > n_pixels:
+        return verdict(
+            False,
+            f"dW1 has only {n_pixels} rows; you probably counted zero entries (use "
+            "~dW1.any(axis=1) to find rows that are zero everywhere).",
+        )
+    return verdict(
+        False,
+        "not the count of zero rows; compare it with the pixels that are 0 in every image of "
+        "the batch: (x_batch == 0).all(axis=0).sum().",
+    )
+
+
+@exercise
+def exercise_04_5(answer, width):
+    """Experiment: distinct hidden units of a net whose weights all start equal."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return verdict(False, f"answer with one whole number (a count of units), got {answer!r}.")
+    if value == 1:
+        return verdict(
+            True,
+            f"all {width} units are one unit copied: with equal weights every unit computes the "
+            "same output, gets the same gradient and takes the same step, so they never differ.",
+        )
+    if value == width:
+        return verdict(
+            False,
+            f"{width} distinct units is what a random initialisation gives; did you set every "
+            "weight to the same value (np.full_like(w, 0.05)) before training?",
+        )
+    if value < 1:
+        return verdict(False, "a layer has at least one distinct unit.")
+    return verdict(
+        False,
+        "between 1 and the width: round before comparing (tiny float differences are not "
+        "different units): np.unique(net.W[0].round(6), axis=1).",
     )
 
 
@@ -579,20 +661,36 @@ def exercise_05_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
 
 
 @exercise
-def exercise_05_4(answer, history):
-    """The epoch (counted from 1, as Keras prints it) with the highest validation accuracy."""
-    val = np.asarray(history["val_accuracy"], dtype=float)
-    best = int(np.argmax(val)) + 1  # first of any ties, as EarlyStopping keeps it
-    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/30); np.argmax counts from 0.")]
-    train_best = int(np.argmax(history["accuracy"])) + 1
-    if train_best != best:
-        hints.append((train_best, "that is the best TRAINING accuracy; the model is judged on "
-                      "the validation images it does not learn from."))  # fmt: skip
-    loss_best = int(np.argmin(history["val_loss"])) + 1
-    if loss_best != best:
-        hints.append((loss_best, "that is the lowest validation LOSS; the question asks for "
-                      "the highest validation accuracy."))  # fmt: skip
-    return check_number(answer, best, rel_tol=0, abs_tol=0.01, what="the best epoch", hints=hints)
+def exercise_05_4(answer, history, monitor="val_loss"):
+    """The epoch (counted from 1, as Keras prints it) whose weights EarlyStopping with
+    ``restore_best_weights=True`` puts back: the lowest ``monitor`` for a loss, the highest
+    for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
+    values = np.asarray(history[monitor], dtype=float)
+    lower_is_better = "loss" in monitor
+    best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
+    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax count from 0.")]
+    last = len(values)
+    if last != best:
+        hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
+                      "puts back the weights of the best epoch, patience epochs earlier."))  # fmt: skip
+    train_key = monitor.removeprefix("val_")
+    if train_key in history:
+        train = np.asarray(history[train_key], dtype=float)
+        train_best = int(np.argmin(train) if lower_is_better else np.argmax(train)) + 1
+        if train_best != best:
+            hints.append((train_best, f"that is the best TRAINING {train_key}; EarlyStopping "
+                          f"watches {monitor}, on the validation images."))  # fmt: skip
+    other = "val_accuracy" if lower_is_better else "val_loss"
+    if other in history:
+        o = np.asarray(history[other], dtype=float)
+        other_best = int(np.argmax(o) if lower_is_better else np.argmin(o)) + 1
+        if other_best != best:
+            hints.append((other_best, f"that is the best {other}; this EarlyStopping "
+                          f"watches {monitor}."))  # fmt: skip
+    return check_number(
+        answer, best, rel_tol=0, abs_tol=0.01, what=f"the epoch with the best {monitor}",
+        hints=hints,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 06

@@ -33,9 +33,17 @@ def set_notebook(number: str) -> None:
 
 
 def use_style() -> None:
-    """One quiet, readable style for every figure."""
+    """One quiet, readable style for every figure, in seaborn's colour-blind-safe palette.
+
+    The colour cycle is seaborn's "colorblind" palette (:data:`CB_COLORS`), so a figure
+    that takes its colours from the cycle (or from ``CB_COLORS``) stays readable for the
+    common forms of colour blindness.
+    """
+    import seaborn as sns
+
     mpl.rcParams.update(
         {
+            "axes.prop_cycle": mpl.cycler(color=sns.color_palette("colorblind").as_hex()),
             "figure.dpi": 100,
             "savefig.dpi": DPI,
             "axes.spines.top": False,
@@ -124,40 +132,146 @@ def examples_per_class(images, labels, per_class=10, seed=config.SEED):
 
 
 def class_balance(y_train, y_test):
-    """Bars of images per digit for train and test, each bar labelled with its count."""
+    """Bars of images per digit for train and test, each bar labelled with its count.
+
+    The counts sit upright in the lower half of each bar, so the dashed mean line (near the
+    top of the bars) never runs through them.
+    """
     digits = np.arange(10)
     train_counts = np.bincount(np.asarray(y_train), minlength=10)
     test_counts = np.bincount(np.asarray(y_test), minlength=10)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, counts, name, color in [
-        (axes[0], train_counts, "training", "#4C72B0"),
-        (axes[1], test_counts, "test", "#DD8452"),
+        (axes[0], train_counts, "training", CB_COLORS[0]),
+        (axes[1], test_counts, "test", CB_COLORS[1]),
     ]:
         bars = ax.bar(digits, counts, color=color)
-        ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=8, padding=2)
-        ax.axhline(counts.mean(), color="black", lw=1, ls="--", label="mean")
+        for bar, c in zip(bars, counts, strict=True):
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                0.04 * counts.max(),
+                f"{c:,}",
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="white" if name == "training" else "black",
+            )
+        ax.axhline(
+            counts.mean(), color="black", lw=1, ls="--", label=f"mean: {counts.mean():,.0f}"
+        )
         ax.set_xticks(digits)
         ax.set_xlabel("digit")
         ax.set_ylabel("images")
         ax.set_title(f"{name} set: {counts.sum():,} images")
-        ax.set_ylim(0, counts.max() * 1.15)
-        ax.legend(loc="lower right")
+        ax.set_ylim(0, counts.max() * 1.2)
+        ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
 
 
-def pixel_histogram(images):
-    """Histogram of all pixel values, with the share of pure-black (0) pixels."""
+def split_shares(shares):
+    """Each digit's share (%) in every set of the split, as grouped bars.
+
+    ``shares``: a DataFrame indexed by digit, one column per set (e.g. fit, validation,
+    test), values in percent.
+    """
+    digits = np.asarray(shares.index)
+    n_sets = shares.shape[1]
+    width = 0.8 / n_sets
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    hatches = ["", "//", ".."]
+    for i, column in enumerate(shares.columns):
+        ax.bar(
+            digits + (i - (n_sets - 1) / 2) * width,
+            shares[column].to_numpy(),
+            width=width,
+            color=CB_COLORS[i],
+            hatch=hatches[i % len(hatches)],
+            edgecolor="white",
+            label=str(column),
+        )
+    ax.axhline(10, color="black", lw=0.8, ls=":", label="10% (perfectly even)")
+    ax.set_xticks(digits)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("share of the set (%)")
+    ax.set_ylim(0, shares.to_numpy().max() * 1.25)
+    ax.set_title("Every digit has the same share in fit, validation and test")
+    ax.legend(ncols=n_sets + 1, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def best_of_k(ks, simulated, expected, p_true, spread=None, fresh=None, n_test=None):
+    """The accuracy reported for the best of k equally good models, against k.
+
+    ``simulated``: mean reported accuracy per k (from repeats of the experiment);
+    ``expected``: the exact expected value per k; ``spread``: optional (low, high) arrays
+    drawn as a band (e.g. the 5th and 95th percentiles); ``fresh``: optional mean score of
+    the chosen model on a fresh set of images. Accuracies are fractions; shown in %.
+    """
+    ks = np.asarray(ks)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    if spread is not None:
+        ax.fill_between(
+            ks,
+            100 * np.asarray(spread[0]),
+            100 * np.asarray(spread[1]),
+            color=CB_COLORS[0],
+            alpha=0.15,
+            label="simulation: middle 90% of repeats",
+        )
+    ax.plot(ks, 100 * np.asarray(expected), color=CB_COLORS[0], lw=2, label="expected (exact)")
+    ax.plot(
+        ks, 100 * np.asarray(simulated), "o", color=CB_COLORS[0], label="simulation: mean"
+    )
+    if fresh is not None:
+        ax.plot(
+            ks,
+            100 * np.asarray(fresh),
+            "s--",
+            color=CB_COLORS[2],
+            label="the chosen model, scored on fresh images",
+        )
+    ax.axhline(100 * p_true, color="black", lw=1, ls=":", label=f"true accuracy {p_true:.0%}")
+    ax.set_xscale("log")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.minorticks_off()
+    ax.set_xlabel("k = number of equally good models compared on the same test set")
+    ax.set_ylabel("accuracy reported (%)")
+    where = f" of {n_test:,} images" if n_test else ""
+    ax.set_title(f"Choosing the best on the test set{where} inflates its score")
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def pixel_histogram(images, band=None):
+    """Histogram of all pixel values, with the share of pure-background (0) pixels.
+
+    ``band``: optional (low, high) range of grey levels to shade in the ink panel (e.g. the
+    intermediate greys the notebook counts).
+    """
     values = np.asarray(images).ravel()
     zero_share = np.mean(values == 0)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    axes[0].hist(values, bins=64, color="#4C72B0")
+    axes[0].hist(values, bins=64, color=CB_COLORS[0])
     axes[0].set_yscale("log")
     axes[0].set_xlabel("pixel value (0 = background, 255 = full ink)")
     axes[0].set_ylabel("pixels (log scale)")
     axes[0].set_title(f"All pixel values: {zero_share:.1%} are exactly 0")
     ink = values[values > 0]
-    axes[1].hist(ink, bins=64, color="#55A868")
+    axes[1].hist(ink, bins=64, color=CB_COLORS[2])
+    if band is not None:
+        share = np.mean((ink >= band[0]) & (ink <= band[1]))
+        axes[1].axvspan(
+            band[0],
+            band[1],
+            color=CB_COLORS[1],
+            alpha=0.15,
+            label=f"greys {band[0]}-{band[1]}: {share:.1%} of the ink,\nspread thinly over many values",
+        )
+        axes[1].legend(loc="upper center")
     axes[1].set_xlabel("pixel value")
     axes[1].set_ylabel("pixels")
     axes[1].set_title("Only the non-zero pixels (the ink)")
@@ -177,21 +291,36 @@ def mean_digits(images, labels):
     return fig
 
 
-def flatten_picture(image, label=None):
-    """A 28x28 image above the 784-long row it becomes when flattened."""
+def flatten_picture(image, label=None, rows=(7, 14, 21)):
+    """A 28x28 image above the 784-long row it becomes when flattened.
+
+    Dashed lines mark where the given image ``rows`` begin, in the image and at the same
+    places (28 x row) in the flat vector, so the reader can follow the rows into the vector.
+    """
     image = np.asarray(image)
-    fig = plt.figure(figsize=(12, 3.8))
+    width = image.shape[1]
+    fig = plt.figure(figsize=(12, 4.2))
     grid = fig.add_gridspec(2, 3, height_ratios=[4, 1], width_ratios=[1, 1, 1])
     ax_img = fig.add_subplot(grid[0, 1])
     _digit_axis(ax_img, image, f"28 x 28 image (label {label})" if label is not None else None)
-    for r in (7, 14, 21):
-        ax_img.axhline(r - 0.5, color="#C44E52", lw=0.6, alpha=0.6)
     ax_row = fig.add_subplot(grid[1, :])
     ax_row.imshow(image.reshape(1, -1), aspect="auto", cmap=DIGIT_CMAP)
+    color = CB_COLORS[3]
+    for r in rows:
+        ax_img.axhline(r - 0.5, color=color, lw=1, ls="--")
+        ax_img.text(width - 0.3, r - 0.5, f" row {r}", color=color, fontsize=8, va="center")
+        ax_row.axvline(width * r - 0.5, color=color, lw=1.2, ls="--")
+        ax_row.text(width * r, -0.62, f"row {r} starts: {width * r}", color=color, fontsize=8)
     ax_row.set_yticks([])
     ax_row.set_xticks(np.arange(0, 785, 112))
     ax_row.set_xlabel("position in the flattened vector (row r, column c -> 28 r + c)")
-    ax_row.set_title("the same pixels as one row of 784 numbers", fontsize=10)
+    ax_row.set_title(
+        "the same pixels as one row of 784 numbers (dashed: where rows "
+        + ", ".join(str(r) for r in rows)
+        + " begin)",
+        fontsize=10,
+        pad=16,
+    )
     return fig
 
 
@@ -199,23 +328,27 @@ def flatten_picture(image, label=None):
 
 
 def neg_log_curve(marks=(0.9, 0.7, 0.1, 0.01)):
-    """The loss of one example, -ln(p), against the probability p given to the true class."""
+    """The loss of one example, -ln(p), against the probability p given to the true class.
+
+    Each marked point gets its label next to it, joined by a short arrow.
+    """
     p = np.linspace(0.001, 1.0, 1000)
     fig, ax = plt.subplots(figsize=(7.5, 4))
-    ax.plot(p, -np.log(p), color="#4C72B0", lw=2)
+    ax.plot(p, -np.log(p), color=CB_COLORS[0], lw=2)
     for q in marks:
         loss = -np.log(q)
-        ax.plot([q], [loss], "o", color="#C44E52")
+        ax.plot([q], [loss], "o", color=CB_COLORS[3])
         ax.annotate(
             f"p = {q:g}: loss {loss:.2f}",
             (q, loss),
             textcoords="offset points",
-            xytext=(8, 6) if q < 0.8 else (12, 30),
-            ha="left" if q < 0.8 else "right",
+            xytext=(-10, 22) if q > 0.5 else (16, 10),
+            ha="center" if q > 0.5 else "left",
             fontsize=9,
+            arrowprops=dict(arrowstyle="-", color="0.4", lw=0.8, shrinkA=0, shrinkB=4),
         )
-    ax.axvspan(0, 0.1, color="#C44E52", alpha=0.08)
-    ax.text(0.012, 6.3, "confident and wrong:\nthe loss explodes", fontsize=9, color="#C44E52")
+    ax.axvspan(0, 0.1, color=CB_COLORS[3], alpha=0.08)
+    ax.text(0.012, 6.3, "confident and wrong:\nthe loss explodes", fontsize=9, color="0.2")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 7.2)
     ax.set_xlabel("p = probability the model gives to the TRUE class")
@@ -231,11 +364,11 @@ def softmax_bars(logits, probabilities, labels=None):
     probabilities = np.asarray(probabilities, dtype=float)
     labels = [str(k) for k in range(len(logits))] if labels is None else labels
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-    axes[0].bar(labels, logits, color="#8172B3")
+    axes[0].bar(labels, logits, color=CB_COLORS[4])
     axes[0].axhline(0, color="black", lw=0.8)
     axes[0].set_title("logits z (any real numbers)")
     axes[0].set_xlabel("class")
-    bars = axes[1].bar(labels, probabilities, color="#55A868")
+    bars = axes[1].bar(labels, probabilities, color=CB_COLORS[2])
     axes[1].bar_label(bars, labels=[f"{v:.2f}" for v in probabilities], fontsize=8, padding=2)
     axes[1].set_ylim(0, 1.08)
     axes[1].set_title(f"softmax(z): positive, sum = {probabilities.sum():.3f}")
@@ -258,8 +391,8 @@ def parameter_cost_bars(table):
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * len(names) + 1.6), sharey=True)
     trainable = table["trainable"].to_numpy()
     frozen = table["non_trainable"].to_numpy()
-    axes[0].barh(y, trainable, color="#4C72B0", label="trainable")
-    axes[0].barh(y, frozen, left=trainable, color="#DD8452", label="non-trainable (BatchNorm)")
+    axes[0].barh(y, trainable, color=CB_COLORS[0], label="trainable")
+    axes[0].barh(y, frozen, left=trainable, color=CB_COLORS[1], label="non-trainable (BatchNorm)")
     for i, (total, nt) in enumerate(zip(trainable + frozen, frozen, strict=True)):
         note = f" {total:,}" + (f"\n ({nt:,} non-trainable)" if nt else "")
         axes[0].text(total, i, note, va="center", fontsize=8)
@@ -268,7 +401,7 @@ def parameter_cost_bars(table):
     axes[0].set_title("Parameters")
     axes[0].legend(loc="upper right")
     macs = table["mult_adds_per_image"].to_numpy()
-    axes[1].barh(y, macs, color="#55A868")
+    axes[1].barh(y, macs, color=CB_COLORS[2])
     for i, m in enumerate(macs):
         axes[1].text(m, i, f" {m:,}", va="center", fontsize=8)
     axes[1].set_xlim(0, macs.max() * 1.25)
@@ -334,7 +467,9 @@ def grad_norm_curves(runs):
         ax.set_xlabel("epoch")
         ax.set_title(title, fontsize=10)
     # one legend for all panels, below them, where it covers no curve
-    handles, labels = max((ax.get_legend_handles_labels() for ax in axes[0]), key=lambda h: len(h[1]))
+    handles, labels = max(
+        (ax.get_legend_handles_labels() for ax in axes[0]), key=lambda h: len(h[1])
+    )
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
                bbox_to_anchor=(0.5, -0.02))  # fmt: skip
     axes[0, 0].set_ylabel("RMS gradient per weight")
@@ -365,7 +500,8 @@ def fix_steps_chart(table, target=0.98):
     the good steps zoomed in so that differences of a few tenths of a point are visible.
 
     ``table``: a DataFrame with columns ``step``, ``val_accuracy`` (list of per-seed values,
-    0-1), one row per step, in order (the first row at the top).
+    0-1), one row per step, in order (the first row at the top). ``target`` draws a
+    dashed line in the zoomed panel, where it crosses no label.
     """
     import seaborn as sns
 
@@ -374,7 +510,7 @@ def fix_steps_chart(table, target=0.98):
     mean = np.array([np.nanmean(v) for v in seeds])
     sd = np.array([np.nanstd(v, ddof=1) if np.isfinite(v).sum() > 1 else 0.0 for v in seeds])
     y = np.arange(len(table))
-    good = mean >= max(90.0, np.nanmax(mean) - 6)
+    good = mean >= np.nanmax(mean) - 6  # the zoomed panel: rows within 6 points of the best
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(table) + 1.6), sharey=True,
                              gridspec_kw={"width_ratios": [1, 1.4]})  # fmt: skip
     for ax, zoom in zip(axes, (False, True), strict=True):
@@ -393,9 +529,10 @@ def fix_steps_chart(table, target=0.98):
     pad = max(0.1, 0.08 * (hi - lo))
     axes[1].set_xlim(lo - pad, max(hi, 100 * target) + pad)
     axes[1].axvline(100 * target, color=colors[2], ls="--", lw=1.2,
-                    label=f"{100 * target:.0f}% line")  # fmt: skip
+                    label=f"{100 * target:.0f}%, the goal of the full training")  # fmt: skip
     axes[1].set_xlabel("validation accuracy (%), zoomed on the good steps")
-    axes[1].legend(loc="lower left", fontsize=8, frameon=True)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9)
     for i in np.flatnonzero(~good):
         axes[1].annotate(f"{mean[i]:.1f}% (off scale)", (0.02, i), xycoords=("axes fraction", "data"),
                          va="center", fontsize=8, color="0.35")  # fmt: skip
@@ -403,21 +540,23 @@ def fix_steps_chart(table, target=0.98):
     axes[0].set_yticklabels(table["step"], fontsize=9)
     axes[0].invert_yaxis()
     fig.suptitle("Fixing one thing at a time: validation accuracy over seeds")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
 def side_by_side(table):
-    """Test accuracy and seconds per epoch of the NumPy and Keras nets (``table`` indexed
-    by name, columns ``test_accuracy`` and ``seconds_per_epoch``)."""
+    """Accuracy and seconds per epoch of the NumPy and Keras nets (``table`` indexed by
+    name, columns ``val_accuracy`` (or ``test_accuracy``) and ``seconds_per_epoch``)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     names = list(table.index)
     colors = ["#55A868", "#8172B2"][: len(names)]
+    accuracy = "val_accuracy" if "val_accuracy" in table else "test_accuracy"
+    which = "validation" if accuracy == "val_accuracy" else "test"
     for ax, column, label, fmt in [
-        (axes[0], "test_accuracy", "test accuracy (%)", "{:.2f}%"),
+        (axes[0], accuracy, f"{which} accuracy (%)", "{:.2f}%"),
         (axes[1], "seconds_per_epoch", "seconds per epoch", "{:.2f} s"),
     ]:
-        values = table[column].to_numpy() * (100 if column == "test_accuracy" else 1)
+        values = table[column].to_numpy() * (100 if column == accuracy else 1)
         bars = ax.bar(names, values, color=colors)
         ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=9, padding=2)
         ax.set_ylabel(label)
@@ -559,37 +698,76 @@ def _image_axis(ax, image, title, color="black"):
     ax.set_title(title, fontsize=8.5, color=color, fontweight="normal")
 
 
+#: Bar colours of the probability charts of notebook 05 (seaborn "colorblind" blue and
+#: orange, plus a hatch on a wrong prediction, so colour is never the only cue).
+BAR_TRUE, BAR_WRONG, BAR_UNKNOWN, BAR_OTHER = "#0173B2", "#DE8F05", "#CC78BC", "#BBBBBB"
+
+
 def _probability_bars(ax, probabilities, label=None):
+    """Ten bars: the true digit blue, a wrong prediction orange and hatched, a prediction
+    for an image without a label purple, the other digits grey. Returns the kinds drawn."""
     probabilities = np.asarray(probabilities, dtype=float)
     guess = int(np.argmax(probabilities))
-    colors = ["#BBBBBB"] * len(probabilities)
-    if label is not None and int(label) != guess:
-        colors[int(label)] = "#55A868"  # the true digit, when the model missed it
-    colors[guess] = "#4C72B0" if label is None or int(label) == guess else "#C44E52"
-    ax.bar(np.arange(len(probabilities)), probabilities, color=colors)
+    colors = [BAR_OTHER] * len(probabilities)
+    hatches = [""] * len(probabilities)
+    kinds = set()
+    if label is None:
+        colors[guess] = BAR_UNKNOWN
+        kinds.add("unknown")
+    else:
+        colors[int(label)] = BAR_TRUE
+        kinds.add("true")
+        if int(label) != guess:
+            colors[guess], hatches[guess] = BAR_WRONG, "///"
+            kinds.add("wrong")
+    bars = ax.bar(np.arange(len(probabilities)), probabilities, color=colors, edgecolor="white")
+    for bar, hatch in zip(bars, hatches, strict=True):
+        if hatch:
+            bar.set_hatch(hatch)
+            bar.set_edgecolor("black")
     ax.set_xticks(np.arange(len(probabilities)))
     ax.set_ylim(0, 1.2)
     ax.set_ylabel("probability", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.text(guess, probabilities[guess] + 0.03, f"{probabilities[guess]:.0%}", ha="center",
             fontsize=8)  # fmt: skip
+    return kinds
+
+
+def _bar_legend(fig, kinds):
+    """One legend for the whole figure, naming only the kinds of bar that were drawn."""
+    from matplotlib.patches import Patch
+
+    entries = {
+        "true": Patch(facecolor=BAR_TRUE, label="true digit"),
+        "wrong": Patch(facecolor=BAR_WRONG, hatch="///", edgecolor="black",
+                       label="predicted digit, wrong"),
+        "unknown": Patch(facecolor=BAR_UNKNOWN, label="predicted digit (label unknown)"),
+    }  # fmt: skip
+    handles = [entries[k] for k in ("true", "wrong", "unknown") if k in kinds]
+    handles.append(Patch(facecolor=BAR_OTHER, label="other digits"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               bbox_to_anchor=(0.5, 0.0))  # fmt: skip
 
 
 def prediction_bars(images, probabilities, labels=None, title="What the model sees and says"):
-    """Each image beside a bar chart of its ten probabilities (blue = prediction; red when
-    wrong, with the true digit in green)."""
+    """Each image beside a bar chart of its ten probabilities: the true digit in blue, a
+    wrong prediction orange and hatched (colour-blind safe; a legend says which is which)."""
     n = len(images)
-    fig, axes = plt.subplots(n, 2, figsize=(6.2, 1.55 * n), squeeze=False,
+    fig, axes = plt.subplots(n, 2, figsize=(6.2, 1.55 * n + 0.4), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 3]})  # fmt: skip
+    kinds = set()
     for i in range(n):
         label = None if labels is None else labels[i]
         guess = int(np.argmax(probabilities[i]))
         text = f"predicted {guess}" if label is None else f"true {int(label)}, predicted {guess}"
-        color = "black" if label is None or int(label) == guess else "#C44E52"
-        _digit_axis(axes[i, 0], images[i], text, color=color)
-        _probability_bars(axes[i, 1], probabilities[i], label)
+        wrong = label is not None and int(label) != guess
+        _digit_axis(axes[i, 0], images[i], text + (" (wrong)" if wrong else ""),
+                    color="#D55E00" if wrong else "black")  # fmt: skip
+        kinds |= _probability_bars(axes[i, 1], probabilities[i], label)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.35 / (1.55 * n + 0.4), 1, 1))
+    _bar_legend(fig, kinds)
     return fig
 
 
@@ -607,20 +785,27 @@ def preparation_steps(steps, title="From a photo to an MNIST-like 28x28"):
     return fig
 
 
-def own_digit_predictions(originals, prepared, probabilities, names, truths=None):
-    """One row per image: the file as it is, the prepared 28x28 and the probabilities."""
+def own_digit_predictions(originals, prepared, probabilities, names, truths=None,
+                          title="Your own digits: the file, what the model sees, what it says"):  # fmt: skip
+    """One row per image: the file as it is, the prepared 28x28 and the probabilities.
+
+    ``truths``: the digit of each image, or None (for all or for one image) when unknown.
+    """
     n = len(prepared)
-    fig, axes = plt.subplots(n, 3, figsize=(7.5, 1.6 * n), squeeze=False,
+    fig, axes = plt.subplots(n, 3, figsize=(7.5, 1.6 * n + 0.4), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1, 3]})  # fmt: skip
+    kinds = set()
     for i in range(n):
         _image_axis(axes[i, 0], originals[i], names[i])
         truth = None if truths is None else truths[i]
         guess = int(np.argmax(probabilities[i]))
-        color = "black" if truth is None or int(truth) == guess else "#C44E52"
-        _image_axis(axes[i, 1], prepared[i], f"predicted {guess}", color)
-        _probability_bars(axes[i, 2], probabilities[i], truth)
-    fig.suptitle("Your own digits: the file, what the model sees, what it says")
-    fig.tight_layout()
+        wrong = truth is not None and int(truth) != guess
+        _image_axis(axes[i, 1], prepared[i], f"predicted {guess}" + (" (wrong)" if wrong else ""),
+                    "#D55E00" if wrong else "black")  # fmt: skip
+        kinds |= _probability_bars(axes[i, 2], probabilities[i], truth)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.35 / (1.6 * n + 0.4), 1, 1))
+    _bar_legend(fig, kinds)
     return fig
 
 

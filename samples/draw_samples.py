@@ -1,11 +1,15 @@
-"""Draw the hand-drawn sample digits of notebook 05 (run: ``python samples/draw_samples.py``).
+"""Draw the synthetic sample digits of notebook 05 (run: ``python samples/draw_samples.py``).
 
-The digits are drawn stroke by stroke with Pillow, with a little random wobble, in the
-styles a learner's own images come in: dark pen on white paper, chalk on a blackboard, a
-colour phone photo with uneven light and noise (JPEG), a small digit off in a corner, a
-thin pencil scan. Each file name starts with the digit it shows, so notebook 05 can compare
-the model's answer with the truth. Deterministic: the same files every time.
-"""
+These are NOT photos or scans of handwriting: every file is drawn by this script, stroke
+by stroke with Pillow, with a little random wobble, and then made to look like the kinds
+of image a learner's own digits come in (dark pen on white paper, chalk on a blackboard,
+a colour phone photo with uneven light and noise saved as JPEG, a small digit off in a
+corner, a thin pencil line, a marker on grey scanner paper). The names say so: ``drawn``,
+and ``..._like`` for the look they imitate. They test the preparation of
+:mod:`helpers.images`, not how well the model reads real handwriting (notebook 05 uses
+scikit-learn's UCI optical digits, written by real people, for that). Each file name starts
+with the digit it shows, so notebook 05 can compare the model's answer with the truth.
+Deterministic: the same files every time."""
 
 from __future__ import annotations
 
@@ -93,28 +97,28 @@ def main() -> None:
 
     # 1. dark felt pen on white paper, PNG
     img = draw_digit(3, canvas=(300, 300), box=(70, 40, 230, 260), width=20, seed=1)
-    made.append(("3_pen_on_paper.png", img))
+    made.append(("3_drawn_pen_like.png", img))
 
     # 2. light chalk on a dark board, PNG (no inversion needed; a little chalk dust)
     img = draw_digit(7, canvas=(320, 260), box=(90, 30, 230, 230), width=16, ink=235, paper=40)
     dust = np.asarray(img, dtype=float) + np.random.default_rng(2).normal(0, 10, (260, 320))
-    made.append(("7_chalk_on_board.png", Image.fromarray(np.clip(dust, 0, 255).astype(np.uint8))))
+    made.append(("7_drawn_chalk_like.png", Image.fromarray(np.clip(dust, 0, 255).astype(np.uint8))))
 
-    # 3. a colour phone photo: uneven light, blue ink, noise, blur, JPEG
+    # 3. made to look like a colour phone photo: uneven light, blue ink, noise, blur, JPEG
     base = draw_digit(4, canvas=(400, 360), box=(110, 60, 290, 300), width=16, seed=3)
-    made.append(("4_photo_blue_ink.jpg", photo_like(base, seed=3)))
+    made.append(("4_drawn_photo_like_blue_ink.jpg", photo_like(base, seed=3)))
 
     # 4. a small digit off in the corner of a wide page, PNG
     img = draw_digit(2, canvas=(480, 300), box=(330, 170, 420, 270), width=10, seed=4)
-    made.append(("2_off_centre.png", img))
+    made.append(("2_drawn_off_centre.png", img))
 
     # 5. a thin, tall one: its aspect ratio must be kept (scaled to 20 px high, narrow)
     img = draw_digit(1, canvas=(200, 300), box=(60, 40, 140, 260), width=9, seed=5)
-    made.append(("1_thin_pencil.png", img.filter(ImageFilter.GaussianBlur(0.8))))
+    made.append(("1_drawn_thin_pencil_like.png", img.filter(ImageFilter.GaussianBlur(0.8))))
 
     # 6. marker on grey scanner paper, JPEG
     img = draw_digit(5, canvas=(260, 260), box=(50, 30, 210, 230), width=22, ink=30, paper=200)
-    made.append(("5_marker_scan.jpg", img))
+    made.append(("5_drawn_scan_like_marker.jpg", img))
 
     for name, image in made:
         path = HERE / name

@@ -32,16 +32,76 @@ def test_recipes_are_the_ones_notebook_05_teaches():
     assert PUBLISHED_RECIPE.batch_size == 32
     assert PUBLISHED_RECIPE.schedule == "constant" and PUBLISHED_RECIPE.learning_rate == 1e-3
     assert PUBLISHED_RECIPE.epochs == config.RUN.epochs_published
-    assert IMPROVED_RECIPE.dropout == (0.3, 0.3, 0.3)
-    assert IMPROVED_RECIPE.batch_size == 128
-    assert IMPROVED_RECIPE.schedule == "warmup_cosine" and IMPROVED_RECIPE.learning_rate == 1e-3
-    assert IMPROVED_RECIPE.epochs == config.RUN.epochs_flagship
+    assert config.FULL_SIZES.epochs_published == 10
+    assert "constant lr 0.001" in PUBLISHED_RECIPE.describe()
+    full = training.IMPROVED_RECIPE_FULL
+    if config.is_fast():  # FAST mode: the same recipe, for a couple of epochs
+        assert IMPROVED_RECIPE.epochs == config.RUN.epochs_flagship
+        assert IMPROVED_RECIPE.with_(epochs=full.epochs, warmup_epochs=full.warmup_epochs) == full
+    else:
+        assert IMPROVED_RECIPE == full
     for recipe in (PUBLISHED_RECIPE, IMPROVED_RECIPE):
         assert not hasattr(recipe, "validation_split")  # validation is the split's, not Keras's
         assert recipe.early_stopping_patience is None  # epochs chosen on validation instead
-    assert config.FULL_SIZES.epochs_published == 10
-    assert "batch 128" in IMPROVED_RECIPE.describe() and "cosine" in IMPROVED_RECIPE.describe()
-    assert "constant lr 0.001" in PUBLISHED_RECIPE.describe()
+
+
+def test_the_improved_recipe_is_the_one_the_search_chose():
+    import json
+
+    path = config.RESULTS_DIR / "flagship_search.json"
+    search = json.loads(path.read_text())
+    chosen = {k: v for k, v in search["chosen"]["recipe"].items() if k != "name"}
+    in_use = {k: v for k, v in training.IMPROVED_RECIPE_FULL.as_dict().items() if k != "name"}
+    assert chosen == in_use, "IMPROVED_RECIPE_FULL differs from the search's choice"
+    trials = search["trials"]
+    again, _ = training.choose_trial(trials, n_val=10_000)  # the stored rule gives the same trial
+    assert again["trial"] == search["chosen"]["trial"]
+    assert {t["trial"] for t in trials} and all("val_accuracy" in t for t in trials)
+    assert "test" not in json.dumps(trials).replace("test images not used", "")
+
+
+def test_sample_recipes_are_distinct_repeatable_and_from_the_space():
+    a = training.sample_recipes(12, seed=0)
+    assert a == training.sample_recipes(12, seed=0)
+    assert a != training.sample_recipes(12, seed=1)
+    keys = [(r.dropout, r.batch_size, r.learning_rate, r.schedule, r.epochs) for r in a]
+    assert len(set(keys)) == 12
+    for r in a:
+        for name, values in training.SEARCH_SPACE.items():
+            assert getattr(r, name) in values
+        assert r.warmup_epochs == (min(2, r.epochs // 5) if r.schedule == "warmup_cosine" else 0)
+    with pytest.raises(ValueError, match="between 1 and"):
+        training.sample_recipes(10_000)
+
+
+def test_choose_trial_prefers_fewer_epochs_only_within_one_standard_error():
+    trials = [
+        {"trial": "a", "val_accuracy": 0.9850, "epochs": 15},
+        {"trial": "b", "val_accuracy": 0.9840, "epochs": 10},  # 0.10 points below: within 1 SE
+        {"trial": "c", "val_accuracy": 0.9800, "epochs": 6},  # 0.50 points below: not
+    ]
+    se = math.sqrt(0.985 * 0.015 / 10_000)  # 0.12 points
+    assert 0.0010 < se < 0.0050
+    chosen, reason = training.choose_trial(trials, n_val=10_000)
+    assert chosen["trial"] == "b" and "fewer epochs" in reason
+    chosen, reason = training.choose_trial(trials, n_val=100_000)  # SE 0.04 points: a wins
+    assert chosen["trial"] == "a" and "highest" in reason
+    with pytest.raises(ValueError, match="no trials"):
+        training.choose_trial([], n_val=10)
+
+
+def test_random_search_trains_each_recipe_and_respects_the_budget(tiny_data):
+    x, y = tiny_data
+    recipes = training.sample_recipes(2, {**training.SEARCH_SPACE, "epochs": [1]}, seed=0)
+    lines = []
+    trials = training.random_search(recipes, x[:256], y[:256], x[256:], y[256:], log=lines.append)
+    assert [t["trial"] for t in trials] == ["trial 1", "trial 2"] and len(lines) == 2
+    for t, r in zip(trials, recipes, strict=True):
+        assert t["recipe"] == r.as_dict() and len(t["val_accuracy_per_epoch"]) == 1
+        assert 0 <= t["val_accuracy"] <= 1 and t["seconds"] > 0
+    none = training.random_search(recipes, x[:256], y[:256], x[256:], y[256:], budget_seconds=-1,
+                                  log=lines.append)  # fmt: skip
+    assert none == [] and "budget" in lines[-1]
 
 
 def test_recipe_refuses_nonsense():
@@ -265,19 +325,21 @@ def test_exercise_05_3_learning_rate():
     assert checks.exercise_05_3(float(schedule(step)), step, 1e-3, warm, decay)
 
 
-def test_exercise_05_4_best_epoch():
+def test_exercise_05_4_restored_epoch():
     history = {
-        "val_accuracy": [0.90, 0.95, 0.97, 0.96],
-        "accuracy": [0.9, 0.95, 0.96, 0.99],
-        "val_loss": [0.3, 0.2, 0.25, 0.3],
+        "val_loss": [0.30, 0.20, 0.25, 0.31, 0.40],
+        "loss": [0.5, 0.3, 0.2, 0.1, 0.05],
+        "val_accuracy": [0.90, 0.95, 0.96, 0.94, 0.93],
     }
-    assert checks.exercise_05_4(3, history)
-    for wrong, phrase in [(2, "from 0"), (4, "TRAINING")]:
+    assert checks.exercise_05_4(2, history)
+    for wrong, phrase in [(1, "from 0"), (5, "STOPPED"), (3, "val_accuracy")]:
         v = checks.exercise_05_4(wrong, history)
-        assert not v and phrase in v.message
-    history["val_loss"] = [0.3, 0.25, 0.2, 0.1]
-    v = checks.exercise_05_4(4, history)
-    assert not v and ("LOSS" in v.message or "TRAINING" in v.message)
+        assert not v and phrase in v.message, (wrong, v.message)
+    assert checks.exercise_05_4(3, history, monitor="val_accuracy")
+    history["val_loss"] = [0.30, 0.20, 0.19, 0.18, 0.17]
+    v = checks.exercise_05_4(5, history, monitor="val_accuracy")
+    assert not v and "STOPPED" in v.message
+    assert "Not yet" in repr(checks.exercise_05_4(..., history))
 
 
 # --------------------------------------------------------------------------- figures
@@ -294,13 +356,23 @@ def test_notebook_05_figures_have_titles_and_labels():
     probs[np.arange(3), [1, 2, 3]] = 0.82
     fig = plots.prediction_bars(np.zeros((3, 28, 28)), probs, labels=[1, 2, 4])
     titles = [ax.get_title() for ax in fig.axes]
-    assert "true 4, predicted 3" in titles and "true 1, predicted 1" in titles
+    assert "true 4, predicted 3 (wrong)" in titles and "true 1, predicted 1" in titles
+    # colour-blind safe: blue true digit, orange HATCHED wrong prediction, and a legend
+    bars = fig.axes[5].patches  # the third image's bars: true 4, predicted 3
+    assert matplotlib.colors.to_hex(bars[4].get_facecolor()) == plots.BAR_TRUE.lower()
+    assert matplotlib.colors.to_hex(bars[3].get_facecolor()) == plots.BAR_WRONG.lower()
+    assert bars[3].get_hatch() and not bars[4].get_hatch()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["true digit", "predicted digit, wrong", "other digits"]
     fig = plots.learning_rate_curve(np.arange(10), np.linspace(0, 1, 10), steps_per_epoch=5)
     assert fig.axes[0].get_ylabel() == "learning rate"
     steps = {"input (grey)": np.ones((40, 30)), "centred 28x28": np.zeros((28, 28))}
     fig = plots.preparation_steps(steps)
     assert [ax.get_title().split("\n")[0] for ax in fig.axes] == list(steps)
-    fig = plots.own_digit_predictions([np.ones((40, 30))], [np.zeros((28, 28))], probs[:1],
-                                      ["1_one.png"], truths=[1])  # fmt: skip
+    fig = plots.own_digit_predictions([np.ones((40, 30))] * 2, [np.zeros((28, 28))] * 2, probs[:2],
+                                      ["1_one.png", "IMG_2041.jpg"], truths=[1, None])  # fmt: skip
     assert fig.axes[0].get_title() == "1_one.png" and fig.axes[1].get_title() == "predicted 1"
+    assert fig.axes[4].get_title() == "predicted 2"  # no label: only the prediction
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "predicted digit (label unknown)" in legend and "true digit" in legend
     matplotlib.pyplot.close("all")
