@@ -21,7 +21,7 @@ derives (no Keras needed):
 * ``Flatten`` and ``Dropout``: 0.
 
 :func:`cost` turns an architecture into what it costs: bytes of float32 weights and
-multiply-adds per image. The tests check every count against Keras itself.
+multiply-adds per image, forward and for a training step (the series' one FLOP rule). The tests check every count against Keras itself.
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ ARCHITECTURES: dict[str, dict] = {
     "mlp_300_100": dict(
         hidden=(300, 100),
         activation="relu",
-        description="784-300-100-10 ReLU: LeCun et al.'s classic two-hidden-layer MLP",
+        description=(
+            "784-300-100-10 ReLU: the layer sizes of LeCun et al.'s (1998) two-hidden-layer "
+            "MLP, which used sigmoid-type units, not ReLU"
+        ),
     ),
     "mlp_128_64_32_sigmoid": dict(
         hidden=(128, 64, 32),
@@ -388,34 +391,48 @@ def keras_counts(model) -> dict:
 # --------------------------------------------------------------------------- cost
 
 
-def cost(layer_sizes, batchnorm=False, n_images=60_000, backward_factor=3):
+def cost(layer_sizes, batchnorm=False, n_images=60_000):
     """What an MLP costs: memory of its weights and arithmetic per image and per epoch.
 
-    * ``weight_bytes``: every parameter (trainable or not) as float32, 4 bytes each;
-    * ``mult_adds_per_image``: multiply-adds of one forward pass, ``sum(in * out)`` over
-      the Dense layers (one per weight); biases, activations and BatchNorm add a few
-      operations per unit, well under 1% here, and are left out;
-    * ``flops_per_image``: 2 floating-point operations per multiply-add;
+    The one FLOP rule of the series (derived in notebook 03, used by 03 and 04):
+
+    * **forward**: one multiply-add per weight, ``sum(in * out)`` over the Dense layers;
+      biases, activations and BatchNorm add a few operations per unit, well under 1% here,
+      and are left out;
+    * **backward**: per Dense layer, the weight gradient ``x^T delta`` (one multiply-add per
+      weight) and the gradient for the layer below, ``delta W^T`` (one more), except in the
+      first layer: the gradient with respect to the input pixels is never needed, so its
+      ``delta W^T`` is skipped. Backward = ``2 * forward - in_1 * out_1``.
+
+    Returns a dict with
+
+    * ``params`` and ``weight_bytes``: every parameter (trainable or not) as float32;
+    * ``mult_adds_per_image`` (forward), ``backward_mult_adds_per_image`` and
+      ``train_mult_adds_per_image`` (forward + backward, one training step per image);
+    * ``flops_per_image`` (forward) and ``train_flops_per_image``: 2 FLOPs per multiply-add;
     * ``activation_bytes_per_image``: float32 outputs of every layer for one image (what
       training keeps for the backward pass);
-    * ``flops_per_epoch``: ``n_images`` images forward AND backward. The backward pass
-      computes two products of the same size per layer (gradient for the weights and for
-      the layer below), so a training step costs about ``backward_factor = 3`` forward passes.
+    * ``n_images`` and ``flops_per_epoch``: ``n_images`` training steps' worth of FLOPs.
     """
     sizes = _check_layer_sizes(layer_sizes)
     if isinstance(n_images, bool) or not isinstance(n_images, Integral) or n_images < 1:
         raise ValueError(f"n_images must be a positive whole number, got {n_images!r}.")
     counts = count_params(sizes, batchnorm=batchnorm)
-    mult_adds = sum(a * b for a, b in itertools.pairwise(sizes))
-    flops = 2 * mult_adds
+    forward = sum(a * b for a, b in itertools.pairwise(sizes))
+    first_layer = sizes[0] * sizes[1]
+    backward = 2 * forward - first_layer  # no gradient with respect to the input pixels
+    train = forward + backward
     return dict(
         params=counts["total"],
         weight_bytes=counts["total"] * BYTES_PER_FLOAT32,
-        mult_adds_per_image=mult_adds,
-        flops_per_image=flops,
+        mult_adds_per_image=forward,
+        backward_mult_adds_per_image=backward,
+        train_mult_adds_per_image=train,
+        flops_per_image=2 * forward,
+        train_flops_per_image=2 * train,
         activation_bytes_per_image=sum(sizes) * BYTES_PER_FLOAT32,
         n_images=int(n_images),
-        flops_per_epoch=backward_factor * flops * int(n_images),
+        flops_per_epoch=2 * train * int(n_images),
     )
 
 
@@ -435,6 +452,7 @@ def cost_table(names: Sequence[str] | None = None, n_images=60_000):
                 weights_KB=c["weight_bytes"] / 1024,
                 mult_adds_per_image=c["mult_adds_per_image"],
                 MFLOP_per_image=c["flops_per_image"] / 1e6,
+                train_MFLOP_per_image=c["train_flops_per_image"] / 1e6,
                 GFLOP_per_epoch=c["flops_per_epoch"] / 1e9,
             )
         )

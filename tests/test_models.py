@@ -212,20 +212,86 @@ def test_layer_table_flagship():
 
 def test_cost():
     c = models.cost([784, 100, 10], n_images=60_000)
+    forward = 784 * 100 + 100 * 10
     assert c["params"] == 79_510
     assert c["weight_bytes"] == 79_510 * 4
-    assert c["mult_adds_per_image"] == 784 * 100 + 100 * 10
-    assert c["flops_per_image"] == 2 * (784 * 100 + 100 * 10)
-    assert c["flops_per_epoch"] == 3 * 2 * (784 * 100 + 100 * 10) * 60_000
+    assert c["mult_adds_per_image"] == forward
+    assert c["flops_per_image"] == 2 * forward
+    # backward: a weight gradient for every layer, a gradient for the layer below except
+    # below the first layer (no gradient with respect to the pixels)
+    assert c["backward_mult_adds_per_image"] == forward + 100 * 10
+    assert c["train_mult_adds_per_image"] == 2 * forward + 100 * 10
+    assert c["train_flops_per_image"] == 2 * c["train_mult_adds_per_image"]
+    assert c["flops_per_epoch"] == 2 * (2 * forward + 100 * 10) * 60_000
     assert c["activation_bytes_per_image"] == (784 + 100 + 10) * 4
     flagship = models.cost([784, 512, 256, 128, 10], batchnorm=True)
     assert flagship["weight_bytes"] == 571_018 * 4
     assert flagship["mult_adds_per_image"] == 784 * 512 + 512 * 256 + 256 * 128 + 128 * 10
+    # the rule, per image: 3 x forward minus the skipped input gradient 784 x 512
+    assert flagship["train_mult_adds_per_image"] == 3 * 566_528 - 784 * 512
     with pytest.raises(ValueError, match="n_images"):
         models.cost([784, 10], n_images=0)
     table = models.cost_table()
     assert list(table.index) == list(models.ARCHITECTURES)
     assert table.loc["flagship", "params"] == 571_018
+
+
+def _counted_backprop(sizes, rng):
+    """A real forward and backward pass of one image through a ReLU MLP, counting the
+    multiply-adds of every matrix product; returns (mult-adds, gradients, loss function)."""
+    weights = [rng.normal(scale=0.3, size=(a, b)) for a, b in zip(sizes, sizes[1:], strict=False)]
+    x = rng.normal(size=(1, sizes[0]))
+    label = 1
+    macs = 0
+
+    def matmul(a, b):
+        nonlocal macs
+        macs += a.shape[0] * a.shape[1] * b.shape[1]
+        return a @ b
+
+    def loss_of(ws, count=False):
+        mm = matmul if count else np.matmul
+        acts = [x]
+        for i, w in enumerate(ws):
+            z = mm(acts[-1], w)
+            acts.append(z if i == len(ws) - 1 else np.maximum(z, 0))
+        z = acts[-1][0]
+        p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        return -np.log(p[label]), acts, p
+
+    _, acts, p = loss_of(weights, count=True)
+    delta = p.copy()[None, :]
+    delta[0, label] -= 1
+    grads = [None] * len(weights)
+    for i in reversed(range(len(weights))):
+        grads[i] = matmul(acts[i].T, delta)
+        if i > 0:  # the first layer needs no gradient with respect to the input
+            delta = matmul(delta, weights[i].T) * (acts[i] > 0)
+    return macs, grads, weights, loss_of
+
+
+@pytest.mark.parametrize("sizes", [[7, 5, 3], [6, 4, 4, 3], [5, 3]])
+def test_cost_counts_the_multiply_adds_of_a_real_training_step(sizes):
+    rng = np.random.default_rng(0)
+    macs, grads, weights, loss_of = _counted_backprop(sizes, rng)
+    # the backward pass is a correct one: its gradient matches finite differences
+    h = 1e-6
+    for layer, (i, j) in [(0, (1, 0)), (len(weights) - 1, (0, 1))]:
+        plus = [w.copy() for w in weights]
+        minus = [w.copy() for w in weights]
+        plus[layer][i, j] += h
+        minus[layer][i, j] -= h
+        numeric = (loss_of(plus)[0] - loss_of(minus)[0]) / (2 * h)
+        assert np.isclose(grads[layer][i, j], numeric, rtol=1e-5, atol=1e-8)
+    assert models.cost(sizes)["train_mult_adds_per_image"] == macs
+
+
+def test_cost_follows_the_same_rule_as_the_numpy_net_of_notebook_04():
+    from helpers import numpy_nn
+
+    for sizes in ([784, 256, 10], [784, 512, 256, 128, 10], [784, 10]):
+        net = numpy_nn.MLP(sizes)
+        assert models.cost(sizes)["train_mult_adds_per_image"] == net.macs_per_sample()
 
 
 def test_weight_bytes_match_the_float32_arrays_keras_holds():
