@@ -7,9 +7,20 @@ metrics, image preparation and exercise checkers.
 
 from __future__ import annotations
 
+import sys
+
 from helpers import config
 
 __all__ = ["config", "setup_notebook"]
+
+# In a notebook, the first ``import helpers`` (or ``from helpers import ...``) quiets
+# TensorFlow exactly as the setup cell does, so a student who skips the setup cell (after a
+# kernel restart, say) sees no oneDNN/CUDA start-up lines. Scripts and tests import
+# TensorFlow only when they need it.
+if "ipykernel" in sys.modules:
+    from helpers import quiet as _quiet
+
+    _quiet.import_tensorflow()
 
 
 def setup_notebook(number: str, seed: int = config.SEED) -> None:

@@ -139,3 +139,21 @@ def test_record_and_save_fig_write_to_the_staging_folder(tmp_path, monkeypatch):
 
 def test_strip_ansi():
     assert run.strip_ansi("\x1b[0;31mValueError\x1b[0m: bad") == "ValueError: bad"
+
+
+def test_importing_helpers_in_a_notebook_quiets_tensorflow(tmp_path, monkeypatch):
+    """A student who skips the setup cell: the first helpers import quiets TensorFlow."""
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
+        monkeypatch.delenv(name, raising=False)  # the kernel inherits this environment
+    nb_path = notebook(
+        tmp_path / "03_no_setup.ipynb",
+        "import os\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))",
+        "from helpers import data",
+        "import keras\nimport tensorflow as tf\nprint(int(tf.constant(41) + 1))",
+    )
+    result = run.execute(nb_path, write=True, timeout=300, protected=[])
+    assert result.status == "ok"
+    cells = nbformat.read(nb_path, as_version=4).cells
+    assert [o.get("text") for o in cells[0].outputs] == ["None\n"]  # really not quieted before
+    assert cells[1].outputs == []
+    assert [(o["name"], o["text"]) for o in cells[2].outputs] == [("stdout", "42\n")]
