@@ -190,6 +190,20 @@ def normalise_metadata(nb) -> None:
         cell.metadata.pop("execution", None)
 
 
+def normalise_files(paths) -> int:
+    """Rewrite only the metadata of ``paths`` (:func:`normalise_metadata`); outputs stay."""
+    import nbformat
+
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        before = nbformat.writes(nb)
+        normalise_metadata(nb)
+        if nbformat.writes(nb) != before:
+            nbformat.write(nb, path)
+            print(f"{path.name}: metadata normalised")
+    return 0
+
+
 def describe_failure(nb, exc: BaseException) -> str:
     """'cell 12 (`model.fit(...`): ValueError: ...' for the first cell with an error output."""
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -315,7 +329,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-record", action="store_true", help="do not update benchmarks/results/series_*.json"
     )
+    parser.add_argument(
+        "--normalise",
+        action="store_true",
+        help="only rewrite the notebooks' metadata as JupyterLab writes it (no execution)",
+    )
     args = parser.parse_args(argv)
+    if args.normalise:
+        return normalise_files(notebooks(args.numbers))
 
     # The kernels inherit this environment: choose the mode explicitly, quiet TensorFlow.
     if args.fast:

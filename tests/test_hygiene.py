@@ -34,7 +34,8 @@ ROOT = config.ROOT
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
 
-PLAIN_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+#: What JupyterLab writes when it saves a notebook (so opening one does not mark it modified).
+PLAIN_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 #: Absolute paths of a machine: Linux/macOS home folders, root's home, Windows user and
 #: system folders (one or two backslashes, as printed or as repr), and this machine's work
@@ -134,7 +135,19 @@ def test_kernelspec_is_plain_python3(path):
     spec = dict(read(path).metadata.get("kernelspec", {}))
     assert spec == PLAIN_KERNELSPEC, (
         f"{path.name}: kernelspec is {spec}; it must be exactly {PLAIN_KERNELSPEC} "
-        "(a named venv kernel does not exist on anyone else's machine or on Colab)"
+        "(a named venv kernel does not exist on anyone else's machine or on Colab; "
+        "python -m helpers.run writes it, python -m helpers.run --normalise NN fixes it alone)"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_execution_timing_metadata(path):
+    """Per-cell timings change on every run: a re-run would churn hundreds of lines."""
+    timed = [i for i, c in enumerate(read(path).cells) if "execution" in c.get("metadata", {})]
+    assert not timed, (
+        f"{path.name}: cells {timed[:10]} carry nbclient's 'execution' timing metadata; "
+        "python -m helpers.run no longer writes it (python -m helpers.run --normalise NN "
+        "removes it without running the notebook)"
     )
 
 

@@ -157,3 +157,20 @@ def test_importing_helpers_in_a_notebook_quiets_tensorflow(tmp_path, monkeypatch
     assert [o.get("text") for o in cells[0].outputs] == ["None\n"]  # really not quieted before
     assert cells[1].outputs == []
     assert [(o["name"], o["text"]) for o in cells[2].outputs] == [("stdout", "42\n")]
+
+
+def test_normalise_only_touches_metadata(tmp_path):
+    nb_path = notebook(tmp_path / "04_meta.ipynb", "print(1)")
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-11-21T07:10:23.129219Z"}
+    nb.cells[0].metadata["tags"] = ["keep"]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nbformat.write(nb, nb_path)
+    run.normalise_files([nb_path])
+    again = nbformat.read(nb_path, as_version=4)
+    assert again.metadata["kernelspec"] == run.KERNELSPEC
+    assert again.cells[0].metadata == {"tags": ["keep"]}
+    assert again.cells[0].outputs == nb.cells[0].outputs
+    text = nb_path.read_text()
+    run.normalise_files([nb_path])
+    assert nb_path.read_text() == text  # idempotent: nothing to do the second time
