@@ -32,7 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-OWN_FILES = {"results.json", "architectures.json", "series_full.json", "series_fast.json"}
+OWN_FILES = {
+    "results.json",
+    "architectures.json",
+    "series_full.json",
+    "series_fast.json",
+    "baselines.json",
+}
 
 
 def _read(path: Path):
@@ -146,6 +152,17 @@ def other_quotes(results_dir: Path) -> list[dict]:
     return quotes
 
 
+def baselines_section(payload) -> dict | None:
+    """Notebook 01's baselines (``helpers.baselines``): validation and test accuracy each."""
+    if payload is None:
+        return None
+    return dict(
+        measured=payload["measured"],
+        sizes=payload["details"].get("sizes"),
+        rows=payload["details"]["baselines"],
+    )
+
+
 def gather(root: Path = ROOT) -> dict:
     """Everything README quotes, from the results files under ``root``."""
     results_dir = root / "benchmarks" / "results"
@@ -157,6 +174,7 @@ def gather(root: Path = ROOT) -> dict:
             fast=series_section(_read(results_dir / "series_fast.json"), notebooks),
         ),
         other=other_quotes(results_dir),
+        baselines=baselines_section(_read(results_dir / "baselines.json")),
     )
 
 
@@ -288,6 +306,30 @@ def markdown(results: dict) -> str:
             "`series_fast.json`."
         )
         out.extend(f"- {note}" for note in notes)
+    baselines = results.get("baselines")
+    if baselines is not None:
+        out.append("")
+        out.append("#### Baselines (notebook 01)")
+        out.append("")
+        sizes = baselines["sizes"] or {}
+        out.append(
+            "Fitted on the fit set"
+            + (f" ({sizes['fit']:,} images)" if "fit" in sizes else "")
+            + ", compared on validation; test measured once, as a reference. "
+            "Every accuracy of the series is read against these."
+        )
+        out.append("")
+        out.append("| baseline | validation accuracy % | test accuracy % |")
+        out.append("|---|---:|---:|")
+        for row in baselines["rows"]:
+            out.append(
+                f"| {row['name']} | {100 * row['validation_accuracy']:.2f} | "
+                f"{100 * row['test_accuracy']:.2f} |"
+            )
+        out.append("")
+        out.append(
+            f"Measured {baselines['measured'][:10]}. Source: `benchmarks/results/baselines.json`."
+        )
     if results["other"]:
         out.append("")
         out.append("#### Other measurements")

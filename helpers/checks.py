@@ -419,9 +419,34 @@ def exercise_03_4(answer, layer_sizes):
             (c["params"], "that is the parameter count: biases are added, not multiplied."),
             (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
             (
-                6 * expected,
+                c["train_mult_adds_per_image"],
                 "that is a whole training step (forward + backward); give the forward pass.",
             ),
+        ],
+    )
+
+
+@exercise
+def exercise_03_5(answer, layer_sizes):
+    """Multiply-adds of one training step (forward + backward) of one image."""
+    from helpers import models
+
+    sizes = list(layer_sizes)
+    c = models.cost(sizes)
+    forward = c["mult_adds_per_image"]
+    expected = c["train_mult_adds_per_image"]
+    return _check_count(
+        answer,
+        expected,
+        what=f"multiply-adds of one training step through {_sizes_text(sizes)}",
+        hints=[
+            (
+                3 * forward,
+                "that also computes the gradient for the input pixels; the first layer skips it.",
+            ),
+            (2 * forward, "forward + weight gradients; add the gradients passed down (not to x)."),
+            (forward, "that is the forward pass alone; add the backward pass."),
+            (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
         ],
     )
 

@@ -157,9 +157,7 @@ def class_balance(y_train, y_test):
                 fontsize=8,
                 color="white" if name == "training" else "black",
             )
-        ax.axhline(
-            counts.mean(), color="black", lw=1, ls="--", label=f"mean: {counts.mean():,.0f}"
-        )
+        ax.axhline(counts.mean(), color="black", lw=1, ls="--", label=f"mean: {counts.mean():,.0f}")
         ax.set_xticks(digits)
         ax.set_xlabel("digit")
         ax.set_ylabel("images")
@@ -222,9 +220,7 @@ def best_of_k(ks, simulated, expected, p_true, spread=None, fresh=None, n_test=N
             label="simulation: middle 90% of repeats",
         )
     ax.plot(ks, 100 * np.asarray(expected), color=CB_COLORS[0], lw=2, label="expected (exact)")
-    ax.plot(
-        ks, 100 * np.asarray(simulated), "o", color=CB_COLORS[0], label="simulation: mean"
-    )
+    ax.plot(ks, 100 * np.asarray(simulated), "o", color=CB_COLORS[0], label="simulation: mean")
     if fresh is not None:
         ax.plot(
             ks,

@@ -49,3 +49,21 @@ def test_check_array_reports_shape_then_values():
     assert checks.check_array([1, 2], np.array([1, 2]))
     assert "shape" in checks.check_array([1, 2, 3], np.array([1, 2])).message
     assert "1 wrong entries" in checks.check_array([1, 5], np.array([1, 2])).message
+
+
+def test_exercise_01_best_of_k_experiment(capsys):
+    # the checker's exact expected value, against a simulation with many repeats
+    rng = np.random.default_rng(0)
+    n, k = 4000, 20
+    simulated = 100 * (rng.binomial(n, 0.98, size=(20000, k)).max(axis=1).mean() / n - 0.98)
+    assert checks.exercise_01_5(simulated, n_test=n, k=k, n_before=1000)
+    assert "times less optimism" in capsys.readouterr().out
+    # the optimism of the smaller set is recognised and explained
+    before = 100 * (rng.binomial(1000, 0.98, size=(20000, k)).max(axis=1).mean() / 1000 - 0.98)
+    verdict = checks.exercise_01_5(before, n_test=n, k=k, n_before=1000)
+    assert not verdict and "1,000 images" in verdict.message
+    assert not checks.exercise_01_5(simulated / 100, n_test=n, k=k)  # a fraction, not points
+    assert not checks.exercise_01_5(0.0, n_test=n, k=k)  # no optimism at all is wrong for k = 20
+    assert not checks.exercise_01_5(..., n_test=n)
+    # k = 1: no choice, no optimism
+    assert checks.exercise_01_5(0.0, n_test=n, k=1)

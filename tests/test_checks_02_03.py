@@ -113,7 +113,17 @@ def test_03_4_multiply_adds():
     assert checks.exercise_03_4(right, sizes)
     assert says(checks.exercise_03_4(266_610, sizes), "biases are added")
     assert says(checks.exercise_03_4(2 * right, sizes), "FLOPs")
-    assert says(checks.exercise_03_4(6 * right, sizes), "training step")
+    step = 3 * right - 784 * 300  # the training step of notebook 03's rule
+    assert says(checks.exercise_03_4(step, sizes), "training step")
+
+
+def test_03_5_multiply_adds_of_a_training_step():
+    sizes = [784, 300, 100, 10]
+    forward = 784 * 300 + 300 * 100 + 100 * 10
+    assert checks.exercise_03_5(3 * forward - 784 * 300, sizes)
+    assert says(checks.exercise_03_5(3 * forward, sizes), "input pixels")
+    assert says(checks.exercise_03_5(forward, sizes), "forward pass alone")
+    assert says(checks.exercise_03_5(2 * (3 * forward - 784 * 300), sizes), "FLOPs")
 
 
 @pytest.mark.parametrize(
@@ -127,6 +137,7 @@ def test_03_4_multiply_adds():
         checks.exercise_03_2,
         checks.exercise_03_3,
         checks.exercise_03_4,
+        checks.exercise_03_5,
     ],
 )
 def test_unanswered_gets_a_nudge(checker):

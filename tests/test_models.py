@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -239,7 +241,7 @@ def test_cost():
 def _counted_backprop(sizes, rng):
     """A real forward and backward pass of one image through a ReLU MLP, counting the
     multiply-adds of every matrix product; returns (mult-adds, gradients, loss function)."""
-    weights = [rng.normal(scale=0.3, size=(a, b)) for a, b in zip(sizes, sizes[1:], strict=False)]
+    weights = [rng.normal(scale=0.3, size=(a, b)) for a, b in itertools.pairwise(sizes)]
     x = rng.normal(size=(1, sizes[0]))
     label = 1
     macs = 0

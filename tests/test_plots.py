@@ -94,3 +94,80 @@ def test_notebook_01_figures(digits):
     with pytest.raises(ValueError, match="need 40 images"):
         plots.sample_grid(x[:5], y[:5], rows=5, cols=8)
     plt.close("all")
+
+
+def _overlap(bbox, y_data, ax):
+    """Whether a horizontal line at data height ``y_data`` runs through a text's bbox."""
+    y_display = ax.transData.transform((0, y_data))[1]
+    return bbox.y0 <= y_display <= bbox.y1
+
+
+def test_class_balance_counts_clear_of_the_mean_line():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 10, 6000)
+    fig = plots.class_balance(y, y[:1000])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, labels in [(fig.axes[0], y), (fig.axes[1], y[:1000])]:
+        counts = np.bincount(labels, minlength=10)
+        texts = [t for t in ax.texts if t.get_text().replace(",", "").isdigit()]
+        assert [int(t.get_text().replace(",", "")) for t in texts] == counts.tolist()
+        mean_line = ax.lines[0]
+        assert mean_line.get_ydata()[0] == pytest.approx(counts.mean())
+        for t in texts:
+            assert not _overlap(t.get_window_extent(renderer), counts.mean(), ax), t.get_text()
+    plt.close("all")
+
+
+def test_pixel_histogram_shades_and_counts_the_grey_band():
+    x = np.array([0, 0, 10, 100, 200, 255, 255, 255], dtype=np.uint8).reshape(1, 2, 4)
+    fig = plots.pixel_histogram(x, band=(26, 229))
+    legend = fig.axes[1].get_legend().get_texts()[0].get_text()
+    assert "greys 26-229: 33.3% of the ink" in legend  # 100 and 200 of six inked pixels
+    plt.close("all")
+
+
+def test_flatten_picture_marks_rows_at_28_times_the_row():
+    image = np.arange(784, dtype=np.uint8).reshape(28, 28)
+    fig = plots.flatten_picture(image, 3, rows=(7, 14))
+    ax_img, ax_row = fig.axes
+    assert [line.get_ydata()[0] for line in ax_img.lines] == [6.5, 13.5]
+    assert [line.get_xdata()[0] for line in ax_row.lines] == [28 * 7 - 0.5, 28 * 14 - 0.5]
+    assert {"row 7 starts: 196", "row 14 starts: 392"} <= {t.get_text() for t in ax_row.texts}
+    plt.close("all")
+
+
+def test_split_shares_draws_every_set():
+    import pandas as pd
+
+    shares = pd.DataFrame(
+        {"fit": np.full(10, 10.0), "validation": np.arange(10) + 5.5, "test": np.full(10, 9.0)},
+        index=range(10),
+    )
+    fig = plots.split_shares(shares)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights[10:20], shares["validation"])
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1:] == ["fit", "validation", "test"]
+    plt.close("all")
+
+
+def test_best_of_k_plots_percent_and_marks_the_truth():
+    ks = [1, 2, 5]
+    fig = plots.best_of_k(ks, [0.98, 0.982, 0.985], [0.98, 0.9821, 0.9849], 0.98, n_test=1000)
+    ax = fig.axes[0]
+    expected_line = ax.lines[0]
+    np.testing.assert_allclose(expected_line.get_ydata(), [98.0, 98.21, 98.49])
+    truth = next(line for line in ax.lines if line.get_linestyle() == ":")
+    assert truth.get_ydata()[0] == pytest.approx(98.0)
+    assert "1,000 images" in ax.get_title()
+    plt.close("all")
+
+
+def test_use_style_sets_the_colour_blind_palette():
+    import seaborn as sns
+
+    plots.use_style()
+    cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == [c.lower() for c in sns.color_palette("colorblind").as_hex()]
+    assert cycle == [c.lower() for c in plots.CB_COLORS]

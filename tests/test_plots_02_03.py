@@ -25,6 +25,24 @@ def test_neg_log_curve_is_minus_ln_p():
     plt.close(fig)
 
 
+@pytest.mark.parametrize("q", [0.9, 0.7, 0.1, 0.01])
+def test_neg_log_labels_sit_next_to_their_points(q):
+    fig = plots.neg_log_curve(marks=(q,))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    (label,) = ax.texts[:1] if not ax.texts[0].get_text().startswith("confident") else ax.texts[1:]
+    assert label.get_text() == f"p = {q:g}: loss {-np.log(q):.2f}"
+    point = ax.transData.transform((q, -np.log(q)))
+    box = label.get_window_extent(fig.canvas.get_renderer())
+    # the label's nearest edge is within 25 pixels of its point, and it stays inside the axes
+    dx = max(box.x0 - point[0], 0, point[0] - box.x1)
+    dy = max(box.y0 - point[1], 0, point[1] - box.y1)
+    assert np.hypot(dx, dy) < 25
+    axes_box = ax.get_window_extent()
+    assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1 + 5
+    plt.close(fig)
+
+
 def test_softmax_bars_show_the_probabilities():
     z = np.array([2.0, 1.0, 0.1])
     p = losses.softmax(z)
