@@ -905,7 +905,8 @@ def prediction_gallery(images, y_true, y_pred, confidence, indices, cols=8, titl
     for ax, i in zip(axes.flat, indices, strict=False):
         t, p = int(y_true[i]), int(y_pred[i])
         color = "black" if t == p else CB_COLORS[3]
-        _digit_axis(ax, np.asarray(images[i]), f"true {t}, pred {p}\n{confidence[i]:.1%}", color)
+        conf = f"{confidence[i]:.1%}" if confidence[i] == 1 or confidence[i] < 0.9995 else ">99.9%"
+        _digit_axis(ax, np.asarray(images[i]), f"true {t}, pred {p}\n{conf}", color)
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()

@@ -98,6 +98,10 @@ def test_prediction_gallery_titles_true_pred_and_confidence():
     assert fig._suptitle.get_text() == "Errors"
     with pytest.raises(ValueError, match="empty"):
         plots.prediction_gallery(images, y_true, y_pred, conf, [])
+    sure = np.array([0.99996, 1.0, 0.9994, 0.5, 0.5])  # 99.996% must not print as 100.0%
+    fig = plots.prediction_gallery(images, y_true, y_pred, sure, [0, 1, 2], cols=3)
+    titles = [ax.get_title().split("\n")[1] for ax in fig.axes if ax.get_title()]
+    assert titles == [">99.9%", "100.0%", "99.9%"]
 
 
 def test_roc_panels_plot_the_sklearn_curves_with_auc_labels():
