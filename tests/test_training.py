@@ -131,7 +131,7 @@ def test_constant_schedule_is_a_number():
 
 
 def test_warmup_cosine_schedule_matches_the_formula():
-    recipe = IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2)
+    recipe = IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2, learning_rate=1e-3)
     steps = 375
     schedule = training.learning_rate_schedule(recipe, steps)
     warm, decay = 2 * steps, 28 * steps
@@ -320,7 +320,7 @@ def test_exercise_05_3_learning_rate():
     assert not v and "step - warmup_steps" in v.message
     assert checks.exercise_05_3(1e-3 * 300 / 750, 300, 1e-3, warm, decay)  # in the warm-up
     schedule = training.learning_rate_schedule(
-        IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2), 375
+        IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2, learning_rate=1e-3), 375
     )
     assert checks.exercise_05_3(float(schedule(step)), step, 1e-3, warm, decay)
 
