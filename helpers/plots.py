@@ -654,7 +654,9 @@ def learning_curves(history, best_epoch=None, title="Learning curves of the flag
             ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, color=color,
                     label=label)  # fmt: skip
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"kept: epoch {best_epoch}")
+            ax.axvline(best_epoch, color="grey", ls="--", lw=1,
+                       label=f"weights kept: epoch {best_epoch}")  # fmt: skip
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
