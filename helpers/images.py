@@ -311,7 +311,15 @@ def preparation_steps(source, invert: bool | None = None) -> dict[str, np.ndarra
     ``invert``: ``None`` decides from the image's border (dark paper -> no inversion);
     ``True``/``False`` force it.
     """
-    grey = load_grey(source)
+    try:
+        return _steps(load_grey(source), invert)
+    except DigitImageError as exc:  # name the file in every error found after decoding
+        if isinstance(source, (str, Path)) and str(Path(source).expanduser()) not in str(exc):
+            raise DigitImageError(f"{Path(source).expanduser()}: {exc}") from exc
+        raise
+
+
+def _steps(grey: np.ndarray, invert: bool | None) -> dict[str, np.ndarray]:
     if float(grey.max() - grey.min()) < MIN_CONTRAST:
         tone = "white" if grey.mean() > 0.5 else ("black" if grey.mean() < 0.1 else "one grey")
         raise DigitImageError(

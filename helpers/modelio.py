@@ -143,8 +143,8 @@ def _read_sidecar(path: Path) -> dict | None:
             raise ValueError("it holds no 'sha256' entry")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelFileError(
-            f"{side} (the checksum file of {path.name}) cannot be read: {exc}. "
-            f"It is written together with the model: {FIX}"
+            f"{side} (the checksum file of {path.name}) cannot be read ({exc}), so the "
+            f"model cannot be checked. {FIX} (Delete {side.name} too.)"
         ) from exc
     return content
 

@@ -226,7 +226,13 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # not JSON, not a notebook, unreadable: nothing is run or written
+        reason = strip_ansi(" ".join(str(exc).split()))[:200]
+        status = f"FAILED: {path.name} is not a readable notebook ({type(exc).__name__}: {reason})"
+        finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        return Result(path.name, 0.0, None, status, 0, finished, None)
     client = NotebookClient(
         nb,
         timeout=timeout,

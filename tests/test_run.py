@@ -8,6 +8,7 @@ they write files the way plots.save_fig and results.record do, through
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -95,6 +96,7 @@ def test_record_keeps_the_good_entry_when_a_notebook_failed(tmp_path, monkeypatc
 
     run.record([result(names[0], "ok")], fast=False, path=path)
     before = path.read_text()
+    monkeypatch.setenv("MNIST_FAST", os.environ.get("MNIST_FAST", ""))  # main() changes it
     monkeypatch.setattr(run, "results_path", lambda fast: path)
     monkeypatch.setattr(run, "execute", lambda *a, **k: result(names[0], "FAILED at cell 2"))
     assert run.main([names[0][:2]]) == 1
