@@ -59,9 +59,50 @@ def test_exercise_04_3_claim_holds_for_the_real_net():
     assert len(set(net.predict(x))) == 1  # one answer for every image
 
 
-def test_exercise_04_4_sum_versus_mean():
-    assert checks.exercise_04_4(3.2e-4, lr_sum=1e-5, batch_size=32)
-    v = checks.exercise_04_4(1e-5 / 32, lr_sum=1e-5, batch_size=32)
-    assert not v and "other way round" in v.message
-    v = checks.exercise_04_4(1e-5, lr_sum=1e-5, batch_size=32)
-    assert not v and "cannot be equal" in v.message
+def test_exercise_04_4_zero_rows_of_dw1():
+    from helpers.numpy_nn import MLP
+
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 784)).astype(np.float32)
+    x[:, :100] = 0  # 100 pixels blank in every image
+    x[:5, 100:150] = 0  # blank in some images only: their rows are not zero
+    net = MLP([784, 16, 10], seed=0)
+    net.forward(x)
+    dw1 = net.backward(rng.integers(0, 10, 32))[0][0]
+    counted = int(np.sum(~dw1.any(axis=1)))
+    assert counted == 100
+    assert checks.exercise_04_4(counted, x)
+    v = checks.exercise_04_4(784 - 100, x)
+    assert not v and "NOT zero" in v.message
+    v = checks.exercise_04_4(int(np.sum(dw1 == 0)), x)
+    assert not v and "entries" in v.message
+    v = checks.exercise_04_4(7, x)
+    assert not v and "(x_batch == 0)" in v.message
+    assert not checks.exercise_04_4(..., x)
+    assert not checks.exercise_04_4("many", x)
+
+
+def test_exercise_04_5_symmetry():
+    assert checks.exercise_04_5(1, width=16)
+    v = checks.exercise_04_5(16, width=16)
+    assert not v and "same value" in v.message
+    v = checks.exercise_04_5(5, width=16)
+    assert not v and "round" in v.message
+    assert not checks.exercise_04_5(0, width=16)
+    assert not checks.exercise_04_5(..., width=16)
+
+
+def test_exercise_04_5_claim_holds_for_the_real_net():
+    """What the checker calls correct really happens: equal weights stay one unit."""
+    from helpers.numpy_nn import MLP
+
+    rng = np.random.default_rng(1)
+    x = rng.random((300, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    net = MLP([784, 16, 10], seed=0)
+    net.set_weights(
+        [np.full_like(w, 0.05) if w.ndim == 2 else np.zeros_like(w) for w in net.get_weights()]
+    )
+    net.fit(x, y, epochs=1, batch_size=32, lr=0.1, verbose=0)
+    assert np.abs(net.W[0] - 0.05).max() > 1e-3  # the weights did move
+    assert np.unique(net.W[0].round(6), axis=1).shape[1] == 1
