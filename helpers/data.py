@@ -314,12 +314,18 @@ def _read_member(path: Path, archive: zipfile.ZipFile, key: str, member: str, ve
                 f"({_size(nbytes)}), but the member holds {_size(info.file_size)}: "
                 "the file is damaged",
             )
-        raw = fh.read(nbytes)
-        if len(raw) < nbytes:
-            raise _fail(path, f"{member} is truncated ({len(raw):,} of {nbytes:,} bytes)")
+        buffer = bytearray(nbytes)  # filled in place: one copy of the data, writeable
+        view, got = memoryview(buffer), 0
+        while got < nbytes:
+            n = fh.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        if got < nbytes:
+            raise _fail(path, f"{member} is truncated ({got:,} of {nbytes:,} bytes)")
         if fh.read(1):
             raise _fail(path, f"{member} has bytes after its array: the file is damaged")
-    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    array = np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return np.ascontiguousarray(array)
 
 

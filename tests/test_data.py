@@ -75,6 +75,7 @@ def test_keras_cache_is_used_when_no_env(isolated, monkeypatch):
     (x, y), (xt, yt) = data.load_mnist(verbose=False)
     assert data.last_source.path == cache and data.last_source.is_full
     assert x.shape == (200, 28, 28) and x.dtype == np.uint8
+    assert x.flags.writeable and x.flags.c_contiguous  # an ordinary array a student can change
     np.testing.assert_array_equal(yt, arrays["y_test"])
 
 
