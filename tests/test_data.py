@@ -285,6 +285,16 @@ def test_mnist_path_may_name_a_folder_of_idx_files(isolated, monkeypatch, gzippe
         assert got.dtype == np.uint8 and got.flags.writeable
 
 
+def test_idx_files_named_as_some_mirrors_name_them(isolated, monkeypatch):
+    arrays = small_arrays()
+    fake_official(monkeypatch, arrays)
+    folder = isolated / "mirror"
+    folder.mkdir()
+    for key, stem in data.IDX_FILES.items():  # train-images.idx3-ubyte, not gzipped
+        (folder / stem.replace("-idx", ".idx")).write_bytes(idx_bytes(arrays[key]))
+    np.testing.assert_array_equal(data.read_mnist(folder)["x_test"], arrays["x_test"])
+
+
 def test_read_idx_is_strict_about_header_and_length(tmp_path):
     labels = np.arange(10, dtype=np.uint8)
     good = tmp_path / "labels-idx1-ubyte"
