@@ -14,7 +14,7 @@ Nothing good is lost when a notebook fails. While a notebook runs, its figures
 (``$MNIST_STAGING_DIR``, under ``benchmarks/scratch/staging/``) and moved into ``img/`` and
 ``benchmarks/results/`` only when every cell succeeded; so is the notebook itself. Should a
 notebook write into those folders some other way, the runner puts back what was there
-before. A failure is reported with the notebook, the cell and the error, and the
+before (the notebook's own figures img/NN_*, and the results files). A failure is reported with the notebook, the cell and the error, and the
 notebook's entry in the series' results file keeps its last good measurement.
 
 Notebooks are written the way JupyterLab writes them (kernel spec "Python 3
@@ -145,23 +145,36 @@ def staging_dir(path: Path) -> Path:
     return config.ROOT / "benchmarks" / "scratch" / "staging" / path.stem
 
 
-def _snapshot(folders) -> dict[Path, bytes | None]:
-    """The bytes of every file in ``folders`` (not img/scratch), to put back after a failure."""
+def _guarded(file: Path, number: str) -> bool:
+    """Whether a failed run of notebook ``number`` puts ``file`` back: its own figures
+    (img/NN_*), any results file except the runner's own series_*.json (which only
+    :func:`record` writes, under a lock), and everything in other protected folders.
+    Other notebooks' figures are left alone, so a second runner working on other
+    notebooks at the same time is not undone."""
+    if config.IMG_DIR in file.parents:
+        return config.SCRATCH_IMG_DIR not in file.parents and file.name.startswith(f"{number}_")
+    if file.parent == config.RESULTS_DIR and file.name.startswith("series_"):
+        return False
+    return True
+
+
+def _snapshot(folders, number: str = "") -> dict[Path, bytes]:
+    """The bytes of every guarded file in ``folders``, to put back after a failure."""
     files = {}
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
             continue
         for file in folder.rglob("*"):
-            if file.is_file() and config.SCRATCH_IMG_DIR not in file.parents:
+            if file.is_file() and _guarded(file, number):
                 files[file] = file.read_bytes()
     return files
 
 
-def _restore(before: dict[Path, bytes], folders) -> list[Path]:
+def _restore(before: dict[Path, bytes], folders, number: str = "") -> list[Path]:
     """Put ``folders`` back as :func:`_snapshot` saw them; return the files it had to fix."""
     fixed = []
-    now = _snapshot(folders)
+    now = _snapshot(folders, number)
     for file, content in before.items():
         if now.get(file) != content:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +259,8 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     stage = staging_dir(path)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    before = _snapshot(protected)
+    number = path.name[:2]
+    before = _snapshot(protected, number)
     load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     previous = os.environ.get(STAGING_ENV)
     os.environ[STAGING_ENV] = str(stage)  # the kernel inherits it
@@ -257,7 +271,7 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     except Exception as exc:  # a cell's error, a timeout, a dead kernel
         status = "FAILED at " + describe_failure(nb, exc)
     except KeyboardInterrupt:  # stopped by hand: nothing published, protected folders restored
-        _restore(before, protected)
+        _restore(before, protected, number)
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
@@ -272,7 +286,7 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
             normalise_metadata(nb)
             nbformat.write(nb, path)
     else:
-        restored = _restore(before, protected)
+        restored = _restore(before, protected, number)
         if restored:
             names = ", ".join(_shown(p) for p in restored)
             print(f"{path.name}: put back what the failed run changed: {names}", file=sys.stderr)

@@ -176,3 +176,12 @@ def test_normalise_only_touches_metadata(tmp_path):
     text = nb_path.read_text()
     run.normalise_files([nb_path])
     assert nb_path.read_text() == text  # idempotent: nothing to do the second time
+
+
+def test_a_failed_run_only_puts_back_its_own_figures_and_results():
+    img, res = config.IMG_DIR, config.RESULTS_DIR
+    assert run._guarded(img / "05_learning_curves.png", "05")
+    assert not run._guarded(img / "07_models.png", "05")  # another runner's notebook
+    assert not run._guarded(img / "scratch" / "05_x.png", "05")  # FAST figures: not committed
+    assert run._guarded(res / "flagship.json", "05")
+    assert not run._guarded(res / "series_full.json", "05")  # only run.record writes it
