@@ -1,0 +1,360 @@
+"""Draw a digit and watch the network read it: a drawing pad for Jupyter (anywidget).
+
+``DrawingPad(model)`` shows a 280x280 canvas (mouse, pen or finger; a Clear button). When a
+stroke ends, the browser shrinks the drawing to :data:`SIDE` x :data:`SIDE` grey levels and
+sends them to Python, which prepares them exactly like a photo
+(:func:`helpers.images.prepare_digit`), asks every model and sends back the 28x28 image the
+network sees, the predicted digit and ten probabilities per model. anywidget runs in
+JupyterLab 4, Notebook 7, VS Code and Colab; the front end is the plain ES module
+``pad.js`` (with ``pad.css``) next to this file, nothing to build.
+
+A static render (GitHub, nbviewer) cannot run a widget: :func:`still` draws the same view
+with matplotlib (``python -m helpers.pad`` makes notebook 05's ``img/05_drawing_pad.png``).
+
+:func:`upload_digit` reads your own photo: on Colab through ``google.colab.files.upload``,
+elsewhere from a path or an upload button; any file name, the label unknown unless given.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from helpers import images
+
+HERE = Path(__file__).resolve().parent
+#: Side of the canvas in the browser (pixels) and of the grey image sent to Python.
+CANVAS = 280
+SIDE = 56
+#: Pen width on the 280 px canvas: a digit drawn about 200 px tall is scaled to MNIST's
+#: 20 px box (factor 10), so 20 px becomes about 2 px, the width of MNIST's ink.
+STROKE = 20
+
+
+# --------------------------------------------------------------------------- the reading
+
+
+def _named_models(models) -> list[tuple[str, object]]:
+    """One model, a list of models or a dict name -> model, as (name, model) pairs."""
+    if models is None:
+        return []
+    if isinstance(models, dict):
+        pairs = list(models.items())
+    elif isinstance(models, (list, tuple)) and all(
+        isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) for m in models
+    ):
+        pairs = list(models)  # already (name, model) pairs
+    elif isinstance(models, (list, tuple)):
+        pairs = [(getattr(m, "name", f"model {i + 1}"), m) for i, m in enumerate(models)]
+    else:
+        pairs = [(getattr(models, "name", "model"), models)]
+    for name, model in pairs:
+        if not callable(model):
+            raise TypeError(f"{name!r} is a {type(model).__name__}, not a Keras model.")
+    return [(str(name), model) for name, model in pairs]
+
+
+def probabilities(model, prepared: np.ndarray) -> np.ndarray:
+    """The model's ten probabilities for each 28x28 image in ``prepared`` (n, 28, 28).
+
+    Calls the model directly (``model(x, training=False)``): for one image that is several
+    times faster than ``model.predict``, which sets up a whole prediction loop. A model
+    whose last layer gives logits (not probabilities) gets a softmax here.
+    """
+    import keras
+
+    x = np.asarray(prepared, dtype=np.float32)
+    out = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
+    if out.ndim != 2 or out.shape[1] != 10:
+        raise ValueError(f"the model must give 10 outputs per image, got shape {out.shape}.")
+    sums = out.sum(axis=1)
+    if np.any(out < 0) or not np.allclose(sums, 1, atol=1e-3):
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def read_drawing(drawing, models) -> dict:
+    """What the pad shows for ``drawing`` (2-D grey, ink bright on black, or dark on light).
+
+    Returns ``{"image": 28x28 prepared (float32), "models": [{"name", "digit",
+    "probabilities"}], "seconds": time of preparation + prediction}``; raises
+    :class:`helpers.images.DigitImageError` for an empty drawing.
+    """
+    start = time.perf_counter()
+    prepared = images.prepare_digit(np.asarray(drawing))
+    readings = []
+    for name, model in _named_models(models):
+        p = probabilities(model, prepared[None])[0]
+        readings.append({"name": name, "digit": int(np.argmax(p)), "probabilities": p})
+    return {"image": prepared, "models": readings, "seconds": time.perf_counter() - start}
+
+
+def _to_front_end(reading: dict) -> dict:
+    """JSON-friendly: the image as 784 grey levels 0..255, probabilities as floats."""
+    return {
+        "image": np.round(255 * np.clip(reading["image"], 0, 1)).astype(int).ravel().tolist(),
+        "models": [
+            {
+                "name": r["name"],
+                "digit": r["digit"],
+                "probabilities": [round(float(v), 5) for v in r["probabilities"]],
+            }
+            for r in reading["models"]
+        ],  # fmt: skip
+        "message": f"read in {1000 * reading['seconds']:.0f} ms",
+    }
+
+
+def drawing_from_list(values, side: int = SIDE) -> np.ndarray:
+    """The flat list of grey levels the browser sends (0 paper .. 255 ink) as a 2-D array."""
+    array = np.asarray(values, dtype=np.float32)
+    if array.size != side * side:
+        raise ValueError(f"a drawing has {side * side} grey levels, got {array.size}.")
+    return np.clip(array.reshape(side, side) / 255.0, 0, 1)
+
+
+# --------------------------------------------------------------------------- the widget
+
+
+def _widget_class():
+    import anywidget
+    import traitlets
+
+    class DrawingPad(anywidget.AnyWidget):
+        """Draw a digit; every model's reading appears beside the canvas."""
+
+        _esm = HERE / "pad.js"
+        _css = HERE / "pad.css"
+        canvas_size = traitlets.Int(CANVAS).tag(sync=True)
+        side = traitlets.Int(SIDE).tag(sync=True)
+        stroke_width = traitlets.Int(STROKE).tag(sync=True)
+        drawing = traitlets.List([]).tag(sync=True)
+        reading = traitlets.Dict({}).tag(sync=True)
+
+        def __init__(self, models, **kwargs):
+            super().__init__(**kwargs)
+            self.models = _named_models(models)
+            if not self.models:
+                raise ValueError("DrawingPad needs at least one model to read the drawing.")
+            blank = np.zeros((1, 28, 28), dtype=np.float32)
+            for _, model in self.models:  # the first call builds the graph: do it now
+                probabilities(model, blank)
+            self.last = None  # the last reading (with the prepared image), for still()
+            self.observe(self._on_drawing, names="drawing")
+
+        def _on_drawing(self, change):
+            values = change["new"]
+            if not values:
+                self.last, self.reading = None, {}
+                return
+            try:
+                drawing = drawing_from_list(values, self.side)
+                self.last = read_drawing(drawing, self.models)
+                self.last["drawing"] = drawing
+                self.reading = _to_front_end(self.last)
+            except images.DigitImageError:
+                self.last, self.reading = None, {"message": "no ink yet: draw a digit"}
+
+    return DrawingPad
+
+
+_PAD_CLASS = None
+
+
+def DrawingPad(models, **kwargs):  # noqa: N802 (reads like the class it builds)
+    """A drawing pad that reads each drawing with ``models`` (one Keras model, a list, or
+    a dict name -> model, shown side by side). Display it as a cell's last expression."""
+    global _PAD_CLASS
+    if _PAD_CLASS is None:
+        _PAD_CLASS = _widget_class()
+    return _PAD_CLASS(models, **kwargs)
+
+
+# --------------------------------------------------------------------------- still image
+
+
+def draw_strokes(strokes, size: int = CANVAS, width: int = STROKE) -> np.ndarray:
+    """A drawing made of polylines (lists of (x, y) on a ``size`` canvas), as the pad
+    draws it: black round-capped strokes of ``width`` px on white; returns grey in [0, 1]
+    with ink bright (1) on black (0), like the levels the pad sends."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (size, size), 255)
+    pen = ImageDraw.Draw(image)
+    for line in strokes:
+        points = [tuple(map(float, p)) for p in line]
+        pen.line(points, fill=0, width=width, joint="curve")
+        for x, y in (points[0], points[-1]):
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=0)
+    return 1 - np.asarray(image, dtype=np.float32) / 255
+
+
+def _arc(cx, cy, r, start, stop, n=16):
+    t = np.radians(np.linspace(start, stop, n))
+    return [(round(cx + r * np.cos(a)), round(cy + r * np.sin(a))) for a in t]
+
+
+#: A "3" drawn in two strokes (two bowls) on the 280 px canvas, about 210 px tall; the
+#: browser test draws the same points with the mouse.
+THREE = [_arc(138, 95, 50, -160, 90), _arc(138, 200, 55, -90, 150)]
+
+
+def still(drawing, reading: dict, label=None, title="The drawing pad: draw a digit, see it read"):
+    """The pad's view as a matplotlib figure: the drawing, the 28x28 the network sees, and
+    each model's ten probabilities (the bars of the series' other figures)."""
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    n = len(reading["models"])
+    fig, axes = plt.subplots(1, 2 + n, figsize=(2.6 * 2 + 3.4 * n, 2.9),
+                             gridspec_kw={"width_ratios": [1, 1] + [1.5] * n})  # fmt: skip
+    axes[0].imshow(1 - np.asarray(drawing), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("the drawing", fontsize=9)
+    axes[1].imshow(reading["image"], cmap="gray", vmin=0, vmax=1)
+    axes[1].set_title("what the network sees\n(28x28)", fontsize=9)
+    for ax in axes[:2]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():  # the canvas's frame
+            spine.set_visible(True)
+            spine.set_color("#888888")
+    kinds = set()
+    for ax, one in zip(axes[2:], reading["models"], strict=True):
+        kinds |= plots._probability_bars(ax, one["probabilities"], label)
+        ax.set_title(f"{one['name']}: predicted {one['digit']}", fontsize=9)
+        ax.set_xlabel("digit", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    plots._bar_legend(fig, kinds)
+    return fig
+
+
+# --------------------------------------------------------------------------- your own photo
+
+
+def _in_colab() -> bool:
+    import sys
+
+    return "google.colab" in sys.modules
+
+
+def read_files(files: dict, models, label=None, show: bool = True) -> list[dict]:
+    """Prepare and read each file (name -> bytes); draw them unless ``show`` is False.
+
+    Returns one dict per file: ``name``, ``prepared`` (28x28), ``probabilities`` of the
+    first model, ``predicted``. A file that is not a readable image raises
+    :class:`helpers.images.DigitImageError` naming it.
+    """
+    named = _named_models(models)
+    if not named:
+        raise ValueError("give the model that should read the digit (e.g. model=model).")
+    if not files:
+        print("No file was uploaded.")
+        return []
+    results = []
+    for name, content in files.items():
+        try:
+            prepared = images.prepare_digit(content)
+        except images.DigitImageError as exc:
+            raise images.DigitImageError(f"{name}: {exc}") from exc
+        p = probabilities(named[0][1], prepared[None])[0]
+        results.append({"name": name, "prepared": prepared, "probabilities": p,
+                        "predicted": int(np.argmax(p)), "original": images.load_grey(content)})  # fmt: skip
+    for r in results:
+        print(f"{r['name']}: predicted {r['predicted']} with probability "
+              f"{r['probabilities'].max():.3f}" + ("" if label is None else f" (you wrote {label})"))  # fmt: skip
+    if show:
+        import matplotlib.pyplot as plt
+
+        from helpers import plots
+
+        plots.own_digit_predictions([r["original"] for r in results],
+                                    np.stack([r["prepared"] for r in results]),
+                                    np.stack([r["probabilities"] for r in results]),
+                                    [r["name"] for r in results], [label] * len(results),
+                                    title="Your digit: the file, what the model sees, what it says")  # fmt: skip
+        plt.show()
+    return results
+
+
+def upload_digit(model, path=None, label=None, show: bool = True):
+    """Read your own photo of one digit with ``model``.
+
+    * ``path`` given (any file name, anywhere): read that file;
+    * on Colab: a "Choose files" button (``google.colab.files.upload``), then read them;
+    * elsewhere (JupyterLab, Notebook 7, VS Code): an upload button; the reading appears
+      under it as soon as a file is chosen (returns the button widget).
+
+    ``label``: the digit you wrote, if you want it scored; unknown (None) otherwise.
+    Returns the list of readings of :func:`read_files` (or the widget, see above).
+    """
+    if label is not None and int(label) not in range(10):
+        raise ValueError(f"label must be a digit 0..9 or None, got {label!r}.")
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"No file at {path}. On Colab, upload it (call upload_digit(model) without a "
+                "path) or drag it into the Files panel and give /content/<its name>."
+            )
+        return read_files({path.name: path.read_bytes()}, model, label, show)
+    if _in_colab():
+        from google.colab import files
+
+        return read_files(files.upload(), model, label, show)
+    return _upload_widget(model, label, show)
+
+
+def _upload_widget(model, label, show):
+    import ipywidgets
+    from IPython.display import display
+
+    button = ipywidgets.FileUpload(accept="image/*", multiple=False,
+                                   description="Choose a photo")  # fmt: skip
+    output = ipywidgets.Output()
+    box = ipywidgets.VBox([button, output])
+    box.results = []  # the readings of the last upload
+
+    def on_upload(change):
+        output.clear_output()
+        with output:
+            uploaded = {item["name"]: bytes(item["content"]) for item in change["new"]}
+            try:
+                box.results = read_files(uploaded, model, label, show)
+            except images.DigitImageError as exc:
+                box.results = []
+                print(exc)
+
+    button.observe(on_upload, names="value")
+    display(box)
+    return box
+
+
+# --------------------------------------------------------------------------- the still image
+
+
+def main() -> None:
+    """Render notebook 05's still of the pad with the trained flagship (a "3" drawn as in
+    :data:`THREE`) into img/05_drawing_pad.png (img/scratch/ in FAST mode or on the
+    fallback data, as every figure), and print how long one reading takes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plots, quiet, training
+
+    quiet.import_tensorflow()
+    plots.set_notebook("05")
+    plots.use_style()
+    model = training.load_or_train_flagship()
+    drawing = draw_strokes(THREE)
+    reading = read_drawing(drawing, {"flagship MLP": model})
+    still(drawing, reading)
+    print(f"saved {plots.save_fig('drawing_pad')}")
+
+
+if __name__ == "__main__":
+    main()
