@@ -643,7 +643,7 @@ def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
         (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
          "out for validation and never train; count only the fit images."),
         (n_fit, "that is the number of images; a step uses a whole batch."),
-    ]
+    ]  # fmt: skip
     if n_fit % batch_size:
         hints.append((n_fit // batch_size, "the last, smaller batch is a step too: round up."))
     return check_number(
@@ -693,7 +693,8 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     values = np.asarray(history[monitor], dtype=float)
     lower_is_better = "loss" in monitor
     best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
-    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax count from 0.")]
+    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
+              "count from 0.")]  # fmt: skip
     last = len(values)
     if last != best:
         hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
