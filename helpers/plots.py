@@ -270,6 +270,7 @@ def pixel_histogram(images, band=None):
         axes[1].legend(loc="upper center")
     axes[1].set_xlabel("pixel value")
     axes[1].set_ylabel("pixels")
+    axes[1].yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[1].set_title("Only the non-zero pixels (the ink)")
     fig.tight_layout()
     return fig
@@ -525,7 +526,7 @@ def fix_steps_chart(table, target=0.98):
     pad = max(0.1, 0.08 * (hi - lo))
     axes[1].set_xlim(lo - pad, max(hi, 100 * target) + pad)
     axes[1].axvline(100 * target, color=colors[2], ls="--", lw=1.2,
-                    label=f"{100 * target:.0f}%, the goal of the full training")  # fmt: skip
+                    label=f"{100 * target:.0f}%")  # fmt: skip
     axes[1].set_xlabel("validation accuracy (%), zoomed on the good steps")
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9)
@@ -629,10 +630,12 @@ def train_val_curves(histories, keys=("loss", "accuracy"), title=None):
         if key == "loss":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    axes[0, -1].legend(fontsize=8, loc="lower right")
+    # one legend below the panels (a column per run: training over validation), off the curves
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(histories), fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12 if len(keys) == 1 else 0.1, 1, 1))
     return fig
 
 
