@@ -58,6 +58,8 @@ function render({ model, el: root }) {
     const rgba = sctx.getImageData(0, 0, side, side).data;
     const ink = new Array(side * side);
     for (let i = 0; i < side * side; i++) ink[i] = 255 - rgba[4 * i];
+    pending += 1;
+    root.dataset.pending = String(pending);
     status.textContent = "reading...";
     model.set("drawing", ink);
     model.save_changes();
@@ -65,11 +67,12 @@ function render({ model, el: root }) {
 
   let drawing = false;
   let last = null;
+  let pending = 0; // drawings sent to Python and not read yet (every one gets a reading)
   function point(event) {
-    const box = canvas.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect(); // includes the border: skip it
     return [
-      ((event.clientX - box.left) * size) / box.width,
-      ((event.clientY - box.top) * size) / box.height,
+      ((event.clientX - box.left - canvas.clientLeft) * size) / canvas.clientWidth,
+      ((event.clientY - box.top - canvas.clientTop) * size) / canvas.clientHeight,
     ];
   }
   canvas.addEventListener("pointerdown", (event) => {
@@ -104,6 +107,8 @@ function render({ model, el: root }) {
 
   clear.addEventListener("click", () => {
     blank();
+    pending += 1;
+    root.dataset.pending = String(pending);
     model.set("drawing", []);
     model.save_changes();
   });
@@ -114,7 +119,7 @@ function render({ model, el: root }) {
     const sctx2 = sees.getContext("2d");
     sctx2.fillStyle = "#000000";
     sctx2.fillRect(0, 0, 28, 28);
-    status.textContent = reading.message || "";
+    status.textContent = pending > 0 ? "reading..." : reading.message || "";
     if (!reading.image) return;
     const img = sctx2.createImageData(28, 28);
     reading.image.forEach((v, i) => {
@@ -142,7 +147,11 @@ function render({ model, el: root }) {
       readings.append(box);
     }
   }
-  model.on("change:reading", show);
+  model.on("change:reading", () => {
+    pending = Math.max(0, pending - 1);
+    root.dataset.pending = String(pending);
+    show();
+  });
   show();
 }
 

@@ -103,7 +103,7 @@ def _to_front_end(reading: dict) -> dict:
                 "probabilities": [round(float(v), 5) for v in r["probabilities"]],
             }
             for r in reading["models"]
-        ],  # fmt: skip
+        ],
         "message": f"read in {1000 * reading['seconds']:.0f} ms",
     }
 
@@ -142,21 +142,26 @@ def _widget_class():
             blank = np.zeros((1, 28, 28), dtype=np.float32)
             for _, model in self.models:  # the first call builds the graph: do it now
                 probabilities(model, blank)
+            self.count = 0  # drawings read so far
             self.last = None  # the last reading (with the prepared image), for still()
             self.observe(self._on_drawing, names="drawing")
 
         def _on_drawing(self, change):
+            # every drawing gets a new reading (its number makes it differ from the last),
+            # so the front end knows when all it sent has been read
+            self.count += 1
             values = change["new"]
             if not values:
-                self.last, self.reading = None, {}
+                self.last, self.reading = None, {"count": self.count}
                 return
             try:
                 drawing = drawing_from_list(values, self.side)
                 self.last = read_drawing(drawing, self.models)
                 self.last["drawing"] = drawing
-                self.reading = _to_front_end(self.last)
+                self.reading = {**_to_front_end(self.last), "count": self.count}
             except images.DigitImageError:
-                self.last, self.reading = None, {"message": "no ink yet: draw a digit"}
+                self.last = None
+                self.reading = {"message": "no ink yet: draw a digit", "count": self.count}
 
     return DrawingPad
 
@@ -164,7 +169,7 @@ def _widget_class():
 _PAD_CLASS = None
 
 
-def DrawingPad(models, **kwargs):  # noqa: N802 (reads like the class it builds)
+def DrawingPad(models, **kwargs):
     """A drawing pad that reads each drawing with ``models`` (one Keras model, a list, or
     a dict name -> model, shown side by side). Display it as a cell's last expression."""
     global _PAD_CLASS
@@ -197,9 +202,11 @@ def _arc(cx, cy, r, start, stop, n=16):
     return [(round(cx + r * np.cos(a)), round(cy + r * np.sin(a))) for a in t]
 
 
-#: A "3" drawn in two strokes (two bowls) on the 280 px canvas, about 210 px tall; the
-#: browser test draws the same points with the mouse.
+#: A "3" drawn in two strokes (two bowls) on the 280 px canvas, about 210 px tall (the
+#: browser test, tests/test_pad_browser.py, draws the same points in the browser).
 THREE = [_arc(138, 95, 50, -160, 90), _arc(138, 200, 55, -90, 150)]
+#: A "1": one slightly slanted stroke.
+ONE = [[(150, 40), (145, 140), (138, 250)]]
 
 
 def still(drawing, reading: dict, label=None, title="The drawing pad: draw a digit, see it read"):

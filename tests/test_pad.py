@@ -97,7 +97,7 @@ def test_the_widget_reads_what_the_browser_sends(mnist_and_model):
     widget.drawing = [0] * (pad.SIDE * pad.SIDE)  # a blank canvas: no reading, a hint
     assert "models" not in widget.reading and "draw" in widget.reading["message"]
     widget.drawing = []  # Clear
-    assert widget.reading == {} and widget.last is None
+    assert widget.reading == {"count": 3} and widget.last is None
 
 
 def test_logits_get_a_softmax_and_bad_models_a_clear_error():
