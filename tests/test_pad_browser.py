@@ -125,7 +125,7 @@ def lab(tmp_path):
         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
         "--ServerApp.log_level=WARN", "--allow-root",
     ]  # fmt: skip
-    log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 (closed below)
+    log = open(tmp_path / "lab.log", "wb")  # closed in the finally below
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
