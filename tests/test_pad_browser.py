@@ -1,6 +1,6 @@
-"""The drawing pad in a real browser: JupyterLab + headless Chromium, offline.
+"""The drawing pad in a real browser: JupyterLab 4 and Notebook 7 in headless Chromium, offline.
 
-Starts JupyterLab on 127.0.0.1 (random port and token, temporary config/runtime/data dirs),
+Starts JupyterLab (then Notebook 7) on 127.0.0.1 (random port and token, temporary config/runtime/data dirs),
 opens tests/pad_browser.ipynb (a copy in a temporary folder), runs its cells, draws a "3"
 with the mouse and a "1" with a finger (touch) on the pad through Chromium's DevTools
 protocol (real input events, so the page sees real pointer events), and reads what the pad
@@ -106,9 +106,11 @@ class DevTools:
         self.ws.close()
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """JupyterLab serving a copy of the test notebook; yields (url, token); always stopped."""
+@pytest.fixture(params=["lab", "notebook"])
+def lab(tmp_path, request):
+    """JupyterLab 4 or Notebook 7 serving a copy of the test notebook; yields (frontend,
+    url, token); always stopped."""
+    frontend = request.param
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
@@ -119,10 +121,9 @@ def lab(tmp_path):
         env[key] = str(tmp_path / sub)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+        sys.executable, "-m", "jupyter", frontend, "--no-browser", "--ip=127.0.0.1",
         f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        f"--ServerApp.root_dir={work}", "--expose-app-in-browser",
         "--ServerApp.log_level=WARN", "--allow-root",
     ]  # fmt: skip
     log = open(tmp_path / "lab.log", "wb")  # closed in the finally below
@@ -140,7 +141,7 @@ def lab(tmp_path):
                 return False
 
         wait_for("JupyterLab to start", up, timeout=30)
-        yield url, token
+        yield frontend, url, token
     finally:
         server.terminate()
         try:
@@ -238,8 +239,8 @@ SHOWN = (
 )
 
 
-def test_drawing_a_digit_in_jupyterlab_shows_its_reading(lab, browser):
-    url, token = lab
+def test_drawing_a_digit_shows_its_reading(lab, browser):
+    frontend, url, token = lab
     tools = browser
 
     def page_state():
@@ -248,17 +249,24 @@ def test_drawing_a_digit_in_jupyterlab_shows_its_reading(lab, browser):
     tools.call("Page.enable")
     # a headless page never has the window focus; JupyterLab's "current notebook" needs it
     tools.call("Emulation.setFocusEmulationEnabled", enabled=True)
-    tools.call("Page.navigate", url=f"{url}/lab?token={token}")
-    wait_for("JupyterLab's app", lambda: tools.js("!!window.jupyterapp"), timeout=40)
-    # open the notebook, wait for its kernel, run every cell
-    tools.js(
-        "(async () => { const app = window.jupyterapp; await app.restored;"
-        f" const w = await app.commands.execute('docmanager:open', {{path: '{NOTEBOOK.name}',"
-        " factory: 'Notebook'}); await w.context.ready; await w.sessionContext.ready;"
-        " window.padNotebook = w; app.shell.activateById(w.id); return true; })()"
-    )
+    if frontend == "lab":  # open JupyterLab, then the notebook in it
+        tools.call("Page.navigate", url=f"{url}/lab?token={token}")
+        wait_for("JupyterLab's app", lambda: tools.js("!!window.jupyterapp"), timeout=40)
+        tools.js(
+            "(async () => { const app = window.jupyterapp; await app.restored;"
+            f" const w = await app.commands.execute('docmanager:open', {{path: '{NOTEBOOK.name}',"
+            " factory: 'Notebook'}); await w.context.ready; await w.sessionContext.ready;"
+            " window.padNotebook = w; app.shell.activateById(w.id); return true; })()"
+        )
+    else:  # Notebook 7: one page per notebook
+        tools.call("Page.navigate", url=f"{url}/notebooks/{NOTEBOOK.name}?token={token}")
+        wait_for("Notebook 7's notebook", lambda: tools.js(
+            "(() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " if (!w || !w.sessionContext) return false; window.padNotebook = w;"
+            " return true; })()"), timeout=40, describe=page_state)  # fmt: skip
+    # wait for the kernel, run every cell
     wait_for("the kernel", lambda: tools.js(
-        "(() => { const w = window.jupyterapp.shell.currentWidget;"
+        "(() => { const w = window.padNotebook;"
         " const k = w && w.sessionContext && w.sessionContext.session &&"
         " w.sessionContext.session.kernel;"
         " return !!k && k.status === 'idle'; })()"), timeout=40, describe=page_state)  # fmt: skip
