@@ -59,14 +59,21 @@ def _named_models(models) -> list[tuple[str, object]]:
 def probabilities(model, prepared: np.ndarray) -> np.ndarray:
     """The model's ten probabilities for each 28x28 image in ``prepared`` (n, 28, 28).
 
-    Calls the model directly (``model(x, training=False)``): for one image that is several
-    times faster than ``model.predict``, which sets up a whole prediction loop. A model
-    whose last layer gives logits (not probabilities) gets a softmax here.
+    Uses ``model.predict_on_batch``: Keras's compiled prediction step, without the loop
+    that ``model.predict`` sets up. For one drawing and the flagship, measured on a busy
+    2-core CPU (load 7-13): 0.4-1.3 ms (median), against 18-25 ms for an eager
+    ``model(x, training=False)`` and 145-270 ms for ``model.predict``. A plain callable
+    (not a Keras model) is called as ``model(x, training=False)``. A model whose last
+    layer gives logits (not probabilities) gets a softmax here.
     """
     import keras
 
     x = np.asarray(prepared, dtype=np.float32)
-    out = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
+    if hasattr(model, "predict_on_batch"):
+        out = model.predict_on_batch(x)
+    else:
+        out = model(x, training=False)
+    out = keras.ops.convert_to_numpy(out).astype(np.float64)
     if out.ndim != 2 or out.shape[1] != 10:
         raise ValueError(f"the model must give 10 outputs per image, got shape {out.shape}.")
     sums = out.sum(axis=1)
