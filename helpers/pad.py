@@ -133,6 +133,8 @@ def _widget_class():
     class DrawingPad(anywidget.AnyWidget):
         """Draw a digit; every model's reading appears beside the canvas."""
 
+        __qualname__ = "DrawingPad"
+
         _esm = HERE / "pad.js"
         _css = HERE / "pad.css"
         canvas_size = traitlets.Int(CANVAS).tag(sync=True)
@@ -152,6 +154,10 @@ def _widget_class():
             self.count = 0  # drawings read so far
             self.last = None  # the last reading (with the prepared image), for still()
             self.observe(self._on_drawing, names="drawing")
+
+        def __repr__(self):  # what a static render shows instead of the live pad
+            names = ", ".join(name for name, _ in self.models)
+            return f"Drawing pad for {names} (a live widget: run this cell to draw on it)"
 
         def _on_drawing(self, change):
             # every drawing gets a new reading (its number makes it differ from the last),

@@ -85,6 +85,7 @@ def test_the_widget_reads_what_the_browser_sends(mnist_and_model):
     x, _, model = mnist_and_model
     widget = pad.DrawingPad({"tiny": model})
     assert widget.reading == {} and widget.canvas_size == pad.CANVAS
+    assert repr(widget) == "Drawing pad for tiny (a live widget: run this cell to draw on it)"
     drawing = as_canvas_drawing(x[1])
     levels = np.round(255 * np.clip(drawing, 0, 1)).astype(int).ravel().tolist()
     widget.drawing = levels
