@@ -290,6 +290,14 @@ def test_drawing_a_digit_shows_its_reading(lab, browser):
                     " return ink; })()")  # fmt: skip
     assert 20 < seen < 400, f"the 28x28 the network sees has {seen} bright pixels"
 
+    if os.environ.get("PAD_SCREENSHOT"):  # a folder: look at the pad as the browser drew it
+        import base64
+
+        shot = tools.call("Page.captureScreenshot", format="png")["data"]
+        folder = Path(os.environ["PAD_SCREENSHOT"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"pad_{frontend}.png").write_bytes(base64.b64decode(shot))
+
     tools.js("document.querySelector('.mnist-pad .pad-clear').click()")
     wait_for("Clear to empty the reading",
              lambda: (s := tools.js(SHOWN))["pending"] == "0" and s["digit"] is None, timeout=20)  # fmt: skip
