@@ -80,6 +80,11 @@ def models_section(payload) -> dict | None:
                 epochs=round(sum(r["epochs"] for r in rs) / len(rs), 1),
                 seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
                 train_seconds=round(sum(r["train_seconds"] for r in rs) / len(rs), 1),
+                val_accuracy=(
+                    round(sum(r["val_accuracy"] for r in rs) / len(rs), 5)
+                    if all("val_accuracy" in r for r in rs)
+                    else None
+                ),
                 test_accuracy=round(mean, 5),
                 test_accuracy_sd=None if sd is None else round(sd, 6),
                 test_errors=round(sum(r["test_errors"] for r in rs) / len(rs), 1),
@@ -212,15 +217,21 @@ def markdown(results: dict) -> str:
                 if "max_epochs" in p
                 else f"{p['epochs']} epochs, "
             )
-            + f"{seeds} seed{'s' if seeds > 1 else ''}; test accuracy on "
-            f"{n_test:,} test images, mean ± standard deviation over the seeds."
+            + f"{seeds} seed{'s' if seeds > 1 else ''}. Models are ranked and chosen on the "
+            "validation accuracy (mean over the seeds; notebook 07 adds t-intervals and paired "
+            f"McNemar tests); test accuracy on {n_test:,} test images, reported once, mean ± "
+            "standard deviation over the seeds."
         )
         out.append("")
-        out.append("| model | parameters | s / epoch | test accuracy % | test errors |")
-        out.append("|---|---:|---:|---:|---:|")
+        out.append(
+            "| model | parameters | s / epoch | validation accuracy % | test accuracy % "
+            "| test errors |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|")
         for m in models["models"]:
+            val = f"{100 * m['val_accuracy']:.2f}" if m.get("val_accuracy") is not None else "-"
             out.append(
-                f"| {m['label']} | {m['params']:,} | {m['seconds_per_epoch']:.2f} | "
+                f"| {m['label']} | {m['params']:,} | {m['seconds_per_epoch']:.2f} | {val} | "
                 f"{_acc(m)} | {m['test_errors']:.0f} |"
             )
         machine = models["machine"]

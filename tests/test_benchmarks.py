@@ -51,13 +51,12 @@ def _run(name, seed, acc, n_test=10_000, params=1000, spe=1.0):
         epochs=3,
         seconds_per_epoch=spe,
         train_seconds=3 * spe,
-        best_val_accuracy=acc,
         best_epoch=3,
-        final_val_accuracy=acc,
+        val_accuracy=acc + 0.001,  # what notebook 07 ranks on
         test_accuracy=acc,
         test_errors=round((1 - acc) * n_test),
-        n_train=48_000,
-        n_val=12_000,
+        n_fit=50_000,
+        n_val=10_000,
         n_test=n_test,
     )
 
@@ -106,6 +105,7 @@ def test_models_mean_and_spread_over_seeds(fake_root):
     assert models["m1"]["seeds"] == 2 and models["m1"]["test_errors"] == 190
     assert models["m2"]["test_accuracy_sd"] is None  # one seed: spread unknown, not zero
     assert models["m2"]["seconds_per_epoch"] == 2.0
+    assert models["m1"]["val_accuracy"] == pytest.approx(0.982)  # mean over the seeds
 
 
 def test_series_totals_missing_failed_and_busy(fake_root):
@@ -120,8 +120,8 @@ def test_series_totals_missing_failed_and_busy(fake_root):
     assert "FAILED for 02_b.ipynb" in text
     assert "busy machine" in text and "load average up to 3.5" in text  # full mode only
     assert text.count("busy machine") == 1
-    assert "| M1 | 1,000 | 1.00 | 98.10 ± 0.14 | 190 |" in text
-    assert "| M2 | 1,000 | 2.00 | 95.00 | 500 |" in text
+    assert "| M1 | 1,000 | 1.00 | 98.20 | 98.10 ± 0.14 | 190 |" in text
+    assert "| M2 | 1,000 | 2.00 | 95.10 | 95.00 | 500 |" in text
     assert "| NumPy epoch | 0.41 s |" in text
 
 
