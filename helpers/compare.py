@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import config, stats, training
+from helpers import config, quiet, stats, training
 from helpers.results import machine  # re-exported: notebook 07 prints it
 
 #: Set this environment variable to "1" to make notebook 07 show the stored results of
@@ -207,20 +206,6 @@ def seconds_per_epoch(seconds: list[float]) -> float:
     Keras's one-off tracing and compilation of the training step)."""
     steady = seconds[1:] if len(seconds) > 1 else seconds
     return float(np.median(steady))
-
-
-@contextlib.contextmanager
-def _quiet_retracing():
-    """TensorFlow's retracing detector logs a warning when several models are traced in
-    a row; here that is expected and harmless, so TensorFlow's Python logger is set to
-    errors only while one architecture trains."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def build_keras(cand: Candidate, seed: int):
@@ -445,7 +430,7 @@ def run_all(split, proto: Protocol, names=None, verbose: bool = True):
     chosen = CANDIDATES if names is None else [candidate(n) for n in names]
     rows = []
     for cand in chosen:
-        with _quiet_retracing():
+        with quiet.retracing_warnings_hidden():
             trainer = KerasTrainer(cand, proto) if cand.kind == "keras" else None
             for seed in proto.seeds:
                 if trainer is None:

@@ -16,6 +16,8 @@ Nothing real is hidden: an unexpected message still reaches the notebook.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import sys
@@ -73,3 +75,21 @@ def import_tensorflow() -> bool:
         print("\n".join(kept), file=sys.stderr)
     _done = True
     return True
+
+
+@contextlib.contextmanager
+def retracing_warnings_hidden():
+    """Hide TensorFlow's "triggered tf.function retracing" warning for the duration.
+
+    Training several models of the same shape one after another (a search, seeds, a
+    comparison) traces a fresh training step for each; TensorFlow's retracing detector then
+    warns, although it is expected here and says nothing wrong. Only TensorFlow's Python
+    logger is set to errors-only, and put back afterwards.
+    """
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -21,7 +21,6 @@ and says in one line which of the two it did.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import config
+from helpers import config, quiet
 
 __all__ = [
     "IMPROVED_RECIPE",
@@ -301,7 +300,8 @@ def train_flagship(
     timer = epoch_timer()
     all_callbacks = [timer, *make_callbacks(recipe), *(callbacks or [])]
     start = time.perf_counter()
-    with _quiet_tf_retracing():  # many flagships in one session: expected, not a problem
+    # many flagships in one session: retracing is expected, not a problem
+    with quiet.retracing_warnings_hidden():
         history = model.fit(
             x,
             data.one_hot(y),
@@ -377,21 +377,6 @@ def random_search(
     return trials
 
 
-@contextlib.contextmanager
-def _quiet_tf_retracing():
-    """Hide TensorFlow's "triggered tf.function retracing" warning while many models of the
-    same shape are trained one after another (it is expected here and says nothing wrong)."""
-    import logging
-
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _one_trial(recipe, x_fit, y_fit, x_val, y_val, seed, start, budget_seconds):
     if budget_seconds is not None and time.perf_counter() - start > budget_seconds:
         return None
@@ -434,19 +419,6 @@ def choose_trial(trials: list[dict], n_val: int) -> tuple[dict, str]:
             f"with fewer epochs ({chosen['epochs']} vs {best['epochs']})"
         )
     return chosen, reason
-
-
-@contextlib.contextmanager
-def _quiet_absl():
-    """Hide Keras's absl WARNING lines for the duration (errors still show)."""
-    from absl import logging as absl_logging
-
-    level = absl_logging.get_verbosity()
-    absl_logging.set_verbosity(absl_logging.ERROR)
-    try:
-        yield
-    finally:
-        absl_logging.set_verbosity(level)
 
 
 def save_legacy_h5(model, path) -> Path:
