@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import images
+from helpers import images, quiet
 
 HERE = Path(__file__).resolve().parent
 #: Side of the canvas in the browser (pixels) and of the grey image sent to Python.
@@ -70,7 +70,10 @@ def probabilities(model, prepared: np.ndarray) -> np.ndarray:
 
     x = np.asarray(prepared, dtype=np.float32)
     if hasattr(model, "predict_on_batch"):
-        out = model.predict_on_batch(x)
+        # a batch of one after the notebook's large batches: TensorFlow traces one more
+        # prediction step and, after a few of those, warns about "retracing" - expected here
+        with quiet.retracing_warnings_hidden():
+            out = model.predict_on_batch(x)
     else:
         out = model(x, training=False)
     out = keras.ops.convert_to_numpy(out).astype(np.float64)
