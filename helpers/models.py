@@ -175,6 +175,7 @@ def build_mlp(
     batchnorm=False,
     dropout=None,
     name=None,
+    l2=None,
 ):
     """An uncompiled MLP for 28x28 images: Flatten, then per hidden layer
     Dense (with ``activation``) -> [BatchNormalization] -> [Dropout], then Dense 10.
@@ -183,6 +184,8 @@ def build_mlp(
     (softmax-regression) model. ``dropout``: ``None``, one rate for every hidden layer, or
     a tuple with one rate per hidden layer (0 leaves that Dropout out).
     ``output_activation``: ``"softmax"`` for probabilities, ``None`` for raw logits.
+    ``l2``: ``None`` or a weight-decay strength lambda: every Dense layer's kernel (not its
+    bias) gets ``keras.regularizers.L2(l2)``, which adds ``l2 * sum(w**2)`` to the loss.
     Layers are named ``hidden_1``, ``batchnorm_1``, ``dropout_1``, ..., ``output``.
     """
     import keras
@@ -190,6 +193,11 @@ def build_mlp(
 
     widths = _check_hidden(hidden)
     rates = _dropout_rates(dropout, len(widths))
+    if l2 is not None and (
+        isinstance(l2, bool) or not isinstance(l2, Real) or not 0 <= float(l2) < float("inf")
+    ):
+        raise ValueError(f"l2 must be None or a weight-decay strength >= 0 like 1e-4, got {l2!r}.")
+    regularizer = keras.regularizers.L2(float(l2)) if l2 else None
     stack = [keras.Input(shape=INPUT_SHAPE, name="image"), layers.Flatten(name="flatten")]
     for i, (width, rate) in enumerate(zip(widths, rates, strict=True), start=1):
         stack.append(
@@ -197,6 +205,7 @@ def build_mlp(
                 width,
                 activation=activation,
                 kernel_initializer=kernel_initializer,
+                kernel_regularizer=regularizer,
                 name=f"hidden_{i}",
             )
         )
@@ -209,6 +218,7 @@ def build_mlp(
             N_CLASSES,
             activation=output_activation,
             kernel_initializer=kernel_initializer,
+            kernel_regularizer=regularizer,
             name="output",
         )
     )
@@ -246,6 +256,8 @@ def build(name: str, **overrides):
     ``overrides`` go to the builder, e.g. ``build("mlp_300_100", dropout=0.2)`` or
     ``build("flagship", batchnorm=False)``.
     """
+    if name in CNN_ARCHITECTURES:  # notebook 08's convolutional nets
+        return _build_named_cnn(name, **overrides)
     spec = _spec(name)
     if name == "flagship":
         kwargs = dict(
@@ -489,3 +501,224 @@ def summary_counts(model) -> dict:
     return dict(
         trainable=found["trainable"], non_trainable=found["non_trainable"], total=found["total"]
     )
+
+
+# --------------------------------------------------------------------------- convolutional nets
+# (notebook 08) A CNN is described by its convolution blocks, not by a list of widths, so the
+# CNNs live in their own table: the MLP tools above (layer_sizes, count_params, cost_table)
+# stay what they are. build() knows both tables.
+
+#: Every convolutional architecture of the series. ``conv``: filters of each block
+#: (Conv2D ``kernel`` x ``kernel``, no padding, ReLU, then 2x2 MaxPooling); ``dense``: widths
+#: of the hidden Dense layers after Flatten; ``dropout``: rate after each hidden Dense layer.
+CNN_ARCHITECTURES: dict[str, dict] = {
+    "cnn": dict(
+        conv=(32, 64),
+        kernel=3,
+        dense=(128,),
+        dropout=0.5,
+        batchnorm=False,
+        description=(
+            "conv 32 (3x3) - pool - conv 64 (3x3) - pool - dense 128 - dropout 0.5 - 10: "
+            "the size of Keras's MNIST example, the series' CNN"
+        ),
+    ),
+    "cnn_small": dict(
+        conv=(8, 16),
+        kernel=3,
+        dense=(32,),
+        dropout=0.0,
+        batchnorm=False,
+        description="conv 8 - pool - conv 16 - pool - dense 32 - 10: a tiny CNN for quick demos",
+    ),
+    "cnn_bn": dict(
+        conv=(32, 64),
+        kernel=3,
+        dense=(128,),
+        dropout=0.5,
+        batchnorm=True,
+        description="the series' CNN with BatchNormalization after each convolution",
+    ),
+}
+
+#: Images enter a CNN as height x width x channels: one grey channel.
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def _check_cnn(conv, kernel, dense) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    filters = _check_hidden(conv)
+    if not filters:
+        raise ValueError("a CNN needs at least one convolution block, e.g. conv=(32, 64).")
+    if isinstance(kernel, bool) or not isinstance(kernel, Integral) or kernel < 1:
+        raise ValueError(f"kernel must be a positive whole number like 3, got {kernel!r}.")
+    widths = _check_hidden(dense) if dense else ()
+    side = INPUT_SHAPE[0]
+    for i, _ in enumerate(filters, start=1):
+        side = (side - kernel + 1) // 2
+        if side < 1:
+            raise ValueError(
+                f"conv block {i} leaves no pixels: {len(filters)} blocks of {kernel}x{kernel} "
+                "convolutions and 2x2 pooling shrink 28x28 to nothing; use fewer blocks or a "
+                "smaller kernel."
+            )
+    return filters, int(kernel), widths
+
+
+def build_cnn(conv=(32, 64), kernel=3, dense=(128,), dropout=0.5, batchnorm=False, name=None):
+    """An uncompiled CNN for 28x28 images: Reshape to 28x28x1, then per block
+    Conv2D(filters, kernel x kernel, no padding, ReLU) -> [BatchNormalization] ->
+    MaxPooling2D(2x2), then Flatten -> per hidden width Dense (ReLU) -> [Dropout] -> Dense 10
+    softmax. It takes the same (n, 28, 28) images as the MLPs.
+
+    Layers are named ``channels``, ``conv_1``, ``batchnorm_1``, ``pool_1``, ...,
+    ``flatten``, ``hidden_1``, ``dropout_1``, ..., ``output``.
+    """
+    import keras
+    from keras import layers
+
+    filters, kernel, widths = _check_cnn(conv, kernel, dense)
+    rates = _dropout_rates(dropout or None, len(widths))
+    stack = [
+        keras.Input(shape=INPUT_SHAPE, name="image"),
+        layers.Reshape(IMAGE_SHAPE, name="channels"),
+    ]
+    for i, f in enumerate(filters, start=1):
+        stack.append(layers.Conv2D(f, kernel, activation="relu", name=f"conv_{i}"))
+        if batchnorm:
+            stack.append(layers.BatchNormalization(name=f"batchnorm_{i}"))
+        stack.append(layers.MaxPooling2D(2, name=f"pool_{i}"))
+    stack.append(layers.Flatten(name="flatten"))
+    for i, (width, rate) in enumerate(zip(widths, rates, strict=True), start=1):
+        stack.append(layers.Dense(width, activation="relu", name=f"hidden_{i}"))
+        if rate > 0:
+            stack.append(layers.Dropout(rate, name=f"dropout_{i}"))
+    stack.append(layers.Dense(N_CLASSES, activation="softmax", name="output"))
+    return keras.Sequential(stack, name=name)
+
+
+def _build_named_cnn(name: str, **overrides):
+    spec = {k: v for k, v in CNN_ARCHITECTURES[name].items() if k != "description"}
+    unknown = set(overrides) - {*spec, "name"}
+    if unknown:
+        raise TypeError(
+            f"build({name!r}) does not take {sorted(unknown)}; it takes {sorted({*spec, 'name'})}."
+        )
+    return build_cnn(**{**spec, "name": name, **overrides})
+
+
+def conv2d_params(kernel: int, channels_in: int, filters: int) -> int:
+    """One ``kernel x kernel x channels_in`` weight block plus one bias per filter:
+    ``(kernel * kernel * channels_in + 1) * filters``. The image size does not appear: the
+    same weights slide over every position (weight sharing)."""
+    return (kernel * kernel * channels_in + 1) * filters
+
+
+def cnn_layer_table(name: str | None = None, **spec):
+    """The hand count of a CNN layer by layer (a pandas DataFrame, one row per Keras layer):
+    ``layer``, ``type``, ``output`` (shape after the layer, e.g. ``26x26x32``),
+    ``formula``, ``trainable``, ``non_trainable``, ``total``; the last row sums them.
+
+    Give a name of :data:`CNN_ARCHITECTURES` or the keyword arguments of :func:`build_cnn`.
+    Shapes: a ``k x k`` convolution without padding gives ``(side - k + 1)``; 2x2 pooling
+    halves the side (rounding down); Reshape, MaxPooling, Flatten and Dropout have no
+    parameters.
+    """
+    import pandas as pd
+
+    if name is not None:
+        if name not in CNN_ARCHITECTURES:
+            raise KeyError(f"no CNN named {name!r}; choose one of {sorted(CNN_ARCHITECTURES)}.")
+        spec = {**CNN_ARCHITECTURES[name], **spec}
+    filters, kernel, widths = _check_cnn(
+        spec.get("conv", (32, 64)), spec.get("kernel", 3), spec.get("dense", (128,))
+    )
+    rates = _dropout_rates(spec.get("dropout", 0.5) or None, len(widths))
+    batchnorm = spec.get("batchnorm", False)
+    side, channels = INPUT_SHAPE[0], 1
+    rows = [("channels", "Reshape", f"{side}x{side}x1", "no parameters", 0, 0)]
+    for i, f in enumerate(filters, start=1):
+        formula = f"({kernel}x{kernel}x{channels} + 1) x {f}"
+        side, p = side - kernel + 1, conv2d_params(kernel, channels, f)
+        channels = f
+        rows.append((f"conv_{i}", "Conv2D", f"{side}x{side}x{f}", formula, p, 0))
+        if batchnorm:
+            bn = batchnorm_params(f)
+            rows.append(
+                (f"batchnorm_{i}", "BatchNormalization", f"{side}x{side}x{f}", f"4 x {f}",
+                 bn["trainable"], bn["non_trainable"])
+            )  # fmt: skip
+        side //= 2
+        rows.append((f"pool_{i}", "MaxPooling2D", f"{side}x{side}x{f}", "no parameters", 0, 0))
+    width = side * side * channels
+    rows.append(("flatten", "Flatten", str(width), "no parameters", 0, 0))
+    for i, (w, rate) in enumerate(zip(widths, rates, strict=True), start=1):
+        formula = f"({width} + 1) x {w}"
+        rows.append((f"hidden_{i}", "Dense", str(w), formula, dense_params(width, w), 0))
+        width = w
+        if rate > 0:
+            rows.append((f"dropout_{i}", "Dropout", str(w), "no parameters", 0, 0))
+    rows.append(("output", "Dense", str(N_CLASSES), f"({width} + 1) x {N_CLASSES}",
+                 dense_params(width, N_CLASSES), 0))  # fmt: skip
+    rows = [(*row, row[-2] + row[-1]) for row in rows]
+    rows.append(("total", "", "", "", *(sum(row[i] for row in rows) for i in (4, 5, 6))))
+    columns = ["layer", "type", "output", "formula", "trainable", "non_trainable", "total"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def cnn_count_params(name: str | None = None, **spec) -> dict:
+    """``dict(trainable=..., non_trainable=..., total=...)`` of a CNN, counted by hand
+    (:func:`cnn_layer_table`'s last row)."""
+    total = cnn_layer_table(name, **spec).iloc[-1]
+    return {k: int(total[k]) for k in ("trainable", "non_trainable", "total")}
+
+
+def cnn_mult_adds(name: str | None = None, **spec) -> dict:
+    """Multiply-adds of one forward pass, by layer kind: a convolution does
+    ``kernel * kernel * channels_in`` of them for every output position and filter
+    (``out_side**2 * filters * kernel**2 * channels_in``); a Dense layer ``in * out``.
+    Returns ``dict(conv=..., dense=..., total=...)``."""
+    if name is not None:
+        spec = {**CNN_ARCHITECTURES[name], **spec}
+    filters, kernel, widths = _check_cnn(
+        spec.get("conv", (32, 64)), spec.get("kernel", 3), spec.get("dense", (128,))
+    )
+    side, channels, conv = INPUT_SHAPE[0], 1, 0
+    for f in filters:
+        side = side - kernel + 1
+        conv += side * side * f * kernel * kernel * channels
+        side, channels = side // 2, f
+    sizes = [side * side * channels, *widths, N_CLASSES]
+    dense = sum(a * b for a, b in itertools.pairwise(sizes))
+    return dict(conv=conv, dense=dense, total=conv + dense)
+
+
+def conv2d_by_hand(image, kernels, bias):
+    """A convolution layer in NumPy, as Keras's ``Conv2D`` computes it (no padding, stride 1).
+
+    ``image``: (height, width, channels_in); ``kernels``: (k, k, channels_in, filters), the
+    layout of Keras's ``Conv2D.kernel``; ``bias``: (filters,). Output pixel (i, j) of filter
+    f is ``bias[f] + sum over u, v, c of image[i + u, j + v, c] * kernels[u, v, c, f]``: the
+    kernel laid over the k x k patch whose top-left corner is (i, j). The loop runs over the
+    k * k kernel offsets; each step adds one shifted copy of the image for all (i, j) at once.
+    """
+    import numpy as np
+
+    image, kernels = np.asarray(image, dtype=np.float64), np.asarray(kernels, dtype=np.float64)
+    k = kernels.shape[0]
+    out_h, out_w = image.shape[0] - k + 1, image.shape[1] - k + 1
+    out = np.zeros((out_h, out_w, kernels.shape[-1])) + np.asarray(bias, dtype=np.float64)
+    for u in range(k):
+        for v in range(k):
+            out += image[u : u + out_h, v : v + out_w, :] @ kernels[u, v]  # channels -> filters
+    return out
+
+
+def max_pool_by_hand(maps, size: int = 2):
+    """2x2 max pooling in NumPy: the largest value of each non-overlapping size x size
+    block (a leftover row or column is dropped, as Keras's MaxPooling2D does)."""
+    import numpy as np
+
+    maps = np.asarray(maps)
+    h, w = maps.shape[0] // size * size, maps.shape[1] // size * size
+    blocks = maps[:h, :w].reshape(h // size, size, w // size, size, *maps.shape[2:])
+    return blocks.max(axis=(1, 3))

@@ -672,6 +672,41 @@ def learning_curves(history, best_epoch=None, title="Learning curves of the flag
     return fig
 
 
+def regularisation_curves(histories, title="Regularisation compared on validation"):
+    """Cross-entropy (fit dashed, validation solid) and validation accuracy per epoch, one
+    colour and marker per model, from ``{name: History.history}``.
+
+    Each history needs ``ce`` and ``val_ce`` (the cross-entropy as a metric, without any
+    L2 penalty) and ``val_accuracy``.
+    """
+    import seaborn as sns
+
+    palette = sns.color_palette("colorblind", n_colors=max(len(histories), 3))
+    markers = "osD^v<>"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (name, h) in enumerate(histories.items()):
+        epochs = np.arange(1, len(h["val_ce"]) + 1)
+        style = dict(color=palette[i], marker=markers[i % len(markers)], ms=3.5)
+        axes[0].plot(epochs, h["val_ce"], label=f"{name}: validation", **style)
+        axes[0].plot(epochs, h["ce"], ls="--", lw=1, alpha=0.7, color=palette[i],
+                     label=f"{name}: fit")  # fmt: skip
+        axes[1].plot(epochs, np.asarray(h["val_accuracy"]) * 100, label=name, **style)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("cross-entropy (no penalty term)")
+    axes[0].set_title("Cross-entropy: fit (dashed) and validation (solid)")
+    axes[1].set_ylabel("validation accuracy (%)")
+    axes[1].set_title("Validation accuracy")
+    for ax in axes:
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, ncol=2)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def learning_rate_curve(steps, rates, steps_per_epoch=None, title="Learning rate of each step"):
     """The learning rate a schedule gives at each training step (epochs on a second axis)."""
     fig, ax = plt.subplots(figsize=(8, 3.2))

@@ -301,3 +301,30 @@ def test_weight_bytes_match_the_float32_arrays_keras_holds():
     held = sum(w.numpy().nbytes for w in model.weights)
     assert all(w.numpy().dtype == np.float32 for w in model.weights)
     assert held == models.cost(models.layer_sizes("mlp_100"))["weight_bytes"]
+
+
+def test_l2_penalty_is_lambda_times_the_squared_kernels_and_spares_the_biases():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    plain = models.build_mlp(hidden=(8,))
+    keras.utils.set_random_seed(0)
+    decayed = models.build_mlp(hidden=(8,), l2=0.01)
+    assert plain.losses == [] and len(decayed.losses) == 2  # one per Dense kernel
+    # give the biases weight, so a penalty that included them would show
+    for layer in decayed.layers:
+        if hasattr(layer, "bias"):
+            layer.bias.assign(np.full(layer.bias.shape, 3.0, dtype=np.float32))
+    kernels = [layer.kernel.numpy() for layer in decayed.layers if hasattr(layer, "kernel")]
+    expected = 0.01 * sum(float(np.sum(k.astype(np.float64) ** 2)) for k in kernels)
+    assert np.isclose(float(sum(decayed.losses)), expected, rtol=1e-5)
+    # the penalty does not change the initial kernels
+    plain_kernels = [layer.kernel.numpy() for layer in plain.layers if hasattr(layer, "kernel")]
+    for a, b in zip(plain_kernels, kernels, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [-1e-4, float("nan"), float("inf"), "1e-4", True])
+def test_l2_rejects_a_strength_that_is_not_a_number_at_least_zero(bad):
+    with pytest.raises(ValueError, match="l2 must be None or a weight-decay strength"):
+        models.build_mlp(hidden=(8,), l2=bad)

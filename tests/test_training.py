@@ -376,3 +376,27 @@ def test_notebook_05_figures_have_titles_and_labels():
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "predicted digit (label unknown)" in legend and "true digit" in legend
     matplotlib.pyplot.close("all")
+
+
+def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(0)
+    plain = models.build_mlp(hidden=(8,))
+    keras.utils.set_random_seed(0)
+    decayed = models.build_mlp(hidden=(8,), l2=1e-3)
+    for layer in decayed.layers:  # as if the penalty had shrunk the kernels by half
+        if hasattr(layer, "kernel"):
+            layer.kernel.assign(layer.kernel * 0.5)
+            layer.bias.assign(np.ones(layer.bias.shape, dtype=np.float32))
+    assert checks.exercise_05_5(4.0, plain, decayed)  # (1 / 0.5) ** 2
+    kernels = sum(float(np.sum(layer.kernel.numpy() ** 2)) for layer in plain.layers[1:])
+    with_biases = sum(float(np.sum(w.numpy() ** 2)) for w in decayed.weights)
+    for wrong, mistake in [(0.25, "other way round"), (2.0, "norms"),
+                           (kernels / with_biases, "biases")]:  # fmt: skip
+        v = checks.exercise_05_5(wrong, plain, decayed)
+        assert not v and mistake in v.message, (wrong, v.message)
+    assert not checks.exercise_05_5(1.0, plain, decayed)
+    assert "Not yet" in repr(checks.exercise_05_5(..., plain, decayed))
