@@ -685,6 +685,42 @@ def exercise_05_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
     )  # fmt: skip
 
 
+def _squared_weights(model, kernels_only=True) -> float:
+    """Sum of squared weights of a Keras model's Dense kernels (or of every weight)."""
+    import keras
+
+    total = 0.0
+    for layer in model.layers:
+        if kernels_only and hasattr(layer, "kernel"):
+            total += float(np.sum(keras.ops.convert_to_numpy(layer.kernel) ** 2))
+        elif not kernels_only:
+            for w in layer.trainable_weights:
+                total += float(np.sum(keras.ops.convert_to_numpy(w) ** 2))
+    return total
+
+
+@exercise
+def exercise_05_5(answer, plain_model, decayed_model):
+    """How many times larger the sum of squared kernel weights of ``plain_model`` is than
+    that of ``decayed_model`` (trained the same way with an L2 penalty)."""
+    plain, decayed = _squared_weights(plain_model), _squared_weights(decayed_model)
+    expected = plain / decayed
+    all_plain, all_decayed = (_squared_weights(m, kernels_only=False)
+                              for m in (plain_model, decayed_model))  # fmt: skip
+    hints = [
+        (1 / expected, "that is the ratio the other way round: the model WITHOUT the penalty "
+         "goes on top, and the answer is above 1 if the penalty shrank the weights."),
+        (np.sqrt(expected), "that is the ratio of the norms ||W||; the penalty is "
+         "lambda * sum(w**2), so compare the sums of SQUARED weights."),
+        (all_plain / all_decayed, "that includes the biases (and any other weights); the L2 "
+         "penalty is on the layers' kernels only (layer.kernel)."),
+    ]  # fmt: skip
+    return check_number(
+        answer, expected, rel_tol=1e-3, what="the ratio of the sums of squared kernel weights",
+        hints=hints,
+    )  # fmt: skip
+
+
 @exercise
 def exercise_05_4(answer, history, monitor="val_loss"):
     """The epoch (counted from 1, as Keras prints it) whose weights EarlyStopping with
