@@ -966,3 +966,112 @@ def exercise_07_4(answer, hidden=(200,)):
         what=f"the parameters of {'-'.join(map(str, sizes))}",
         hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
     )
+
+# --------------------------------------------------------------------------- notebook 08
+
+
+@exercise
+def exercise_08_1(answer, kernel=5, filters=16, side=28):
+    """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
+    from helpers import models
+
+    try:
+        out_side, params = (int(v) for v in answer)
+    except (TypeError, ValueError):
+        return verdict(
+            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+        )
+    expected_side = side - kernel + 1
+    expected_params = models.conv2d_params(kernel, 1, filters)
+    if out_side == side:
+        return verdict(
+            False,
+            f"{side} is the side with 'same' padding; without padding a {kernel}x{kernel} kernel fits in fewer positions.",
+        )
+    if out_side == side - kernel:
+        return verdict(
+            False,
+            f"off by one: positions 0 .. {side - kernel} all fit, that is {side - kernel + 1} of them.",
+        )
+    if out_side != expected_side:
+        return verdict(
+            False,
+            f"the kernel's top-left corner can sit at side - kernel + 1 positions per row; {out_side} is not it.",
+        )
+    if params == kernel * kernel * filters:
+        return verdict(False, "you counted the weights; every filter also has one bias.")
+    if params == expected_side**2 * filters or params == side * side * filters:
+        return verdict(
+            False,
+            "the weights are shared: a filter has the same k x k weights at every position, so the image size does not enter.",
+        )
+    if params != expected_params:
+        return verdict(
+            False,
+            f"a filter has {kernel} x {kernel} x 1 weights and one bias; {params} is not {filters} of those.",
+        )
+    return verdict(
+        True,
+        f"{expected_side} x {expected_side} outputs per filter, ({kernel}*{kernel}*1 + 1) * {filters} = {expected_params} parameters.",
+    )
+
+
+@exercise
+def exercise_08_2(answer, global_batch=256, replicas=4):
+    """Images each replica gets per step under MirroredStrategy."""
+    expected = global_batch // replicas
+    return check_number(
+        answer,
+        expected,
+        rel_tol=0,
+        abs_tol=0.5,
+        what=f"the per-replica batch ({global_batch} split over {replicas} replicas)",
+        hints=[
+            (
+                global_batch,
+                "that is the global batch: MirroredStrategy splits it between the replicas.",
+            ),
+            (
+                global_batch * replicas,
+                "the batch size you give fit() is the global one, already summed over replicas.",
+            ),
+        ],
+    )
+
+
+@exercise
+def exercise_08_3(answer):
+    """A function ``shift_right(images, k)``: move (n, 28, 28) images k pixels right, zeros in."""
+    if not callable(answer):
+        return verdict(False, f"answer a function shift_right(images, k), got {answer!r}.")
+    rng = np.random.default_rng(8)
+    images = rng.random((3, 28, 28)).astype(np.float32)
+    for k in (1, 3, 0):
+        try:
+            got = np.asarray(answer(images.copy(), k))
+        except Exception as exc:  # a learner's function may raise anything
+            return verdict(False, f"shift_right(images, {k}) raised {type(exc).__name__}: {exc}")
+        expected = np.zeros_like(images)
+        expected[:, :, k:] = images[:, :, : 28 - k]
+        if got.shape != images.shape:
+            return verdict(False, f"the shape must stay {images.shape}; got {got.shape}.")
+        if np.allclose(got, expected):
+            continue
+        if np.allclose(got, np.roll(images, k, axis=2)):
+            return verdict(
+                False,
+                "np.roll wraps the right edge around to the left; the new left columns must be 0 (no ink).",
+            )
+        if np.allclose(got[:, k:, :], images[:, : 28 - k, :]):
+            return verdict(
+                False,
+                "that moves the image down (axis 1, rows); right is along axis 2, the columns.",
+            )
+        if k and np.allclose(got[:, :, : 28 - k], images[:, :, k:]):
+            return verdict(
+                False, "that moves it left; to the right, column j takes the value of column j - k."
+            )
+        return verdict(False, f"shift_right(images, {k}) differs from the expected shift.")
+    return verdict(
+        True, "column j now holds column j - k, and the k new columns on the left are blank."
+    )

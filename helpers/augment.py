@@ -1,0 +1,238 @@
+"""Data augmentation, the one pipeline the notebooks share (notebook 08), and how 08 trains.
+
+:func:`augmentation` is a small Keras block of preprocessing layers: a random shift
+(``RandomTranslation``), a small random rotation (``RandomRotation``) and a random zoom
+(``RandomZoom``), with the empty border filled with 0 (paper, no ink). Keras runs these
+layers **only in training**: ``fit`` calls the model with ``training=True``, and ``predict``,
+``evaluate`` and ``model(x, training=False)`` pass the images through unchanged, so a
+model with the block inside predicts exactly what it would without it
+(``tests/test_beyond_mlp.py`` checks). Careful: a bare ``model(x)`` (no ``training``
+argument) counts as training for these layers (Keras 3) and *does* augment.
+
+:func:`with_augmentation` puts the block in front of any model of the series that takes
+(n, 28, 28) images (the flagship MLP, the CNN), so the augmentation travels with the model
+(``.keras`` files included) and is never applied twice or forgotten.
+
+:class:`Recipe` and :func:`train` are how notebook 08 and ``benchmarks/bench_beyond_mlp.py``
+train with it: Adam with a warm-up then cosine decay, sparse categorical cross-entropy, a
+fixed number of epochs (chosen before training, on the validation images of the
+benchmark), the validation images scored after every epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from helpers import config, quiet
+
+#: The augmentation of the series: shifts of up to 10% of the side (2.8 pixels) in each
+#: direction, rotations of up to 10 degrees, zooms in or out of up to 10%.
+DEFAULTS = dict(shift=0.1, rotation_degrees=10.0, zoom=0.1)
+
+
+def augmentation(
+    shift: float = DEFAULTS["shift"],
+    rotation_degrees: float = DEFAULTS["rotation_degrees"],
+    zoom: float = DEFAULTS["zoom"],
+    seed: int | None = None,
+    name: str = "augment",
+):
+    """A ``keras.Sequential`` of RandomTranslation, RandomRotation and RandomZoom for
+    images of shape (28, 28, 1), active only in training.
+
+    ``shift``: largest shift as a share of the height/width (0.1 = 2.8 pixels);
+    ``rotation_degrees``: largest rotation either way; ``zoom``: largest zoom in or out as a
+    share. The border that a shift or rotation uncovers is filled with 0 (no ink).
+    """
+    import keras
+    from keras import layers
+
+    for what, value, top in (("shift", shift, 0.5), ("zoom", zoom, 0.5)):
+        if not 0 <= float(value) < top:
+            raise ValueError(
+                f"{what} is a share of the image side, 0 <= {what} < {top}; got {value!r}."
+            )
+    if not 0 <= float(rotation_degrees) <= 180:
+        raise ValueError(f"rotation_degrees must be between 0 and 180, got {rotation_degrees!r}.")
+    fill = dict(fill_mode="constant", fill_value=0.0)
+    seeds = [None, None, None] if seed is None else [seed, seed + 1, seed + 2]
+    return keras.Sequential(
+        [
+            layers.RandomTranslation(shift, shift, seed=seeds[0], name="shift", **fill),
+            # RandomRotation takes a share of a full turn: 10 degrees = 10 / 360
+            layers.RandomRotation(rotation_degrees / 360, seed=seeds[1], name="rotate", **fill),
+            layers.RandomZoom(zoom, zoom, seed=seeds[2], name="zoom", **fill),
+        ],
+        name=name,
+    )
+
+
+def with_augmentation(model, name: str | None = None, **settings):
+    """``model`` (taking (n, 28, 28) images) with :func:`augmentation` in front:
+    (28, 28) -> (28, 28, 1) -> augment -> (28, 28) -> ``model``. ``settings`` go to
+    :func:`augmentation`. The returned model takes and gives what ``model`` does."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28), name="image"),
+            layers.Reshape((28, 28, 1), name="to_channels"),
+            augmentation(**settings),
+            layers.Reshape((28, 28), name="from_channels"),
+            model,
+        ],
+        name=name or f"{model.name}_augmented",
+    )
+
+
+def augment_images(images, seed: int = config.SEED, **settings) -> np.ndarray:
+    """Random augmented versions of ``images`` (n, 28, 28), as training would draw them
+    (for figures: the same block as :func:`augmentation`, called with ``training=True``)."""
+    import keras
+
+    x = np.asarray(images, dtype="float32")
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise ValueError(f"images must have shape (n, 28, 28), got {x.shape}.")
+    block = augmentation(seed=seed, **settings)
+    out = block(x[..., None], training=True)
+    return keras.ops.convert_to_numpy(out)[..., 0]
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How notebook 08 trains a model: Adam, a ``warmup_epochs`` linear warm-up to
+    ``learning_rate`` then cosine decay to 0, ``epochs`` epochs at ``batch_size``, with or
+    without :func:`augmentation` in front of the model."""
+
+    name: str
+    architecture: str  # a name helpers.models.build knows
+    augment: bool
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    warmup_epochs: int = 1
+    steps_per_execution: int = 16
+    build_kwargs: tuple = ()  # (key, value) pairs for models.build
+
+    def describe(self) -> str:
+        aug = "with augmentation" if self.augment else "no augmentation"
+        return (
+            f"{self.name}: {self.architecture}, {aug}, {self.epochs} epochs, batch "
+            f"{self.batch_size}, Adam {self.warmup_epochs}-epoch warm-up to lr "
+            f"{self.learning_rate:g} then cosine decay to 0"
+        )
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["build_kwargs"] = dict(self.build_kwargs)
+        return d
+
+    def for_run(self) -> Recipe:
+        """The recipe at this run's size: FAST mode trains one epoch without warm-up."""
+        if not config.is_fast():
+            return self
+        return Recipe(**{**asdict(self), "epochs": 1, "warmup_epochs": 0})
+
+
+#: The recipes of notebook 08, fixed before any result was seen. The CNN recipe with
+#: augmentation and the one without (notebook 07's protocol) are compared on the
+#: validation images by benchmarks/bench_beyond_mlp.py; the flagship MLP with augmentation
+#: keeps the flagship's layers and its Dropout 0.3 (notebook 05's chosen recipe) and trains
+#: for twice the flagship's 10 epochs, since augmented images are harder to fit.
+RECIPES = {
+    "cnn_augmented": Recipe(
+        "cnn_augmented", "cnn", augment=True, epochs=12, batch_size=128, learning_rate=2e-3
+    ),
+    "flagship_augmented": Recipe(
+        "flagship_augmented",
+        "flagship",
+        augment=True,
+        epochs=20,
+        batch_size=256,
+        learning_rate=4e-3,
+        warmup_epochs=2,
+        build_kwargs=(("dropout", (0.3, 0.3, 0.3)),),
+    ),
+}
+
+
+def build(recipe: Recipe, seed: int):
+    """A fresh, uncompiled model of ``recipe`` with the initial weights of ``seed``."""
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(seed)
+    model = models.build(recipe.architecture, **dict(recipe.build_kwargs))
+    if recipe.augment:
+        model = with_augmentation(model, seed=seed)
+    return model
+
+
+def compile_for(model, recipe: Recipe, n_fit: int):
+    """Compile ``model`` for ``recipe`` (the schedule needs the number of fit images)."""
+    import keras
+
+    steps = -(-n_fit // recipe.batch_size)
+    total, warmup = recipe.epochs * steps, recipe.warmup_epochs * steps
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup else recipe.learning_rate,
+        decay_steps=max(total - warmup, 1),
+        alpha=0.0,
+        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=recipe.steps_per_execution,
+    )
+    return model
+
+
+def train(recipe: Recipe, split, seed: int = config.SEED, verbose: int = 2):
+    """Build, compile and fit ``recipe`` on ``split.x_fit`` (validation: ``split.x_val``).
+
+    Returns ``(model, history, seconds)``; ``history.epoch_seconds`` holds the wall time of
+    every epoch. The test images play no part.
+    """
+    from helpers import training
+
+    x = np.asarray(split.x_fit)
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype == np.uint8:
+        raise ValueError(
+            "split.x_fit must hold (n, 28, 28) float images in [0, 1]: "
+            "use helpers.split.load_split() (normalize_pixels=True)."
+        )
+    model = compile_for(build(recipe, seed), recipe, len(x))
+    timer = training.epoch_timer()
+    start = time.perf_counter()
+    with quiet.retracing_warnings_hidden():
+        history = model.fit(
+            x,
+            split.y_fit,
+            batch_size=recipe.batch_size,
+            epochs=recipe.epochs,
+            validation_data=(split.x_val, split.y_val),
+            validation_batch_size=1000,
+            callbacks=[timer],
+            verbose=verbose,
+        )
+    seconds = time.perf_counter() - start
+    history.epoch_seconds = list(timer.seconds)
+    return model, history, seconds
+
+
+def predict_digits(model, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """``(digits, probabilities)`` of ``model`` on ``images`` (inference: no augmentation)."""
+    with quiet.retracing_warnings_hidden():  # several models in one session: expected
+        proba = model.predict(np.asarray(images, dtype="float32"), batch_size=batch_size, verbose=0)
+    return proba.argmax(axis=1), proba

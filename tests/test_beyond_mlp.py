@@ -1,0 +1,283 @@
+"""Notebook 08's helpers: convolution by hand, CNN parameter counts, augmentation, more devices.
+
+* a convolution and a max pooling computed in NumPy equal Keras's ``Conv2D`` and
+  ``MaxPooling2D`` on the same weights;
+* the hand count of every convolutional architecture equals Keras's;
+* the augmentation is active in training only: with ``training=False`` (predict) a model
+  with the augmentation block predicts exactly what the same model without it predicts;
+* ``MirroredStrategy`` on two logical CPU devices trains a tiny model to the same loss as
+  one device (in a subprocess: the device set-up must not leak into other tests);
+* the benchmark's results file, when present, can be re-scored from its own predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from helpers import augment, checks, compare, config, models, stats  # noqa: E402
+
+
+def keras_numbers(model):
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    return dict(trainable=trainable, non_trainable=non_trainable, total=model.count_params())
+
+
+# --------------------------------------------------------------------------- convolution by hand
+
+
+@pytest.mark.parametrize(("k", "c_in", "filters"), [(3, 1, 4), (5, 3, 2), (1, 2, 3)])
+def test_conv_by_hand_equals_keras_conv2d(k, c_in, filters):
+    rng = np.random.default_rng(k * 10 + c_in)
+    image = rng.random((12, 10, c_in), dtype=np.float32)
+    layer = keras.layers.Conv2D(filters, k)
+    layer.build((None, 12, 10, c_in))
+    kernels = rng.normal(size=(k, k, c_in, filters)).astype("float32")
+    bias = rng.normal(size=filters).astype("float32")
+    layer.set_weights([kernels, bias])
+    expected = keras.ops.convert_to_numpy(layer(image[None]))[0]
+    mine = models.conv2d_by_hand(image, kernels, bias)
+    assert mine.shape == expected.shape == (12 - k + 1, 10 - k + 1, filters)
+    np.testing.assert_allclose(mine, expected, atol=1e-5)
+
+
+def test_conv_by_hand_is_the_sum_over_the_patch():
+    """One output pixel, written as the sum the notebook's formula says."""
+    rng = np.random.default_rng(1)
+    image, kernel = rng.random((6, 6, 1)), rng.normal(size=(3, 3, 1, 1))
+    out = models.conv2d_by_hand(image, kernel, [0.5])
+    assert out[2, 1, 0] == pytest.approx(0.5 + np.sum(image[2:5, 1:4, 0] * kernel[:, :, 0, 0]))
+
+
+def test_max_pool_by_hand_equals_keras():
+    rng = np.random.default_rng(2)
+    maps = rng.normal(size=(11, 11, 3)).astype("float32")
+    expected = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(maps[None]))[0]
+    mine = models.max_pool_by_hand(maps)
+    assert mine.shape == (5, 5, 3)
+    np.testing.assert_array_equal(mine, expected)
+
+
+# --------------------------------------------------------------------------- parameter counts
+
+
+@pytest.mark.parametrize("name", sorted(models.CNN_ARCHITECTURES))
+def test_every_cnn_hand_count_equals_keras(name):
+    model = models.build(name)
+    hand = models.cnn_count_params(name)
+    assert keras_numbers(model) == hand
+    assert models.summary_counts(model) == hand
+    table = models.cnn_layer_table(name)
+    keras_table = models.keras_layer_table(model)
+    assert list(table["layer"]) == list(keras_table["layer"])
+    assert list(table["total"]) == list(keras_table["total"])
+    # the output shapes the table states are the ones Keras computes
+    shapes = ["x".join(str(d) for d in layer.output.shape[1:]) for layer in model.layers]
+    assert list(table["output"][:-1]) == shapes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_cnns_hand_count_equals_keras(seed):
+    rng = np.random.default_rng(seed)
+    spec = dict(
+        conv=tuple(int(f) for f in rng.integers(1, 9, size=rng.integers(1, 3))),
+        kernel=int(rng.choice([3, 5])),
+        dense=tuple(int(w) for w in rng.integers(1, 20, size=rng.integers(0, 3))),
+        dropout=float(rng.choice([0.0, 0.3])),
+        batchnorm=bool(rng.integers(2)),
+    )
+    assert keras_numbers(models.build_cnn(**spec)) == models.cnn_count_params(**spec)
+
+
+def test_the_series_cnn_is_the_quoted_size():
+    # conv 1: (3*3*1+1)*32, conv 2: (3*3*32+1)*64, dense: (5*5*64+1)*128, output: (128+1)*10
+    assert models.cnn_count_params("cnn")["total"] == 320 + 18_496 + 204_928 + 1_290
+    assert models.conv2d_params(3, 32, 64) == 18_496
+
+
+def test_cnn_builder_errors():
+    with pytest.raises(ValueError, match="leaves no pixels"):
+        models.build_cnn(conv=(8, 8, 8, 8))
+    with pytest.raises(TypeError, match="does not take"):
+        models.build("cnn", hidden=(10,))
+    with pytest.raises(KeyError, match="no CNN named"):
+        models.cnn_layer_table("cnn_999")
+
+
+def test_cnn_mult_adds_count_every_position():
+    counts = models.cnn_mult_adds("cnn")
+    assert counts["conv"] == 26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32
+    assert counts["dense"] == 1600 * 128 + 128 * 10
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def test_augmentation_is_off_at_inference():
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 28, 28), dtype=np.float32)
+    keras.utils.set_random_seed(0)
+    plain = models.build("cnn_small")
+    wrapped = augment.with_augmentation(plain, seed=0)
+    same = wrapped.predict(x, verbose=0)
+    np.testing.assert_array_equal(same, plain.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(wrapped(x, training=False)),
+        keras.ops.convert_to_numpy(plain(x, training=False)),
+    )
+    # ... and on in training: the same images come out changed
+    block = augment.augmentation(seed=0)
+    out = keras.ops.convert_to_numpy(block(x[..., None], training=True))
+    assert out.shape == (16, 28, 28, 1)
+    assert not np.allclose(out[..., 0], x)
+    # a bare call model(x) counts as training for Keras's random layers: the reason the
+    # notebook always passes training=False (or uses predict)
+    bare = keras.ops.convert_to_numpy(wrapped(x))
+    assert not np.allclose(bare, same)
+
+
+def test_augment_images_moves_ink_but_keeps_it_on_paper():
+    x = np.zeros((8, 28, 28), dtype=np.float32)
+    x[:, 10:18, 12:16] = 1.0
+    out = augment.augment_images(x, seed=1)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    assert not np.allclose(out, x)
+    # zoom and rotation change the ink's area only a little: no image loses most of it
+    assert np.all(out.sum(axis=(1, 2)) > 0.5 * x.sum(axis=(1, 2)))
+
+
+def test_augmentation_rejects_bad_settings():
+    with pytest.raises(ValueError, match="share of the image side"):
+        augment.augmentation(shift=3)
+    with pytest.raises(ValueError, match="shape"):
+        augment.augment_images(np.zeros((2, 784)))
+
+
+def test_recipes_build_what_they_say():
+    recipe = augment.RECIPES["cnn_augmented"]
+    model = augment.build(recipe, seed=0)
+    assert model.layers[1].name == "augment"
+    assert model.count_params() == models.cnn_count_params("cnn")["total"]
+    fast = recipe.for_run()
+    assert fast.epochs == (1 if config.is_fast() else recipe.epochs)
+
+
+# --------------------------------------------------------------------------- more devices
+
+DISTRIBUTED = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from helpers import distribute, models
+    names = distribute.use_logical_cpus(2)
+    rng = np.random.default_rng(0)
+    x = rng.random((512, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 512)
+    build = lambda: models.build("cnn_small")
+    one = distribute.fit_once(build, x, y, global_batch=64, epochs=2, seed=0)
+    strategy = distribute.mirrored_strategy(2)
+    two = distribute.fit_once(build, x, y, global_batch=64, epochs=2, seed=0, strategy=strategy)
+    print(json.dumps(dict(names=names, one=one["loss"], two=two["loss"],
+                          replicas=two["replicas"], per_replica=two["per_replica_batch"])))
+    """
+)
+
+
+def test_mirrored_strategy_on_two_logical_cpus_reaches_the_same_loss():
+    done = subprocess.run(
+        [sys.executable, "-c", DISTRIBUTED],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=config.ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(result["names"]) == 2
+    assert result["replicas"] == 2 and result["per_replica"] == 32
+    # the same batches, gradients averaged over the two halves = the gradient of the whole batch
+    np.testing.assert_allclose(result["two"], result["one"], rtol=1e-4)
+    assert result["one"][1] < result["one"][0]  # and it did learn something
+
+
+def test_logical_cpus_cannot_change_after_tensorflow_started():
+    code = (
+        "import tensorflow as tf\n"
+        "tf.constant(1.0) + 1\n"  # devices initialised now
+        "from helpers import distribute\n"
+        "try:\n"
+        "    distribute.use_logical_cpus(3)\n"
+        "except RuntimeError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=config.ROOT
+    )
+    assert "refused:" in done.stdout and "restart the kernel" in done.stdout, done.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------- the results file
+
+RESULTS = config.RESULTS_DIR / "beyond_mlp.json"
+
+
+@pytest.mark.skipif(not RESULTS.is_file(), reason="the benchmark has not been run")
+def test_results_file_can_be_rescored_from_its_predictions():
+    payload = json.loads(RESULTS.read_text())
+    y_val = compare.decode_labels(payload["labels"]["val"])
+    y_test = compare.decode_labels(payload["labels"]["test"])
+    for row in payload["runs"]:
+        val = compare.decode_labels(row["val_predictions"])
+        test = compare.decode_labels(row["test_predictions"])
+        assert row["val_accuracy"] == pytest.approx(np.mean(val == y_val), abs=1e-5)
+        assert row["test_accuracy"] == pytest.approx(np.mean(test == y_test), abs=1e-5)
+        assert row["test_errors"] == int(np.sum(test != y_test))
+    # the rows for notebook 07 have exactly the keys of its own rows
+    stored_07 = json.loads((config.RESULTS_DIR / "architectures.json").read_text())
+    for row in payload["cnn_runs_07"]:
+        assert set(row) == set(stored_07["runs"][0])
+        assert row["name"] == "cnn" and row["group"] == "architecture"
+        assert row["n_val"] == len(y_val) and row["n_test"] == len(y_test)
+    # the choice is the higher mean validation accuracy, whatever the test says
+    if payload["choice"]:
+        means = {n: payload["summary"][n]["val_accuracy"]["mean"] for n in payload["candidates"]}
+        assert payload["choice"]["chosen"] == max(means, key=means.get)
+    for test in payload["mcnemar_test"]:
+        a = next(r for r in payload["runs"] if r["name"] == test["a"] and r["seed"] == test["seed"])
+        b = next(r for r in payload["runs"] if r["name"] == test["b"] and r["seed"] == test["seed"])
+        again = stats.mcnemar(
+            y_test,
+            compare.decode_labels(a["test_predictions"]),
+            compare.decode_labels(b["test_predictions"]),
+        )
+        assert again.only_a_right == test["only_a_right"]
+
+
+# --------------------------------------------------------------------------- exercises
+
+
+def test_exercise_08_checkers():
+    right = checks.exercise_08_1((24, 416), kernel=5, filters=16)
+    assert right
+    assert not checks.exercise_08_1((26, 416), kernel=5, filters=16)  # padding assumed
+    assert not checks.exercise_08_1((24, 400), kernel=5, filters=16)  # biases forgotten
+    assert not checks.exercise_08_1(..., kernel=5, filters=16)
+    assert checks.exercise_08_2(64, global_batch=256, replicas=4)
+    assert not checks.exercise_08_2(256, global_batch=256, replicas=4)
+
+    def shift_right(images, k):
+        out = np.zeros_like(images)
+        out[:, :, k:] = images[:, :, : images.shape[2] - k]
+        return out
+
+    assert checks.exercise_08_3(shift_right)
+    assert not checks.exercise_08_3(lambda images, k: np.roll(images, k, axis=2))
+    assert not checks.exercise_08_3(lambda images, k: np.roll(images, k, axis=1))
