@@ -38,6 +38,7 @@ OWN_FILES = {
     "series_full.json",
     "series_fast.json",
     "baselines.json",
+    "beyond_mlp.json",
 }
 
 
@@ -168,6 +169,22 @@ def baselines_section(payload) -> dict | None:
     )
 
 
+def beyond_mlp_section(payload) -> dict | None:
+    """Notebook 08's benchmark (``benchmarks/bench_beyond_mlp.py``): per model the mean
+    validation and test accuracy over its seeds, and the CNN recipe chosen on validation."""
+    if payload is None or not payload.get("summary"):
+        return None
+    return dict(
+        measured=payload["measured"],
+        complete=payload.get("complete", False),
+        machine=payload["machine"],
+        choice=(payload.get("choice") or {}).get("chosen"),
+        candidates=payload.get("candidates", {}),
+        summary=payload["summary"],
+        quotes=payload.get("readme", []),
+    )
+
+
 def gather(root: Path = ROOT) -> dict:
     """Everything README quotes, from the results files under ``root``."""
     results_dir = root / "benchmarks" / "results"
@@ -180,6 +197,7 @@ def gather(root: Path = ROOT) -> dict:
         ),
         other=other_quotes(results_dir),
         baselines=baselines_section(_read(results_dir / "baselines.json")),
+        beyond_mlp=beyond_mlp_section(_read(results_dir / "beyond_mlp.json")),
     )
 
 
@@ -340,6 +358,38 @@ def markdown(results: dict) -> str:
         out.append("")
         out.append(
             f"Measured {baselines['measured'][:10]}. Source: `benchmarks/results/baselines.json`."
+        )
+    beyond = results.get("beyond_mlp")
+    if beyond:
+        out.append("")
+        out.append("#### Beyond the MLP: augmentation and a CNN (notebook 08)")
+        out.append("")
+        out.append(
+            "Seeds 0-2 on the series' split. The CNN recipe is chosen on the mean validation "
+            "accuracy; test accuracy reported once per run (mean and range over the seeds)."
+            + ("" if beyond["complete"] else " **Incomplete: not every seed has run yet.**")
+        )
+        out.append("")
+        out.append(
+            "| model | seeds | epochs | s / epoch | validation accuracy % | test accuracy % |"
+        )
+        out.append("|---|---:|---|---:|---:|---:|")
+        labels = {"flagship_augmented": "flagship MLP + augmentation", **beyond["candidates"]}
+        for name, s in beyond["summary"].items():
+            label = labels.get(name, name) + (" (chosen)" if name == beyond["choice"] else "")
+            t = s["test_accuracy"]
+            out.append(
+                f"| {label} | {len(s['seeds'])} | {'/'.join(map(str, s['epochs']))} | "
+                f"{s['seconds_per_epoch_median']:.1f} | {s['val_accuracy']['mean']:.2f} | "
+                f"{t['mean']:.2f} ({t['min']:.2f}-{t['max']:.2f}) |"
+            )
+        m = beyond["machine"]
+        out.append("")
+        out.append(
+            f"Measured {beyond['measured'][:10]} on {m['cpus']} CPU cores (1-minute load "
+            f"average {m['load_average']} at the end: a shared machine, so the seconds are "
+            "upper bounds). Source: `benchmarks/results/beyond_mlp.json` "
+            "(`python -m benchmarks.bench_beyond_mlp`)."
         )
     if results["other"]:
         out.append("")
