@@ -53,11 +53,22 @@ def _notebooks(root: Path) -> list[str]:
 # --------------------------------------------------------------------------- gathering
 
 
-def models_section(payload) -> dict | None:
-    """Mean and spread over seeds per model, from notebook 07's stored runs."""
+def joined_07(payload, results_dir: Path = RESULTS_DIR) -> list[dict]:
+    """The runs notebook 07 joins to its table (notebook 08's CNN, trained under its
+    protocol by ``benchmarks/bench_beyond_mlp.py``), when they fit its split and protocol."""
+    if "labels" not in payload:
+        return []
+    from helpers import compare
+
+    return compare.stored_runs(payload["labels"], payload["protocol"], results_dir)[0]
+
+
+def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
+    """Mean and spread over seeds per model, from notebook 07's stored runs (and the runs
+    it joins, see :func:`joined_07`)."""
     if payload is None:
         return None
-    runs = payload["runs"]
+    runs = payload["runs"] + joined_07(payload, results_dir)
     order: list[str] = []
     by_name: dict[str, list[dict]] = {}
     for run in runs:
@@ -93,8 +104,10 @@ def models_section(payload) -> dict | None:
             )
         )
     protocol = payload["protocol"]
+    joined = sorted({r["label"] for r in runs if r.get("kind") == "joined"})
     return dict(
         source="benchmarks/results/architectures.json",
+        **({"joined": joined} if joined else {}),
         measured=payload["measured"],
         mode=payload["mode"],
         total_seconds=payload["total_seconds"],
@@ -190,7 +203,7 @@ def gather(root: Path = ROOT) -> dict:
     results_dir = root / "benchmarks" / "results"
     notebooks = _notebooks(root)
     return dict(
-        models=models_section(_read(results_dir / "architectures.json")),
+        models=models_section(_read(results_dir / "architectures.json"), results_dir),
         series=dict(
             full=series_section(_read(results_dir / "series_full.json"), notebooks),
             fast=series_section(_read(results_dir / "series_fast.json"), notebooks),
@@ -263,7 +276,13 @@ def markdown(results: dict) -> str:
                 if machine.get("load_average") is not None
                 else ""
             )
-            + ". Source: `benchmarks/results/architectures.json`."
+            + ". Source: `benchmarks/results/architectures.json`"
+            + (
+                "; rows marked stored: their benchmark's results file (trained under the same "
+                "protocol, joined by notebook 07)."
+                if models.get("joined")
+                else "."
+            )
         )
     out.append("")
     out.append("#### The whole series, end to end (`python -m helpers.run`)")

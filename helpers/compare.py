@@ -170,7 +170,47 @@ PLANNED_PAIRS: list[tuple[str, str]] = [
     ("flagship", "flagship_no_batchnorm"),  # ablation: BatchNorm
     ("flagship", "flagship_no_dropout"),  # ablation: Dropout
     ("flagship", "flagship_plain"),  # ablation: both
+    # notebook 08's CNN against the flagship MLP: planned (added here) before the CNN's runs
+    # existed; tested when they are joined (see JOINED)
+    ("cnn", "flagship"),
 ]
+
+
+@dataclass(frozen=True)
+class Joined:
+    """An architecture trained under this protocol by another script, whose stored runs
+    notebook 07 joins to its table instead of training it (to stay within class time)."""
+
+    name: str
+    file: Path  # the results file
+    key: str  # its list of runs, in exactly the format of :func:`_row`
+    trained_by: str  # the script that trains it
+    what: str  # one line on what it is
+
+
+JOINED: list[Joined] = [
+    Joined(
+        "cnn",
+        config.RESULTS_DIR / "beyond_mlp.json",
+        "cnn_runs_07",
+        "benchmarks/bench_beyond_mlp.py",
+        "notebook 08's CNN",
+    ),
+]
+
+#: The keys of one run (:func:`_row`).
+ROW_KEYS = (
+    "name", "label", "group", "kind", "seed", "params", "epochs", "best_epoch",
+    "seconds_per_epoch", "train_seconds", "val_accuracy", "test_accuracy", "test_errors",
+    "n_fit", "n_val", "n_test", "val_predictions", "test_predictions",
+)  # fmt: skip
+
+
+def planned_pairs(names) -> list[tuple[str, str]]:
+    """The planned pairs whose two models are both among ``names`` (a joined architecture
+    whose runs are missing drops out, and Holm then corrects for one question fewer)."""
+    names = set(names)
+    return [(a, b) for a, b in PLANNED_PAIRS if a in names and b in names]
 
 
 def candidate(name: str) -> Candidate:
@@ -264,20 +304,18 @@ class KerasTrainer:
 
         proto, model = self.proto, self.model
         self.reset(seed)
-        keras.utils.set_random_seed(seed)  # the order of the batches
+        keras.utils.set_random_seed(seed)  # Dropout's masks
+        watch = _validation_watch(split.x_val, split.y_val)
         timer = training.epoch_timer()
         stop = keras.callbacks.EarlyStopping(
             monitor="val_accuracy", mode="max", patience=proto.patience, restore_best_weights=True
         )
         start = time.perf_counter()
-        history = model.fit(
-            split.x_fit,
-            split.y_fit,
-            batch_size=proto.batch_size,
+        model.fit(
+            _fit_batches(split, proto.batch_size, seed),  # the order of the batches
             epochs=proto.max_epochs,
-            validation_data=(split.x_val, split.y_val),
-            validation_batch_size=2000,
-            callbacks=[timer, stop],
+            shuffle=False,  # the pipeline shuffles, with the run's seed
+            callbacks=[watch, timer, stop],  # the timer's epochs include the validation pass
             verbose=0,
         )
         train_seconds = time.perf_counter() - start
@@ -287,12 +325,85 @@ class KerasTrainer:
             proto,
             split,
             params=int(model.count_params()),
-            val_accuracy=history.history["val_accuracy"],
+            val_accuracy=watch.accuracy,
             epoch_seconds=timer.seconds,
             train_seconds=train_seconds,
-            val_predictions=model.predict(split.x_val, batch_size=2000, verbose=0).argmax(1),
-            test_predictions=model.predict(split.x_test, batch_size=2000, verbose=0).argmax(1),
+            # the restored best epoch's validation digits, kept from its validation pass
+            val_predictions=watch.best_digits,
+            test_predictions=predict_digits(model, split.x_test),
         )
+
+
+#: Images per call when predicting (memory stays small even for notebook 08's CNN).
+PREDICT_BATCH = 2000
+
+# The fit images as TensorFlow tensors, converted once and shared by every model and seed.
+_fit_tensors: dict = {}
+
+
+def _fit_batches(split, batch_size: int, seed: int):
+    """The fit images in batches of ``batch_size``, in a new order every epoch (the order
+    set by ``seed``): one ``tf.data`` pipeline over tensors converted once per split.
+
+    Keras would also take the NumPy arrays, but then converts them again at every ``fit``
+    and slices them with more per-batch work (measured by ``benchmarks/profile_07.py``).
+    """
+    import tensorflow as tf
+
+    key = (id(split.x_fit), id(split.y_fit))
+    if key not in _fit_tensors:
+        _fit_tensors.clear()  # one split at a time
+        _fit_tensors[key] = (
+            split.x_fit,  # kept so that the id is not reused while the tensors are cached
+            tf.constant(split.x_fit),
+            tf.constant(split.y_fit),
+        )
+    _, x, y = _fit_tensors[key]
+    n = int(x.shape[0])
+    return (
+        tf.data.Dataset.range(n)
+        .shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+        .prefetch(2)
+    )
+
+
+def predict_digits(model, x, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """The digit a Keras model predicts for every image (inference mode: Dropout off,
+    BatchNorm's moving statistics), ``batch`` images per call of ``predict_on_batch``
+    (lighter than ``predict``, which builds a data pipeline at every call)."""
+    return np.concatenate(
+        [
+            np.asarray(model.predict_on_batch(x[i : i + batch])).argmax(1)
+            for i in range(0, len(x), batch)
+        ]
+    )
+
+
+def _validation_watch(x_val, y_val):
+    """A Keras callback that predicts the validation images after every epoch, puts their
+    accuracy into the logs as ``val_accuracy`` (for ``EarlyStopping``) and keeps the digits
+    of the best epoch so far: the same first-best epoch ``EarlyStopping`` restores, so its
+    predictions need not be computed again."""
+    import keras
+
+    class ValidationWatch(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.accuracy: list[float] = []
+            self.best_digits = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            digits = predict_digits(self.model, x_val)
+            accuracy = float(np.mean(digits == y_val))
+            if not self.accuracy or accuracy > max(self.accuracy):
+                self.best_digits = digits
+            self.accuracy.append(accuracy)
+            if logs is not None:
+                logs["val_accuracy"] = accuracy
+
+    return ValidationWatch()
 
 
 class _Stop(Exception):
@@ -557,13 +668,14 @@ def ensembles(runs, which: str = "test") -> dict[str, np.ndarray]:
 
 
 def paired_tests(runs, y_true, pairs=None, which: str = "test"):
-    """Exact McNemar test for each planned pair, on the seeds' majority votes, Holm-corrected.
+    """Exact McNemar test for each planned pair (:func:`planned_pairs` of the models in
+    ``runs``, unless ``pairs`` are given), on the seeds' majority votes, Holm-corrected.
 
     Returns :func:`helpers.stats.compare_pairs`'s table with the models' labels, plus
     ``per_seed_p``: the same test run on each seed separately (seed i of A against seed
     i of B), to show whether single seeds tell the same story.
     """
-    pairs = PLANNED_PAIRS if pairs is None else list(pairs)
+    pairs = planned_pairs(runs["name"]) if pairs is None else list(pairs)
     names = sorted({n for pair in pairs for n in pair})
     votes = {n: majority_vote(predictions(runs, n, which)) for n in names}
     table = stats.compare_pairs(y_true, votes, pairs)
@@ -748,3 +860,91 @@ def load_results(path: Path | None = None):
 def stored_requested() -> bool:
     """True when the reader asked for the stored results instead of training."""
     return os.environ.get(STORED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# --------------------------------------------------------------------------- joined runs
+
+
+def _stored_rows(joined: Joined, payload, labels: dict, proto: dict) -> tuple[list, str]:
+    """``(rows, "")`` when ``payload`` holds complete runs of ``joined`` for this split
+    (``labels``: the encoded validation and test labels) and protocol (``proto``: as
+    ``dataclasses.asdict`` and JSON give it), else ``([], why not)``. Plain Python on
+    JSON, so ``benchmarks/report.py`` uses it too."""
+    shown = _shown(joined.file)
+    if payload is None:
+        return [], f"{shown} does not exist yet ({joined.trained_by} writes it)"
+    rows = payload.get(joined.key) or []
+    if not rows:
+        return [], f"{shown} holds no runs under {joined.key!r} yet"
+    if payload.get("labels") != labels:
+        return [], f"its runs in {shown} were measured on another split than this run's"
+    theirs = (payload.get("recipes") or {}).get(joined.name, payload.get("protocol"))
+    if theirs != proto:
+        return [], f"its runs in {shown} were trained under another protocol: {theirs}"
+    seeds = sorted(r.get("seed") for r in rows)
+    if seeds != sorted(proto["seeds"]):
+        return [], f"{shown} has seeds {seeds}; this protocol's are {sorted(proto['seeds'])}"
+    for r in rows:
+        if set(r) != set(ROW_KEYS) or r["name"] != joined.name:
+            return [], f"{shown}: a row of {joined.key!r} is not in notebook 07's format"
+        for which in ("val", "test"):
+            truth, predicted = labels[which], r[f"{which}_predictions"]
+            right = sum(a == b for a, b in zip(truth, predicted, strict=True))
+            if abs(right / len(truth) - r[f"{which}_accuracy"]) > 1e-4:
+                return (
+                    [],
+                    f"{shown}: seed {r['seed']}'s {which} predictions disagree with its accuracy",
+                )
+    by = Path(joined.trained_by).name
+    return [{**r, "label": f"{r['label']} (stored: {by})", "kind": "joined"} for r in rows], ""
+
+
+def stored_runs(
+    labels: dict, proto: dict, results_dir: Path | None = None
+) -> tuple[list, list[str]]:
+    """The runs of every :data:`JOINED` architecture that fit this split and protocol,
+    and one line per architecture saying what was joined or why not (``results_dir``:
+    where to look for the files instead of ``benchmarks/results/``)."""
+    rows, lines = [], []
+    for joined in JOINED:
+        file = joined.file if results_dir is None else Path(results_dir) / joined.file.name
+        joined = replace(joined, file=file)
+        payload = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+        found, why = _stored_rows(joined, payload, labels, proto)
+        if found:
+            rows += found
+            lines.append(
+                f"{found[0]['label']} ({joined.what}): {len(found)} runs joined from "
+                f"{_shown(joined.file)}, trained under this protocol by {joined.trained_by} "
+                f"(measured {str(payload.get('measured', '?'))[:16]}, load "
+                f"{(payload.get('machine') or {}).get('load_average', '?')}); not trained here"
+            )
+        else:
+            lines.append(f"{joined.what} not joined: {why}")
+    return rows, lines
+
+
+def join_stored(runs, y_val, y_test, proto: Protocol, verbose: bool = True):
+    """``runs`` with the stored runs of the :data:`JOINED` architectures (e.g. notebook
+    08's CNN) added when they were measured on this split under this protocol; prints
+    one line per architecture (joined, or why not: no file yet, FAST mode, ...)."""
+    import pandas as pd
+
+    labels = dict(val=encode_labels(y_val), test=encode_labels(y_test))
+    rows, lines = stored_runs(labels, json.loads(json.dumps(asdict(proto))))
+    if verbose:
+        print("\n".join(lines))
+    if not rows:
+        return runs
+    return pd.concat([runs, pd.DataFrame(rows)], ignore_index=True)
+
+
+def mult_adds(name: str) -> int:
+    """Multiply-adds of one forward pass of one image through the model ``name``."""
+    from helpers import models
+
+    if name in getattr(models, "CNN_ARCHITECTURES", {}):
+        return int(models.cnn_mult_adds(name)["total"])
+    cand = candidate(name)
+    sizes = NUMPY_NET["layer_sizes"] if cand.kind == "numpy" else models.layer_sizes(cand.base)
+    return int(models.cost(sizes)["mult_adds_per_image"])

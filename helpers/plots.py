@@ -1137,7 +1137,8 @@ def accuracy_vs_cost(summary, runs):
     import seaborn as sns
 
     names = list(summary.index)
-    colors = sns.color_palette("colorblind", max(len(names), 10))
+    # the palette's ten colours, then a dark grey (each model also has its own marker)
+    colors = [*sns.color_palette("colorblind", 10), (0.2, 0.2, 0.2)]
     markers = ["o", "s", "^", "v", "D", "P", "*", "X", "<", ">", "h", "p"]
     # side-by-side offsets (a factor on the log axis) for models of the same size
     size_key = {n: round(float(np.log10(summary.loc[n, "params"])), 2) for n in names}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,7 +62,9 @@ def test_candidates_cover_every_architecture_and_the_ablation():
         "flagship_no_dropout": {"dropout": None},
         "flagship_plain": {"batchnorm": False, "dropout": None},
     }
-    assert {n for pair in compare.PLANNED_PAIRS for n in pair} <= set(names)
+    joined = {j.name for j in compare.JOINED}
+    assert {n for pair in compare.PLANNED_PAIRS for n in pair} <= set(names) | joined
+    assert ("cnn", "flagship") in compare.PLANNED_PAIRS  # planned before the CNN's runs existed
     with pytest.raises(KeyError, match="no candidate named"):
         compare.candidate("resnet")
 
@@ -185,6 +190,19 @@ def test_training_gives_complete_rows_with_early_stopping(tiny_split):
         compare.run_all(bad, proto, names=["mlp_100"], verbose=False)
 
 
+def test_kept_validation_digits_are_those_of_the_restored_weights(tiny_split):
+    # the validation pass of the best epoch is kept instead of predicted again at the end:
+    # it must be what the restored (best-epoch) weights predict
+    proto = compare.Protocol(max_epochs=6, seeds=(0,), batch_size=32, patience=1)
+    trainer = compare.KerasTrainer(compare.candidate("mlp_100"), proto)
+    row = trainer.train(tiny_split, seed=0)
+    again = compare.predict_digits(trainer.model, tiny_split.x_val)
+    np.testing.assert_array_equal(compare.decode_labels(row["val_predictions"]), again)
+    assert row["val_accuracy"] == pytest.approx(np.mean(again == tiny_split.y_val), abs=1e-5)
+    # the same seed gives the same run (the batch order is seeded)
+    assert trainer.train(tiny_split, seed=0)["val_predictions"] == row["val_predictions"]
+
+
 def test_numpy_net_restores_its_best_validation_epoch(tiny_split):
     net = compare._numpy_net_with_early_stopping(seed=0, patience=100)
     x_fit = tiny_split.x_fit.reshape(len(tiny_split.x_fit), -1)
@@ -210,3 +228,160 @@ def test_stored_results_round_trip(tmp_path, monkeypatch, labels, tiny_split):
     assert meta["protocol"]["seeds"] == [0, 1] and meta["total_seconds"] == 12.3
     with pytest.raises(FileNotFoundError, match="run notebook 07"):
         compare.load_results(compare.RESULTS_FILE.with_name("missing.json"))
+
+
+# --------------------------------------------------------------------------- joined runs (the CNN)
+
+
+def cnn_rows(y_val, y_test, seeds=(0, 1, 2), acc=0.99):
+    """Rows as benchmarks/bench_beyond_mlp.py writes them under 'cnn_runs_07'."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in seeds:
+        pv, pt = np.array(y_val), np.array(y_test)
+        for p in (pv, pt):
+            wrong = rng.choice(len(p), size=round((1 - acc) * len(p)), replace=False)
+            p[wrong] = (p[wrong] + 1) % 10
+        rows.append(
+            dict(
+                name="cnn", label="CNN conv32-pool-conv64-pool-dense128", group="architecture",
+                kind="keras", seed=seed, params=225_034, epochs=8, best_epoch=6,
+                seconds_per_epoch=30.0, train_seconds=240.0,
+                val_accuracy=float(np.mean(pv == y_val)), test_accuracy=float(np.mean(pt == y_test)),
+                test_errors=int(np.sum(pt != y_test)), n_fit=50_000, n_val=len(y_val),
+                n_test=len(y_test), val_predictions=compare.encode_labels(pv),
+                test_predictions=compare.encode_labels(pt),
+            )
+        )  # fmt: skip
+    return rows
+
+
+@pytest.fixture
+def joined_file(tmp_path, monkeypatch, labels):
+    """A fake beyond_mlp.json, and compare.JOINED pointing at it."""
+    y_val, y_test = labels
+    path = tmp_path / "beyond_mlp.json"
+    joined = compare.Joined("cnn", path, "cnn_runs_07", "benchmarks/bench_beyond_mlp.py", "the CNN")
+    monkeypatch.setattr(compare, "JOINED", [joined])
+    proto = compare.Protocol(max_epochs=15, seeds=(0, 1, 2))
+    payload = dict(
+        measured="2026-11-21T14:00:00+00:00",
+        machine=dict(load_average=3.0),
+        recipes=dict(cnn=json.loads(json.dumps(dataclasses.asdict(proto)))),
+        labels=dict(val=compare.encode_labels(y_val), test=compare.encode_labels(y_test)),
+        cnn_runs_07=cnn_rows(y_val, y_test),
+    )
+
+    def write(**changes):
+        path.write_text(json.dumps({**payload, **changes}))
+
+    return path, proto, write
+
+
+def test_without_the_stored_file_the_table_has_no_cnn(joined_file, labels, capsys):
+    y_val, y_test = labels
+    _, proto, _ = joined_file  # not written: a fresh clone before the benchmark ran
+    runs = fake_runs({"flagship": [0.98] * 3}, y_val, y_test)
+    out = compare.join_stored(runs, y_val, y_test, proto)
+    assert out is runs
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("the CNN not joined:") and "does not exist yet" in line
+    assert "bench_beyond_mlp.py writes it" in line and len(line.splitlines()) == 1
+    # the planned CNN comparison drops out; Holm corrects for the pairs that remain
+    assert ("cnn", "flagship") not in compare.planned_pairs(out["name"])
+
+
+def test_stored_cnn_runs_join_the_table_the_choice_and_the_tests(joined_file, labels, capsys):
+    y_val, y_test = labels
+    _, proto, write = joined_file
+    write()
+    runs = fake_runs({"flagship": [0.98] * 3, "mlp_300_100": [0.97] * 3}, y_val, y_test)
+    out = compare.join_stored(runs, y_val, y_test, proto)
+    assert "3 runs joined" in capsys.readouterr().out
+    cnn = out[out["name"] == "cnn"]
+    assert list(cnn["seed"]) == [0, 1, 2] and set(cnn["kind"]) == {"joined"}
+    assert cnn["label"].iloc[0].endswith("(stored: bench_beyond_mlp.py)")
+    summary = compare.summarize(out)
+    assert list(summary.index) == ["mlp_300_100", "flagship", "cnn"]
+    assert summary.loc["cnn", "val_accuracy"] == pytest.approx(0.99, abs=1e-3)
+    choice = compare.choose(out, y_val)  # on validation, the CNN included
+    assert choice["best"] == "cnn"
+    tests = compare.paired_tests(out, y_test)
+    assert [tuple(p) for p in tests[["a", "b"]].to_numpy()] == [
+        ("flagship", "mlp_300_100"),
+        ("cnn", "flagship"),
+    ]
+    votes = {n: compare.majority_vote(compare.predictions(out, n)) for n in ("cnn", "flagship")}
+    m = stats.mcnemar(y_test, votes["cnn"], votes["flagship"])
+    assert (tests.loc[1, "only_a_right"], tests.loc[1, "only_b_right"]) == (m.only_a_right, m.only_b_right)  # fmt: skip
+    np.testing.assert_allclose(tests["p_holm"], stats.holm(tests["p_value"]))  # m = 2 questions
+    assert "(stored: bench_beyond_mlp.py)" in tests.loc[1, "comparison"]
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        ("fast", "another split"),
+        ("protocol", "another protocol"),
+        ("seeds", "has seeds [0]"),
+        ("accuracy", "disagree with its accuracy"),
+        ("empty", "no runs under 'cnn_runs_07' yet"),
+    ],
+)
+def test_stored_runs_that_do_not_fit_are_skipped_with_one_line(joined_file, labels, capsys, change, why):  # fmt: skip
+    y_val, y_test = labels
+    _, proto, write = joined_file
+    rows = cnn_rows(y_val, y_test)
+    if change == "fast":  # e.g. FAST mode: fewer validation images than the stored runs
+        write(
+            labels=dict(val=compare.encode_labels(y_val[:100]), test=compare.encode_labels(y_test))
+        )
+    elif change == "protocol":
+        write(recipes=dict(cnn=dict(dataclasses.asdict(proto), batch_size=1024, seeds=[0, 1, 2])))
+    elif change == "seeds":
+        write(cnn_runs_07=rows[:1])
+    elif change == "accuracy":
+        rows[2]["val_accuracy"] = 0.5
+        write(cnn_runs_07=rows)
+    else:
+        write(cnn_runs_07=[])
+    runs = fake_runs({"flagship": [0.98] * 3}, y_val, y_test)
+    assert compare.join_stored(runs, y_val, y_test, proto) is runs
+    line = capsys.readouterr().out.strip()
+    assert "not joined" in line and why in line and len(line.splitlines()) == 1
+
+
+def test_mult_adds_of_every_model():
+    assert compare.mult_adds("mlp_100") == 784 * 100 + 100 * 10
+    assert compare.mult_adds("numpy_mlp") == 784 * 256 + 256 * 128 + 128 * 10
+    if "cnn" in getattr(models, "CNN_ARCHITECTURES", {}):
+        # conv 3x3: 26*26*32*9 + 11*11*64*9*32, then dense 5*5*64*128 + 128*10
+        assert (
+            compare.mult_adds("cnn") == 26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32 + 1600 * 128 + 1280
+        )
+
+
+def test_readme_table_shows_the_joined_cnn_when_stored(joined_file, labels, tmp_path):
+    from benchmarks import report
+
+    y_val, y_test = labels
+    path, proto, write = joined_file
+    results = tmp_path / "root" / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    runs = fake_runs({"flagship": [0.98] * 3}, y_val, y_test)
+    payload = dict(
+        measured="2026-11-21T14:00:00+00:00", mode="full", total_seconds=100.0,
+        machine=dict(cpus=2, tensorflow="2.21.0", numpy="2.4.6", load_average=1.0),
+        protocol=json.loads(json.dumps(dataclasses.asdict(proto))),
+        labels=dict(val=compare.encode_labels(y_val), test=compare.encode_labels(y_test)),
+        runs=runs.to_dict(orient="records"),
+    )  # fmt: skip
+    (results / "architectures.json").write_text(json.dumps(payload))
+    text = report.markdown(report.gather(tmp_path / "root"))
+    assert "(stored: bench_beyond_mlp.py)" not in text  # no results file of the CNN: no row
+    write()
+    path.rename(results / path.name)
+    text = report.markdown(report.gather(tmp_path / "root"))
+    row = next(line for line in text.splitlines() if "(stored: bench_beyond_mlp.py)" in line)
+    assert row.startswith("| CNN conv32-pool-conv64-pool-dense128") and "| 225,034 |" in row
+    assert "rows marked stored" in text
