@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import itertools
 import json
+import linecache
 import os
 import platform
 import sys
@@ -166,6 +168,7 @@ def phase_breakdown(net: MLP, x, y, batch_size, lr, momentum, seed=1) -> dict:
 
 
 def pyinstrument_profile(net: MLP, x, y) -> str | None:
+    """A sampling profile of one epoch of ``MLP.fit`` (which functions take the time)."""
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -178,15 +181,125 @@ def pyinstrument_profile(net: MLP, x, y) -> str | None:
     return text.replace(str(ROOT) + os.sep, "")  # no machine paths in the committed file
 
 
+def line_timings(net, x, y) -> list[dict]:
+    """Wall time of every line of the net's module during one epoch of ``fit``.
+
+    A ``sys.settrace`` tracer charges the time between two line events to the line that
+    was running, exclusive of the traced module's own callees (their lines count for
+    themselves) and inclusive of everything else they call (NumPy, BLAS). The tracer adds
+    about a microsecond per line event, which inflates the cheap lines a little.
+    """
+    filename = sys.modules[type(net).__module__].__file__
+    clock = time.perf_counter
+    totals: dict[int, float] = {}
+    hits: dict[int, int] = {}
+    stack: list = []
+    state = {"line": None, "t": 0.0}
+
+    def charge():
+        if state["line"] is not None:
+            totals[state["line"]] = totals.get(state["line"], 0.0) + clock() - state["t"]
+
+    def local(frame, event, arg):
+        charge()
+        if event == "line":
+            state["line"] = frame.f_lineno
+            hits[frame.f_lineno] = hits.get(frame.f_lineno, 0) + 1
+        elif event == "return":
+            state["line"] = stack.pop() if stack else None
+        state["t"] = clock()
+        return local
+
+    def enter(frame, event, arg):
+        if frame.f_code.co_filename != filename:
+            return None
+        charge()
+        stack.append(state["line"])
+        state["line"], state["t"] = None, clock()
+        return local
+
+    kwargs = {k: v for k, v in RECIPE.items() if k != "lr_decay"}
+    steps = -(-len(x) // kwargs["batch_size"])
+    sys.settrace(enter)
+    try:
+        net.fit(x, y, epochs=1, verbose=0, **kwargs)
+    finally:
+        sys.settrace(None)
+    total = sum(totals.values())
+    rows = [
+        dict(
+            line=line,
+            code=linecache.getline(filename, line).strip(),
+            ms_per_step=round(1000 * seconds / steps, 4),
+            share=round(seconds / total, 4),
+            calls_per_step=round(hits[line] / steps, 2),
+        )
+        for line, seconds in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]
+    return rows
+
+
+def line_table(rows, top=18) -> str:
+    lines = [f"{'ms/step':>8} {'share':>6} {'calls':>6}  line  code"]
+    for r in rows[:top]:
+        lines.append(
+            f"{r['ms_per_step']:8.3f} {r['share']:6.1%} {r['calls_per_step']:6.1f}  "
+            f"{r['line']:4d}  {r['code'][:90]}"
+        )
+    rest = sum(r["share"] for r in rows[top:])
+    lines.append(f"{'':8} {rest:6.1%}          every other line")
+    return "\n".join(lines)
+
+
+def load_module(path: str):
+    """Import another version of numpy_nn.py (e.g. the one before a change) as a module."""
+    spec = importlib.util.spec_from_file_location("numpy_nn_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its line profile looks the file up here
+    spec.loader.exec_module(module)
+    return module
+
+
+class CpuMeter:
+    """How much CPU other processes used while this one ran (Linux: /proc/stat)."""
+
+    def __init__(self):
+        self.start = self._read()
+
+    @staticmethod
+    def _read():
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return None
+        ticks = [int(f) for f in fields]
+        busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        own = os.times()
+        return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.perf_counter()
+
+    def others_cores(self) -> float | None:
+        """Cores' worth of CPU time used by other processes since the meter started."""
+        end = self._read()
+        if self.start is None or end is None:
+            return None
+        busy, own, wall = (b - a for a, b in zip(self.start, end, strict=True))
+        return round(max(0.0, busy - own) / wall, 2)
+
+
 # --------------------------------------------------------------------------- Keras
 
 
-def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps_per_execution):
+def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps_per_execution,
+                pipeline="arrays"):  # fmt: skip
+    """The identical net in Keras; ``pipeline`` "arrays" hands Keras the NumPy arrays (what
+    the notebooks do), "dataset" a ``tf.data`` pipeline built once (cached, shuffled every
+    epoch, batched, prefetched)."""
     from helpers import models, training
     from helpers.quiet import import_tensorflow
 
     import_tensorflow()
     import keras
+    import tensorflow as tf
 
     model = models.build_mlp(hidden=tuple(LAYERS[1:-1]), activation="relu")
     model.set_weights(initial_weights)
@@ -201,18 +314,24 @@ def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps
         steps_per_execution=steps_per_execution,
     )
     timer = training.epoch_timer()
-    model.fit(
-        x_train.reshape(-1, 28, 28),
-        y_train,
-        batch_size=RECIPE["batch_size"],
-        epochs=epochs,
-        callbacks=[timer],
-        verbose=0,
-    )
+    images = x_train.reshape(-1, 28, 28)
+    if pipeline == "dataset":
+        inputs = dict(
+            shuffle=False,  # the pipeline shuffles every epoch itself
+            x=tf.data.Dataset.from_tensor_slices((images, y_train))
+            .cache()
+            .shuffle(len(images), seed=0)
+            .batch(RECIPE["batch_size"])
+            .prefetch(tf.data.AUTOTUNE),
+        )
+    else:
+        inputs = dict(x=images, y=y_train, batch_size=RECIPE["batch_size"])
+    model.fit(**inputs, epochs=epochs, callbacks=[timer], verbose=0)
     seconds = timer.seconds
     accuracy = float(model.evaluate(x_test.reshape(-1, 28, 28), y_test, verbose=0)[1])
     return dict(
         steps_per_execution=steps_per_execution,
+        pipeline=pipeline,
         epochs=epochs,
         test_accuracy=accuracy,
         epoch_seconds=[round(s, 3) for s in seconds],
@@ -221,114 +340,281 @@ def train_keras(initial_weights, x_train, y_train, x_test, y_test, epochs, steps
     )
 
 
+# --------------------------------------------------------------------------- measuring
+
+
+def numpy_epoch(net: MLP, x, y) -> float:
+    """Seconds of one training epoch of ``MLP.fit`` with the benchmark's batch and optimiser
+    (at a tenth of the rate: the net is trained again and again, and speed does not depend
+    on the rate)."""
+    kwargs = {k: v for k, v in RECIPE.items() if k != "lr_decay"} | {"lr": RECIPE["lr"] / 10}
+    return net.fit(x, y, epochs=1, verbose=0, **kwargs)["seconds"][0]
+
+
+def blas_threads(n):
+    """A context that limits the BLAS to ``n`` threads (None: no limit)."""
+    import contextlib
+
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(n, user_api="blas")
+
+
+def interleaved(tasks: dict, repeats: int) -> dict:
+    """Run every task once per round, ``repeats`` rounds, so that a change in the machine's
+    load hits them all alike; returns each task's list of seconds."""
+    times = {name: [] for name in tasks}
+    for _ in range(repeats):
+        for name, task in tasks.items():
+            times[name].append(round(task(), 4))
+    return times
+
+
+def summary(values) -> dict:
+    values = np.asarray(values, dtype=float)
+    return dict(median=round(float(np.median(values)), 3), min=round(float(values.min()), 3),
+                max=round(float(values.max()), 3))  # fmt: skip
+
+
 # --------------------------------------------------------------------------- report
 
 
 def markdown(r: dict) -> str:
-    np_ = r["numpy"]
+    acc = r["numpy"]
+    t = r["timing"]
     lim = r["limit"]
+    busy = r["busy"]
+    state = (
+        f"BUSY machine: other processes used {busy['others_cores']} cores on average during the run"
+        if busy["busy"]
+        else f"quiet machine: other processes used {busy['others_cores']} cores on average"
+    )
     lines = [
-        f"NumPy MLP benchmark ({r['date']}, {r['machine']['cpus']} CPUs, load average "
+        f"NumPy MLP benchmark ({r['date']}, {r['machine']['cpus']} CPUs, {state}; load average "
         f"{r['load_before']} before / {r['load_after']} after; {r['data']})",
         "",
-        f"Net {r['layers']}, batch {r['recipe']['batch_size']}, {np_['epochs']} epochs, "
-        f"{np_['gflop_per_epoch']:.1f} GFLOP per epoch (forward + backward).",
+        f"Net {r['layers']}, batch {r['recipe']['batch_size']}, "
+        f"{acc['gflop_per_epoch']:.1f} GFLOP per epoch (forward + backward). Timings: median "
+        f"of {r['repeats']} interleaved rounds (min-max), every row measured in the same rounds.",
         "",
-        "| | test accuracy | s / epoch (median) | GFLOP/s |",
+        "| | s / epoch, median (min-max) | GFLOP/s | x its own matmuls |",
         "|---|---|---|---|",
-        f"| NumPy (from scratch) | {np_['test_accuracy']:.2%} | {np_['median_epoch_seconds']:.2f}"
-        f" | {np_['gflops']:.0f} |",
     ]
-    for k in r["keras"]:
-        lines.append(
-            f"| Keras, steps_per_execution={k['steps_per_execution']} | "
-            + (f"{k['test_accuracy']:.2%}" if k["epochs"] == np_["epochs"] else "(timing only)")
-            + f" | {k['median_epoch_seconds_after_first']:.2f} | "
-            f"{np_['gflop_per_epoch'] / k['median_epoch_seconds_after_first']:.0f} |"
+    gf = acc["gflop_per_epoch"]
+
+    def row(name, s, ratio=None):
+        ratio_text = (
+            ""
+            if ratio is None
+            else f"{ratio['median']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})"
         )
+        return f"| {name} | {s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f}) | {gf / s['median']:.0f} | {ratio_text} |"
+
+    lines.append(row("NumPy net (helpers/numpy_nn.py)", t["numpy_epoch"], t["ratio"]))
+    if "before_epoch" in t:
+        lines.append(
+            row(f"NumPy net before ({r['before']['label']})", t["before_epoch"], t["before_ratio"])
+        )
+    if "numpy_epoch_1_thread" in t:
+        lines.append(
+            row("NumPy net, 1 BLAS thread", t["numpy_epoch_1_thread"], t["ratio_1_thread"])
+        )
+    lines.append(row("limit: the epoch's own matmul shapes", t["same_shapes"]))
+    if "same_shapes_1_thread" in t:
+        lines.append(
+            row("limit: the epoch's own matmul shapes, 1 BLAS thread", t["same_shapes_1_thread"])
+        )
+    lines.append(
+        row(
+            f"limit: square {lim['square_size']}x{lim['square_size']} matmuls, same multiply-adds",
+            t["square"],
+        )
+    )
     lines += [
-        f"| limit: square {lim['square_size']}x{lim['square_size']} matmuls, same multiply-adds"
-        f" | | {lim['square_seconds']:.2f} | {lim['square_gflops']:.0f} |",
-        f"| limit: the epoch's own matmul shapes | | {lim['same_shapes_seconds']:.2f} | "
-        f"{np_['gflop_per_epoch'] / lim['same_shapes_seconds']:.0f} |",
         "",
-        f"NumPy epoch / square-matmul limit: {np_['median_epoch_seconds'] / lim['square_seconds']:.2f}x;"
-        f" NumPy epoch / same-shape matmuls: "
-        f"{np_['median_epoch_seconds'] / lim['same_shapes_seconds']:.2f}x.",
+        f"NumPy epoch / its own matmuls: **{t['ratio']['median']:.2f}x** (median of the per-round "
+        f"ratios; target 2x)"
+        + (f"; before: {t['before_ratio']['median']:.2f}x" if "before_ratio" in t else "")
+        + ".",
+        "",
+        f"Accuracy: {len(acc['seeds'])} seeds x {acc['epochs']} epochs on all training images, test accuracy "
+        f"{acc['test_accuracy_mean']:.2%} (seeds: {', '.join(f'{a:.2%}' for a in acc['test_accuracy'])}).",
+    ]
+    if r["keras"]:
+        lines += [
+            "",
+            "Keras, the same net, weights, optimiser, schedule and batch; NumPy timed just before and "
+            "after each Keras run:",
+            "",
+            "| Keras | epochs | test accuracy | Keras s / epoch (median after the first) | NumPy s / epoch, same window | Keras / NumPy |",
+            "|---|---|---|---|---|---|",
+        ]
+        for k in r["keras"]:
+            lines.append(
+                f"| steps_per_execution={k['steps_per_execution']}, {k['pipeline']} | {k['epochs']} | "
+                f"{k['test_accuracy']:.2%} | {k['median_epoch_seconds_after_first']:.2f} | "
+                f"{k['numpy_same_window']:.2f} | {k['keras_over_numpy']:.2f}x |"
+            )
+    lines += [
         "",
         "Where one epoch's time goes (instrumented loop, seconds): "
-        + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items()),
+        + ", ".join(f"{k} {v:.3f}" for k, v in r["phases"].items()),
     ]
+    if "phases_before" in r:
+        lines.append("Before: " + ", ".join(f"{k} {v:.3f}" for k, v in r["phases_before"].items()))
+    lines += ["", "Line timings and a sampling profile: `numpy_mlp_profile.txt`."]
     return "\n".join(lines) + "\n"
+
+
+def profile_text(r: dict, lines_now, lines_before, pyinstrument_now) -> str:
+    parts = [
+        f"Profile of one training epoch of the NumPy MLP ({r['layers']}, batch "
+        f"{r['recipe']['batch_size']}), {r['date']}, {r['machine']['cpus']} CPUs, "
+        + ("BUSY machine" if r["busy"]["busy"] else "quiet machine")
+        + f" (others used {r['busy']['others_cores']} cores; load {r['load_before']}).",
+        "Shares are what to read here: on a busy machine every absolute time is inflated.",
+        "Written by: " + r["command"],
+        "",
+    ]
+    if lines_before is not None:
+        parts += [
+            f"== BEFORE ({r['before']['label']}): line timings of numpy_nn.py, one epoch ==",
+            line_table(lines_before),
+            "",
+        ]
+    parts += [
+        "== NOW: line timings of helpers/numpy_nn.py, one epoch ==",
+        line_table(lines_now),
+        "",
+    ]
+    if lines_before is not None and "phases_before" in r:
+        parts += ["== phases (instrumented loop, seconds per epoch) ==", "phase: before -> now"]
+        for k, v in r["phases"].items():
+            parts.append(f"  {k}: {r['phases_before'].get(k, float('nan')):.3f} -> {v:.3f}")
+        parts.append("")
+    if pyinstrument_now:
+        parts += ["== NOW: pyinstrument (sampling) profile of one epoch ==", pyinstrument_now]
+    return "\n".join(parts) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=config.FULL_SIZES.epochs_numpy)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the accuracy runs")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved timing rounds")
     parser.add_argument("--quick", action="store_true", help="5,000 images, 2 epochs, scratch")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras runs")
+    parser.add_argument("--before", metavar="FILE",
+                        help="another numpy_nn.py (e.g. `git show REV:helpers/numpy_nn.py`) to time "
+                             "and profile in the same rounds")  # fmt: skip
+    parser.add_argument("--before-label", default="previous version")
     args = parser.parse_args(argv)
     epochs = 2 if args.quick else args.epochs
+    seeds = list(range(1 if args.quick else args.seeds))
+    repeats = 2 if args.quick else args.repeats
     out_dir = ROOT / "benchmarks" / ("scratch" if args.quick else "results")
 
     load_before = load_average()
+    meter = CpuMeter()
     limit = 5000 if args.quick else None
     (x_train, y_train), (x_test, y_test) = data.load_mnist(
         normalize_pixels=True, flatten_images=True, limit=limit, test_limit=limit, verbose=True
     )
     source = data.last_source.description if data.last_source else "unknown"
     n = len(x_train)
+    before = load_module(args.before) if args.before else None
 
-    # 1. the NumPy net
-    net = MLP(LAYERS, activation="relu", init="he", seed=0)
-    initial = net.get_weights()
-    print(f"NumPy: training {net} for {epochs} epochs ...", flush=True)
-    history = net.fit(x_train, y_train, epochs=epochs, verbose=1, **RECIPE)
-    accuracy = net.evaluate(x_test, y_test)["accuracy"]
-    macs_epoch = net.macs_per_sample() * n
-    median = float(np.median(history["seconds"]))
-    numpy_result = dict(
-        epochs=epochs,
-        test_accuracy=accuracy,
-        epoch_seconds=[round(s, 3) for s in history["seconds"]],
-        median_epoch_seconds=round(median, 3),
-        training_seconds=round(float(sum(history["seconds"])), 2),
-        macs_per_sample=net.macs_per_sample(),
-        gflop_per_epoch=2 * macs_epoch / 1e9,
-        gflops=2 * macs_epoch / median / 1e9,
-    )
+    # 1. accuracy: the NumPy net, several seeds
+    accuracies, histories = [], []
+    for seed in seeds:
+        net = MLP(LAYERS, activation="relu", init="he", seed=seed)
+        print(f"NumPy: training {net} for {epochs} epochs (seed {seed}) ...", flush=True)
+        histories.append(net.fit(x_train, y_train, epochs=epochs, verbose=1, **RECIPE))
+        accuracies.append(net.evaluate(x_test, y_test)["accuracy"])
+    fresh = MLP(LAYERS, activation="relu", init="he", seed=0)
+    initial = fresh.get_weights()
+    macs_epoch = fresh.macs_per_sample() * n
 
-    # 2. the limit, 3. the profile
-    print("timing plain matmuls ...", flush=True)
-    square_seconds, square_gflops = time_square(macs_epoch)
+    # 2. timing: the net's epoch and its own matmuls in the same rounds
     shapes = epoch_matmul_shapes(LAYERS, n, RECIPE["batch_size"])
     assert sum(m * k * o for m, k, o in shapes) == macs_epoch
-    same_shapes_seconds = time_same_shapes(shapes)
-    limit_result = dict(
-        square_size=1024,
-        square_seconds=round(square_seconds, 3),
-        square_gflops=round(square_gflops, 1),
-        same_shapes_seconds=round(same_shapes_seconds, 3),
-        same_shapes_gflops=round(2 * macs_epoch / same_shapes_seconds / 1e9, 1),
-    )
-    print("profiling one epoch ...", flush=True)
-    phases = phase_breakdown(net.copy(), x_train, y_train, RECIPE["batch_size"], 0.01, 0.9)
-    profile = pyinstrument_profile(net.copy(), x_train, y_train)
+    tasks = {
+        "numpy_epoch": lambda: numpy_epoch(fresh, x_train, y_train),
+        "same_shapes": lambda: time_same_shapes(shapes, repeats=1),
+        "square": lambda: time_square(macs_epoch, repeats=1)[0],
+    }
+    if before is not None:
+        old = before.MLP(LAYERS, activation="relu", init="he", seed=0)
+        tasks["before_epoch"] = lambda: numpy_epoch(old, x_train, y_train)
 
-    # 4. Keras
+    def one_thread(task):
+        def run():
+            with blas_threads(1):
+                return task()
+
+        return run
+
+    tasks["numpy_epoch_1_thread"] = one_thread(tasks["numpy_epoch"])
+    tasks["same_shapes_1_thread"] = one_thread(tasks["same_shapes"])
+    print(f"timing: {repeats} interleaved rounds of {', '.join(tasks)} ...", flush=True)
+    time_same_shapes(shapes, repeats=1)  # warm-up: allocate and touch every array once
+    rounds = interleaved(tasks, repeats)
+    timing = {name: summary(values) for name, values in rounds.items()}
+    for name, limit_name, key in [("numpy_epoch", "same_shapes", "ratio"),
+                                  ("before_epoch", "same_shapes", "before_ratio"),
+                                  ("numpy_epoch_1_thread", "same_shapes_1_thread", "ratio_1_thread")]:  # fmt: skip
+        if name in rounds:
+            timing[key] = summary(np.divide(rounds[name], rounds[limit_name]))
+    square_gflops = 2 * macs_epoch / timing["square"]["median"] / 1e9
+
+    # 3. where the time goes
+    print("profiling one epoch ...", flush=True)
+    phases = phase_breakdown(fresh.copy(), x_train, y_train, RECIPE["batch_size"], 0.01, 0.9)
+    lines_now = line_timings(fresh.copy(), x_train, y_train)
+    profile = pyinstrument_profile(fresh.copy(), x_train, y_train)
+    phases_before = lines_before = None
+    if before is not None:
+        phases_before = phase_breakdown(
+            old.copy(), x_train, y_train, RECIPE["batch_size"], 0.01, 0.9
+        )
+        lines_before = line_timings(old.copy(), x_train, y_train)
+
+    # 4. Keras, with the NumPy net timed just before and after each run
     keras_results = []
     if not args.no_keras:
-        for spe, keras_epochs in [(1, epochs), (32, min(epochs, 3))]:
-            print(f"Keras, steps_per_execution={spe}, {keras_epochs} epochs ...", flush=True)
-            keras_results.append(
-                train_keras(initial, x_train, y_train, x_test, y_test, keras_epochs, spe)
+        for spe, pipeline, keras_epochs in [(1, "arrays", epochs), (32, "arrays", min(epochs, 4)),
+                                            (32, "dataset", min(epochs, 4))]:  # fmt: skip
+            print(
+                f"Keras, steps_per_execution={spe}, {pipeline}, {keras_epochs} epochs ...",
+                flush=True,
             )
+            ahead = numpy_epoch(fresh, x_train, y_train)
+            k = train_keras(initial, x_train, y_train, x_test, y_test, keras_epochs, spe, pipeline)
+            after = numpy_epoch(fresh, x_train, y_train)
+            k["numpy_same_window"] = round((ahead + after) / 2, 3)
+            k["keras_over_numpy"] = round(
+                k["median_epoch_seconds_after_first"] / k["numpy_same_window"], 2
+            )
+            keras_results.append(k)
 
-    import tensorflow as tf  # noqa: F401 - only for its version, Keras imported it already
-
+    others = meter.others_cores()
+    load_after = load_average()
+    busy = dict(
+        others_cores=others,
+        rule="busy when other processes used 0.25 cores or more on average during the run "
+        "(from /proc/stat minus this process's CPU time), or, where that cannot be read, when "
+        "the 1-minute load average before the run was 0.5 or more",
+        busy=bool(others >= 0.25)
+        if others is not None
+        else bool(load_before and load_before[0] >= 0.5),
+    )
     result = dict(
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        command="python benchmarks/bench_numpy_mlp.py" + (" --quick" if args.quick else ""),
+        command="python benchmarks/bench_numpy_mlp.py"
+        + (" --quick" if args.quick else "")
+        + (" --before <numpy_nn.py of " + args.before_label + ">" if args.before else ""),
         machine=dict(
             cpus=os.cpu_count(),
             processor=platform.processor() or platform.machine(),
@@ -337,44 +623,60 @@ def main(argv=None) -> int:
             tensorflow=getattr(sys.modules.get("tensorflow"), "__version__", None),
             blas=blas_info(),
         ),
+        busy=busy,
         data=f"{source}: {n:,} train / {len(x_test):,} test images",
         layers="-".join(map(str, LAYERS)),
         recipe=RECIPE,
-        numpy=numpy_result,
-        limit=limit_result,
+        repeats=repeats,
+        numpy=dict(
+            epochs=epochs,
+            seeds=seeds,
+            test_accuracy=accuracies,
+            test_accuracy_mean=round(float(np.mean(accuracies)), 4),
+            training_epoch_seconds=[[round(s, 3) for s in h["seconds"]] for h in histories],
+            macs_per_sample=fresh.macs_per_sample(),
+            gflop_per_epoch=2 * macs_epoch / 1e9,
+            # the interleaved timing, kept under the names notebook 04 reads
+            median_epoch_seconds=timing["numpy_epoch"]["median"],
+            gflops=round(2 * macs_epoch / timing["numpy_epoch"]["median"] / 1e9, 1),
+        ),
+        timing=timing,
+        rounds=rounds,
+        limit=dict(square_size=1024, square_gflops=round(square_gflops, 1)),
         keras=keras_results,
         phases=phases,
         load_before=load_before,
-        load_after=load_average(),
+        load_after=load_after,
     )
-    spe1 = next((k for k in keras_results if k["steps_per_execution"] == 1), None)
+    if before is not None:
+        result["before"] = dict(label=args.before_label)
+        result["phases_before"] = phases_before
+    mark = " (BUSY machine)" if busy["busy"] else ""
     result["readme"] = [
         dict(
             quantity="NumPy MLP 784-256-128-10, test accuracy (speed-benchmark recipe: momentum, lr 0.1)",
-            value=round(100 * accuracy, 2),
+            value=round(100 * float(np.mean(accuracies)), 2),
             unit="%",
-            note=f"{epochs} epochs on {n:,} images, seed 0",
+            note=f"mean of {len(seeds)} seeds, {epochs} epochs on {n:,} images",
         ),
         dict(
-            quantity="NumPy MLP, seconds per epoch (median)",
-            value=round(median, 2),
-            unit="s",
-            note=f"batch 128, {numpy_result['gflops']:.0f} GFLOP/s; load avg {load_before}",
-        ),
-        dict(
-            quantity="float32 matmul limit for the same epoch",
-            value=round(square_seconds, 2),
-            unit="s",
-            note=f"{square_gflops:.0f} GFLOP/s on 1024x1024 products, same run",
+            quantity="NumPy MLP, one epoch / the same epoch's matrix products alone" + mark,
+            value=timing["ratio"]["median"],
+            unit="x",
+            note=f"median of {repeats} interleaved rounds; {timing['numpy_epoch']['median']:.2f} s "
+            f"against {timing['same_shapes']['median']:.2f} s; {result['date']}, load {load_before}",
         ),
     ]
+    spe1 = next((k for k in keras_results if k["steps_per_execution"] == 1), None)
     if spe1 is not None:
         result["readme"].append(
             dict(
-                quantity="Keras, same net and batch, seconds per epoch (median after the first)",
-                value=spe1["median_epoch_seconds_after_first"],
-                unit="s",
-                note=f"test accuracy {spe1['test_accuracy']:.2%}",
+                quantity="Keras, same net and batch, s/epoch over NumPy's in the same window"
+                + mark,
+                value=spe1["keras_over_numpy"],
+                unit="x",
+                note=f"Keras {spe1['median_epoch_seconds_after_first']:.2f} s, NumPy "
+                f"{spe1['numpy_same_window']:.2f} s; Keras test accuracy {spe1['test_accuracy']:.2%}",
             )
         )
 
@@ -382,8 +684,9 @@ def main(argv=None) -> int:
     (out_dir / "numpy_mlp.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     text = markdown(result)
     (out_dir / "numpy_mlp.md").write_text(text, encoding="utf-8")
-    if profile:
-        (out_dir / "numpy_mlp_profile.txt").write_text(profile, encoding="utf-8")
+    (out_dir / "numpy_mlp_profile.txt").write_text(
+        profile_text(result, lines_now, lines_before, profile), encoding="utf-8"
+    )
     print("\n" + text)
     print(f"written to {out_dir.relative_to(ROOT)}/numpy_mlp.json, .md, _profile.txt")
     return 0

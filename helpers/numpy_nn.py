@@ -85,9 +85,11 @@ LOSSES = {"softmax": ("cross_entropy",), "sigmoid": ("bce", "mse")}
 
 def sigmoid(z):
     """1 / (1 + exp(-z)), written so that it never overflows."""
-    # exp of a non-positive number only: for z >= 0 use 1/(1+e^-z), else e^z/(1+e^z)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    # exp of non-positive numbers only: for z >= 0 it is 1 / (1 + e^-z); for z < 0, times
+    # e^z above and below, e^z / (1 + e^z). Both cases at once:
+    a = np.exp(np.minimum(z, 0))  # 1 for z >= 0, e^z for z < 0
+    a /= 1 + np.exp(-np.abs(z))
+    return a
 
 
 def softmax(z):
@@ -271,7 +273,8 @@ class MLP:
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
             raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}.")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.isfinite(x).all():
+        # min and max are NaN if any value is, and +-inf if any value is: no mask needed
+        if not (np.isfinite(x.min()) and np.isfinite(x.max())):
             bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
             raise ValueError(f"{name} contains {bad} NaN or infinite values; clean the data.")
         return x
@@ -374,8 +377,8 @@ class MLP:
             grads[layer] = (dw, delta.sum(axis=0))
             if layer > 0:  # no gradient for the input images themselves
                 delta = delta @ self.W[layer].T
-                if self.activation == "relu":  # the same as * relu'(a), without a float mask
-                    delta[a_prev <= 0] = 0
+                if self.activation == "relu":  # * relu'(a) = [a > 0], in place
+                    delta *= a_prev > 0
                 else:
                     delta *= activation_derivative(self.activation, a_prev)
         return grads
@@ -517,7 +520,8 @@ class MLP:
         for epoch in range(epochs):
             start = time.perf_counter()
             epoch_lr = lr * lr_decay**epoch
-            order = self.rng.permutation(n) if shuffle else None
+            # a new order every epoch (one batch of all the images needs none)
+            order = self.rng.permutation(n) if shuffle and batch_size < n else None
             loss_sum, correct = 0.0, 0
             norm_sums = np.zeros(self.n_layers)
             for first in range(0, n, batch_size):
