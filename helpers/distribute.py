@@ -60,9 +60,10 @@ def mirrored_strategy(n: int = 2):
             f"only {len(devices)} logical CPU device(s); call use_logical_cpus({n}) first "
             "(at the top of the notebook, before TensorFlow is used)."
         )
-    return tf.distribute.MirroredStrategy(
-        devices=devices[:n], cross_device_ops=tf.distribute.ReductionToOneDevice()
-    )
+    with quiet.retracing_warnings_hidden():  # TensorFlow's logger: no "INFO ... Using" line
+        return tf.distribute.MirroredStrategy(
+            devices=devices[:n], cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
 
 
 def fit_once(build, x, y, global_batch: int, epochs: int, seed: int, strategy=None, lr=1e-3):
