@@ -1,28 +1,37 @@
 """Speed and accuracy of the from-scratch NumPy MLP, against the hardware limit and Keras.
 
-    python benchmarks/bench_numpy_mlp.py            # full MNIST, 15 epochs (a few minutes)
+    python benchmarks/bench_numpy_mlp.py            # full MNIST, 15 epochs, 3 seeds, 5 rounds
     python benchmarks/bench_numpy_mlp.py --quick    # 5,000 images, 2 epochs: a smoke test
+    git show REV:helpers/numpy_nn.py > /tmp/old.py  # an older version, timed in the same rounds
+    python benchmarks/bench_numpy_mlp.py --before /tmp/old.py --before-label "REV"
 
 What it measures, all in one run on the same machine:
 
-1. the NumPy net of notebook 04 (784-256-128-10 ReLU (a fixed speed-benchmark recipe, not the one notebook 04 chooses on validation), He init, momentum SGD lr 0.1 decaying
-   by 0.85 per epoch, batches of 128) trained on all 60,000 training images: test accuracy
-   on the 10,000 test images, seconds per epoch, and the GFLOP/s it achieves, counted from
-   its multiply-adds (forward, weight gradients, backward deltas; 2 FLOPs per multiply-add);
-2. the hardware limit: plain float32 matrix products with the same total multiply-adds as
-   one epoch, (a) as large square products (the best the BLAS does) and (b) with exactly
-   the shapes of an epoch's products at this batch size;
+1. accuracy: the NumPy net of notebook 04 (784-256-128-10 ReLU, He init, momentum SGD lr 0.1
+   decaying by 0.85 per epoch, batches of 128: a fixed speed-benchmark recipe, not the one
+   notebook 04 chooses on validation) trained on all 60,000 training images with several
+   seeds, scored on the 10,000 test images (with one BLAS thread, so that a busy machine
+   slows it down but cannot stall it; speed is measured separately);
+2. speed, in interleaved rounds (every round times each task once, so a change in the
+   machine's load hits them all alike): one epoch of the net; the plain float32 matrix
+   products with exactly the shapes of that epoch (its own limit) and as large square
+   products with the same multiply-adds (the best the BLAS does); the same with one BLAS
+   thread; and an older ``numpy_nn.py`` (``--before``). The headline is the median over
+   the rounds of epoch / its own matmuls;
 3. where an epoch's time goes: an instrumented copy of the training loop that times each
-   phase (copying the batch, forward, bookkeeping, backward, update), and a pyinstrument
-   profile of one epoch of ``MLP.fit``;
-4. the identical Keras net (same layers, same initial weights, same optimiser and schedule,
-   same batch size and epochs): test accuracy and seconds per epoch, with Keras's default
-   ``steps_per_execution=1`` and with 32 steps per call.
+   phase, line timings of ``numpy_nn.py`` (a ``sys.settrace`` tracer) and a pyinstrument
+   profile, now and (with ``--before``) before;
+4. the identical Keras net (same layers, initial weights, optimiser, schedule and batch):
+   test accuracy and seconds per epoch with ``steps_per_execution`` 1 and 32, and with a
+   ``tf.data`` pipeline built once; the NumPy net is timed just before and after each Keras
+   run, so that their ratio comes from the same few seconds of the machine's life.
 
-Timings are measured, never asserted; the machine's load average is recorded before and
-after, because other processes inflate them. Results go to
-``benchmarks/results/numpy_mlp.json`` (with a ``readme`` list that ``benchmarks/report.py``
-quotes) and ``numpy_mlp.md``; ``--quick`` writes to ``benchmarks/scratch/`` instead.
+Timings are measured, never asserted. The load average before and after and the CPU time
+other processes used during the run are recorded; a run during which others used a
+quarter of a core or more is marked BUSY (its absolute times are inflated; its ratios, in
+the same rounds, are what to read). Results go to ``benchmarks/results/numpy_mlp.json``
+(with a ``readme`` list that ``benchmarks/report.py`` quotes), ``numpy_mlp.md`` and
+``numpy_mlp_profile.txt``; ``--quick`` writes to ``benchmarks/scratch/`` instead.
 """
 
 from __future__ import annotations
@@ -392,7 +401,8 @@ def markdown(r: dict) -> str:
         else f"quiet machine: other processes used {busy['others_cores']} cores on average"
     )
     lines = [
-        f"NumPy MLP benchmark ({r['date']}, {r['machine']['cpus']} CPUs, {state}; load average "
+        f"NumPy MLP benchmark ({r['date']}, {r['machine']['cpus']} CPUs, BLAS threads "
+        f"{sorted({b['num_threads'] for b in r['machine']['blas']}) or '?'}, {state}; load average "
         f"{r['load_before']} before / {r['load_after']} after; {r['data']})",
         "",
         f"Net {r['layers']}, batch {r['recipe']['batch_size']}, "
@@ -448,14 +458,15 @@ def markdown(r: dict) -> str:
             "Keras, the same net, weights, optimiser, schedule and batch; NumPy timed just before and "
             "after each Keras run:",
             "",
-            "| Keras | epochs | test accuracy | Keras s / epoch (median after the first) | NumPy s / epoch, same window | Keras / NumPy |",
-            "|---|---|---|---|---|---|",
+            "| Keras | epochs | test accuracy | Keras s / epoch (median after the first) | NumPy s / epoch, same window | Keras / NumPy | Keras / NumPy with 1 BLAS thread |",
+            "|---|---|---|---|---|---|---|",
         ]
         for k in r["keras"]:
             lines.append(
                 f"| steps_per_execution={k['steps_per_execution']}, {k['pipeline']} | {k['epochs']} | "
                 f"{k['test_accuracy']:.2%} | {k['median_epoch_seconds_after_first']:.2f} | "
-                f"{k['numpy_same_window']:.2f} | {k['keras_over_numpy']:.2f}x |"
+                f"{k['numpy_same_window']:.2f} | {k['keras_over_numpy']:.2f}x | "
+                f"{k['keras_over_numpy_1_thread']:.2f}x |"
             )
     lines += [
         "",
@@ -503,7 +514,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=config.FULL_SIZES.epochs_numpy)
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the accuracy runs")
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved timing rounds")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds")
     parser.add_argument("--quick", action="store_true", help="5,000 images, 2 epochs, scratch")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras runs")
     parser.add_argument("--before", metavar="FILE",
@@ -531,7 +542,8 @@ def main(argv=None) -> int:
     for seed in seeds:
         net = MLP(LAYERS, activation="relu", init="he", seed=seed)
         print(f"NumPy: training {net} for {epochs} epochs (seed {seed}) ...", flush=True)
-        histories.append(net.fit(x_train, y_train, epochs=epochs, verbose=1, **RECIPE))
+        with blas_threads(1):  # accuracy only: immune to a busy machine (timing comes below)
+            histories.append(net.fit(x_train, y_train, epochs=epochs, verbose=1, **RECIPE))
         accuracies.append(net.evaluate(x_test, y_test)["accuracy"])
     fresh = MLP(LAYERS, activation="relu", init="he", seed=0)
     initial = fresh.get_weights()
@@ -590,13 +602,14 @@ def main(argv=None) -> int:
                 f"Keras, steps_per_execution={spe}, {pipeline}, {keras_epochs} epochs ...",
                 flush=True,
             )
-            ahead = numpy_epoch(fresh, x_train, y_train)
+            ahead = numpy_epoch(fresh, x_train, y_train), tasks["numpy_epoch_1_thread"]()
             k = train_keras(initial, x_train, y_train, x_test, y_test, keras_epochs, spe, pipeline)
-            after = numpy_epoch(fresh, x_train, y_train)
-            k["numpy_same_window"] = round((ahead + after) / 2, 3)
-            k["keras_over_numpy"] = round(
-                k["median_epoch_seconds_after_first"] / k["numpy_same_window"], 2
-            )
+            after = numpy_epoch(fresh, x_train, y_train), tasks["numpy_epoch_1_thread"]()
+            keras_s = k["median_epoch_seconds_after_first"]
+            k["numpy_same_window"] = round((ahead[0] + after[0]) / 2, 3)
+            k["keras_over_numpy"] = round(keras_s / k["numpy_same_window"], 2)
+            k["numpy_1_thread_same_window"] = round((ahead[1] + after[1]) / 2, 3)
+            k["keras_over_numpy_1_thread"] = round(keras_s / k["numpy_1_thread_same_window"], 2)
             keras_results.append(k)
 
     others = meter.others_cores()
@@ -633,7 +646,9 @@ def main(argv=None) -> int:
             seeds=seeds,
             test_accuracy=accuracies,
             test_accuracy_mean=round(float(np.mean(accuracies)), 4),
-            training_epoch_seconds=[[round(s, 3) for s in h["seconds"]] for h in histories],
+            training_epoch_seconds_1_blas_thread=[
+                [round(s, 3) for s in h["seconds"]] for h in histories
+            ],
             macs_per_sample=fresh.macs_per_sample(),
             gflop_per_epoch=2 * macs_epoch / 1e9,
             # the interleaved timing, kept under the names notebook 04 reads
