@@ -666,7 +666,8 @@ def main(argv=None) -> int:
     if before is not None:
         result["before"] = dict(label=args.before_label)
         result["phases_before"] = phases_before
-    mark = " (BUSY machine)" if busy["busy"] else ""
+    threads = "/".join(str(b["num_threads"]) for b in result["machine"]["blas"][:1]) or "?"
+    mark = f" ({threads} BLAS thread(s)" + (", BUSY machine)" if busy["busy"] else ")")
     result["readme"] = [
         dict(
             quantity="NumPy MLP 784-256-128-10, test accuracy (speed-benchmark recipe: momentum, lr 0.1)",
