@@ -185,6 +185,32 @@ def test_sgd_step_is_exactly_w_minus_lr_grad():
         np.testing.assert_allclose(after, before - 0.5 * g, rtol=1e-5, atol=1e-7)
 
 
+def test_one_batch_of_everything_is_a_step_on_the_mean_gradient_whatever_shuffle_says():
+    # with a single batch the order of the images cannot matter (fit skips the shuffle)
+    x, y = batch(n=8)
+    nets = [MLP([12, 5, 4], seed=0) for _ in range(2)]
+    start = nets[0].get_weights()
+    for net, shuffle in zip(nets, (True, False), strict=True):
+        net.fit(x, y, epochs=3, batch_size=None, lr=0.5, shuffle=shuffle, verbose=0)
+    for a, b in zip(nets[0].get_weights(), nets[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert all(np.abs(a - w).max() > 1e-3 for a, w in zip(nets[0].W, start[::2], strict=True))
+
+
+def test_sigmoid_is_exact_and_never_overflows():
+    z = np.array([-1000.0, -88.0, -30.0, -1.5, 0.0, 2.0, 30.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for dtype in (np.float32, np.float64):
+            a = numpy_nn.sigmoid(z.astype(dtype))
+            assert a.dtype == dtype and np.all((a >= 0) & (a <= 1))
+    inner = z[1:-1]  # where 1 / (1 + e^-z) itself does not overflow in float64
+    np.testing.assert_allclose(numpy_nn.sigmoid(inner), 1 / (1 + np.exp(-inner)), rtol=1e-12)
+    assert (
+        numpy_nn.sigmoid(np.array([-1000.0]))[0] == 0
+        and numpy_nn.sigmoid(np.array([1000.0]))[0] == 1
+    )
+
+
 def test_learns_a_small_separable_problem():
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 3, size=(3, 5))
