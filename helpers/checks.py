@@ -967,6 +967,7 @@ def exercise_07_4(answer, hidden=(200,)):
         hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
     )
 
+
 # --------------------------------------------------------------------------- notebook 08
 
 
