@@ -171,16 +171,40 @@ def _snapshot(folders, number: str = "") -> dict[Path, bytes]:
     return files
 
 
+#: Where :func:`_restore` keeps a copy of every file it puts back or removes (git-ignored).
+KEPT_DIR = config.ROOT / "benchmarks" / "scratch" / "kept_after_failed_runs"
+
+
+def _keep(file: Path, content: bytes, folder: Path) -> None:
+    """Copy ``content`` of ``file`` into ``folder``, under its path in the repository."""
+    try:
+        rel = file.relative_to(config.ROOT)
+    except ValueError:
+        rel = Path(file.name)
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+
+
 def _restore(before: dict[Path, bytes], folders, number: str = "") -> list[Path]:
-    """Put ``folders`` back as :func:`_snapshot` saw them; return the files it had to fix."""
+    """Put ``folders`` back as :func:`_snapshot` saw them; return the files it had to fix.
+
+    What the failed run left is not thrown away: a process running beside the notebook (a
+    benchmark writing its results file) may have written it. A copy of every file put back
+    or removed goes to :data:`KEPT_DIR`, in a folder named after the time.
+    """
     fixed = []
     now = _snapshot(folders, number)
+    kept = KEPT_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     for file, content in before.items():
         if now.get(file) != content:
+            if file in now:
+                _keep(file, now[file], kept)
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(content)
             fixed.append(file)
     for file in now.keys() - before.keys():
+        _keep(file, now[file], kept)
         file.unlink()
         fixed.append(file)
     return fixed
@@ -289,7 +313,8 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
         restored = _restore(before, protected, number)
         if restored:
             names = ", ".join(_shown(p) for p in restored)
-            print(f"{path.name}: put back what the failed run changed: {names}", file=sys.stderr)
+            print(f"{path.name}: put back what the failed run changed: {names} (what it "
+                  f"left is kept in {_shown(KEPT_DIR)}/)", file=sys.stderr)  # fmt: skip
     shutil.rmtree(stage, ignore_errors=True)
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

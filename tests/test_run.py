@@ -47,8 +47,9 @@ def scratch_target():
     target.unlink(missing_ok=True)
 
 
-def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_target):
+def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_target, monkeypatch):
     rel, target = scratch_target
+    monkeypatch.setattr(run, "KEPT_DIR", tmp_path / "kept")
     protected = tmp_path / "results"
     protected.mkdir()
     good = protected / "series.json"
@@ -72,6 +73,9 @@ def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_tar
     assert good.read_text() == '{"good": true}'  # put back as it was
     assert sorted(p.name for p in protected.iterdir()) == ["series.json"]
     assert not run.staging_dir(nb_path).exists()
+    # nothing is lost: what was put back or removed is kept (another process may have written it)
+    kept = {p.name: p.read_text() for p in (tmp_path / "kept").rglob("*") if p.is_file()}
+    assert kept == {"series.json": "half-written", "new.json": "{}"}
 
 
 def test_a_good_notebook_publishes_and_is_written_as_jupyterlab_would(tmp_path, scratch_target):
