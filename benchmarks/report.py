@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -80,8 +81,14 @@ def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
     for name in order:
         rs = by_name[name]
         acc = [r["test_accuracy"] for r in rs]
-        mean = sum(acc) / len(acc)
-        sd = (sum((a - mean) ** 2 for a in acc) / (len(acc) - 1)) ** 0.5 if len(acc) > 1 else None
+        # math.fsum, not sum: Python 3.12 changed sum() of floats (compensated), so a mean
+        # that ends in ...5 would round differently on 3.11 and 3.12
+        mean = math.fsum(acc) / len(acc)
+        sd = (
+            (math.fsum((a - mean) ** 2 for a in acc) / (len(acc) - 1)) ** 0.5
+            if len(acc) > 1
+            else None
+        )
         models.append(
             dict(
                 name=name,
@@ -89,17 +96,17 @@ def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
                 group=rs[0]["group"],
                 params=rs[0]["params"],
                 seeds=len(rs),
-                epochs=round(sum(r["epochs"] for r in rs) / len(rs), 1),
-                seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
-                train_seconds=round(sum(r["train_seconds"] for r in rs) / len(rs), 1),
+                epochs=round(math.fsum(r["epochs"] for r in rs) / len(rs), 1),
+                seconds_per_epoch=round(math.fsum(r["seconds_per_epoch"] for r in rs) / len(rs), 2),
+                train_seconds=round(math.fsum(r["train_seconds"] for r in rs) / len(rs), 1),
                 val_accuracy=(
-                    round(sum(r["val_accuracy"] for r in rs) / len(rs), 5)
+                    round(math.fsum(r["val_accuracy"] for r in rs) / len(rs), 5)
                     if all("val_accuracy" in r for r in rs)
                     else None
                 ),
                 test_accuracy=round(mean, 5),
                 test_accuracy_sd=None if sd is None else round(sd, 6),
-                test_errors=round(sum(r["test_errors"] for r in rs) / len(rs), 1),
+                test_errors=round(math.fsum(r["test_errors"] for r in rs) / len(rs), 1),
                 n_test=rs[0]["n_test"],
             )
         )
@@ -134,7 +141,7 @@ def series_section(payload, notebooks: list[str]) -> dict | None:
             n: dict(seconds=e["seconds"], peak_memory_mb=e["peak_memory_mb"], status=e["status"])
             for n, e in measured.items()
         },
-        total_seconds=round(sum(e["seconds"] for e in measured.values()), 1),
+        total_seconds=round(math.fsum(e["seconds"] for e in measured.values()), 1),
         peak_memory_mb=max(peaks) if peaks else None,
         complete=not missing and not failed,
         missing=missing,
