@@ -180,14 +180,11 @@ def compile_for(model, recipe: Recipe, n_fit: int):
     """Compile ``model`` for ``recipe`` (the schedule needs the number of fit images)."""
     import keras
 
-    steps = -(-n_fit // recipe.batch_size)
-    total, warmup = recipe.epochs * steps, recipe.warmup_epochs * steps
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0 if warmup else recipe.learning_rate,
-        decay_steps=max(total - warmup, 1),
-        alpha=0.0,
-        warmup_target=recipe.learning_rate if warmup else None,
-        warmup_steps=warmup,
+    from helpers import training
+
+    steps = -(-n_fit // recipe.batch_size)  # the last batch may be smaller
+    schedule = training.warmup_cosine(
+        recipe.learning_rate, recipe.epochs, recipe.warmup_epochs, steps
     )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),

@@ -171,20 +171,39 @@ def steps_per_epoch(n_fit: int, recipe: Recipe) -> int:
     return -(-n_fit // recipe.batch_size)  # ceiling division: the last batch may be smaller
 
 
-def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
-    """The learning rate Adam gets: a number, or a Keras schedule over the training steps."""
+def warmup_cosine(
+    learning_rate: float,
+    epochs: int,
+    warmup_epochs: int,
+    steps_per_epoch: int,
+    warmup_from: float = 0.0,
+):
+    """A Keras schedule: a linear warm-up from ``warmup_from`` to ``learning_rate`` over
+    ``warmup_epochs`` epochs, then a cosine decay to 0 over the remaining steps (with no
+    warm-up, the decay starts at ``learning_rate``)."""
     import keras
 
-    if recipe.schedule == "constant":
-        return recipe.learning_rate
-    total = recipe.epochs * steps_per_epoch
-    warmup = recipe.warmup_epochs * steps_per_epoch
+    total = epochs * steps_per_epoch
+    warmup = warmup_epochs * steps_per_epoch
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=recipe.warmup_from,
+        initial_learning_rate=warmup_from if warmup else learning_rate,
         decay_steps=max(total - warmup, 1),
         alpha=0.0,
-        warmup_target=recipe.learning_rate,
+        warmup_target=learning_rate if warmup else None,
         warmup_steps=warmup,
+    )
+
+
+def learning_rate_schedule(recipe: Recipe, steps_per_epoch: int):
+    """The learning rate Adam gets: a number, or a Keras schedule over the training steps."""
+    if recipe.schedule == "constant":
+        return recipe.learning_rate
+    return warmup_cosine(
+        recipe.learning_rate,
+        recipe.epochs,
+        recipe.warmup_epochs,
+        steps_per_epoch,
+        warmup_from=recipe.warmup_from,
     )
 
 
