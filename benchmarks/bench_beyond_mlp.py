@@ -14,16 +14,27 @@ it finished) it trains, on the fit images of :func:`helpers.split.load_split`:
   are written under ``cnn_runs_07`` so notebook 07 can join them to its table;
 * ``cnn_augmented``: the same CNN with the augmentation of :mod:`helpers.augment` in
   front, :data:`helpers.augment.RECIPES` (fixed number of epochs, warm-up + cosine decay);
-* ``flagship_augmented``: the flagship MLP with the same augmentation.
+* ``cnn_deep_augmented``: the deeper CNN ``cnn_deep`` (two convolutions per block,
+  BatchNorm) with the same augmentation, 20 epochs (round 2, see below);
+* ``flagship_augmented`` (20 epochs), ``flagship_augmented_long`` and
+  ``flagship_augmented_light`` (60 epochs, Dropout 0.3 or 0.1): the flagship MLP with the
+  same augmentation.
+
+Round 1 had two CNN recipes and one MLP recipe; their means fell short of the issue's
+targets (99.5% and 99.0%), so round 2 added the deeper CNN and the longer MLP schedules,
+fixed in :data:`helpers.augment.RECIPES` before any of them ran. The winner of each group is
+still chosen on the validation images alone, over the same seeds.
 
 Each model predicts the 10,000 validation and the 10,000 test images once, at the end;
 the predictions are stored as digit strings (:func:`helpers.compare.encode_labels`), with
 the true labels, so every accuracy and McNemar test can be redone from the file. The CNN
-recipe is **chosen on the mean validation accuracy** over the seeds; its test accuracy is
+recipe and the MLP recipe are each **chosen on the mean validation accuracy** over the seeds; its test accuracy is
 reported, never used to choose. Finished runs are cached in
 ``benchmarks/scratch/beyond_mlp_runs/`` (reused only for the same recipe, split and seed),
 and the results file is rewritten after every run, so the script can be stopped and
-resumed.
+resumed. The seed-0 model of every augmented recipe is saved to ``artifacts/``
+(:func:`helpers.augment.save_trained`), where notebook 08 loads it instead of training it
+again (:func:`helpers.augment.load_or_train`).
 """
 
 from __future__ import annotations
@@ -53,8 +64,14 @@ READY_NOTE = Path("/work/notes/cnn_rows_ready.txt")
 CNN_CANDIDATES = {
     "cnn": "CNN, notebook 07's protocol (no augmentation, early stopping)",
     "cnn_augmented": "CNN with augmentation (helpers.augment.RECIPES)",
+    "cnn_deep_augmented": "deeper CNN (two convolutions per block, BatchNorm) with augmentation",
 }
-MLP_NAME = "flagship_augmented"
+#: The recipes of the flagship MLP with augmentation, compared on validation the same way.
+MLP_CANDIDATES = {
+    "flagship_augmented": "flagship MLP with augmentation, 20 epochs, Dropout 0.3",
+    "flagship_augmented_long": "flagship MLP with augmentation, 60 epochs, Dropout 0.3",
+    "flagship_augmented_light": "flagship MLP with augmentation, 60 epochs, Dropout 0.1",
+}
 
 
 def _cnn_candidate():
@@ -85,6 +102,8 @@ def _train(name: str, seed: int, data, trainers: dict) -> dict:
             return trainers["cnn"].train(data, seed)
     recipe = augment.RECIPES[name].for_run()
     model, history, seconds = augment.train(recipe, data, seed=seed, verbose=0)
+    if seed == 0:  # notebook 08 trains seed 0; it loads this model instead when it exists
+        augment.save_trained(model, recipe, data, seed, history, seconds)
     cand = compare.Candidate(name, recipe.describe(), "beyond_mlp", base=recipe.architecture)
     row = compare._row(
         cand,
@@ -140,7 +159,7 @@ def _stats(values) -> dict:
 
 def summarize(rows: list[dict]) -> dict:
     summary = {}
-    for name in [*CNN_CANDIDATES, MLP_NAME]:
+    for name in [*CNN_CANDIDATES, *MLP_CANDIDATES]:
         mine = [r for r in rows if r["name"] == name]
         if not mine:
             continue
@@ -157,17 +176,20 @@ def summarize(rows: list[dict]) -> dict:
     return summary
 
 
-def choose_cnn(summary: dict) -> dict | None:
-    """The CNN recipe with the higher mean VALIDATION accuracy over the same seeds."""
-    seeds = [set(summary[n]["seeds"]) for n in CNN_CANDIDATES if n in summary]
-    if len(seeds) < len(CNN_CANDIDATES) or len(set(map(frozenset, seeds))) != 1:
+def choose(summary: dict, candidates=None) -> dict | None:
+    """The recipe of ``candidates`` (default: the CNN's) with the highest mean VALIDATION
+    accuracy over the same seeds; None until every candidate has run on the same seeds."""
+    candidates = CNN_CANDIDATES if candidates is None else candidates
+    seeds = [set(summary[n]["seeds"]) for n in candidates if n in summary]
+    if len(seeds) < len(candidates) or len(set(map(frozenset, seeds))) != 1:
         return None
-    best = max(CNN_CANDIDATES, key=lambda n: summary[n]["val_accuracy"]["mean"])
+    best = max(candidates, key=lambda n: summary[n]["val_accuracy"]["mean"])
     return dict(
         chosen=best,
         rule="highest mean validation accuracy over the same seeds; test not looked at",
-        val_means={n: summary[n]["val_accuracy"]["mean"] for n in CNN_CANDIDATES},
+        val_means={n: summary[n]["val_accuracy"]["mean"] for n in candidates},
     )
+
 
 
 def paired(rows: list[dict], a: str, b: str, y_test) -> list[dict]:
@@ -191,7 +213,7 @@ def paired(rows: list[dict], a: str, b: str, y_test) -> list[dict]:
     return out
 
 
-def readme_quotes(summary: dict, choice: dict | None) -> list[dict]:
+def readme_quotes(summary: dict, choice: dict | None, mlp_choice: dict | None = None) -> list[dict]:
     from helpers import augment
 
     quotes = []
@@ -205,29 +227,37 @@ def readme_quotes(summary: dict, choice: dict | None) -> list[dict]:
                 value=s["test_accuracy"]["mean"],
                 unit="%",
                 note=f"{name}: {CNN_CANDIDATES[name]}; validation {s['val_accuracy']['mean']:.2f}%"
-                f" (the other recipe: {min(choice['val_means'].values()):.2f}%); "
-                f"{s['seconds_per_epoch_median']:.1f} s/epoch on 2 cores (busy shared machine)",
+                f" (the others: {_others(choice)}); "
+                f"{s['seconds_per_epoch_median']:.1f} s/epoch on 2 cores",
             )
         )
-    if MLP_NAME in summary:
-        s = summary[MLP_NAME]
+    if mlp_choice is not None:
+        name = mlp_choice["chosen"]
+        s = summary[name]
         quotes.append(
             dict(
-                quantity=f"Flagship MLP with augmentation (notebook 08), test accuracy, mean of {len(s['seeds'])} seeds",
+                quantity="Flagship MLP with augmentation, chosen on validation (notebook 08), "
+                f"test accuracy, mean of {len(s['seeds'])} seeds",
                 value=s["test_accuracy"]["mean"],
                 unit="%",
-                note=f"{augment.RECIPES[MLP_NAME].describe()}; validation {s['val_accuracy']['mean']:.2f}%; "
-                f"{s['seconds_per_epoch_median']:.1f} s/epoch",
+                note=f"{augment.RECIPES[name].describe()}; validation {s['val_accuracy']['mean']:.2f}%"
+                f" (the others: {_others(mlp_choice)}); {s['seconds_per_epoch_median']:.1f} s/epoch",
             )
         )
     return quotes
+
+
+def _others(choice: dict) -> str:
+    return ", ".join(
+        f"{n} {v:.2f}%" for n, v in choice["val_means"].items() if n != choice["chosen"]
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="FAST sizes, written to scratch/")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--names", default=",".join([*CNN_CANDIDATES, MLP_NAME]))
+    parser.add_argument("--names", default=",".join([*CNN_CANDIDATES, *MLP_CANDIDATES]))
     args = parser.parse_args(argv)
     if args.quick:
         os.environ[config.FAST_ENV] = "1"
@@ -249,8 +279,10 @@ def main(argv=None) -> int:
         for name in names:
             rows.append(run_one(name, seed, data_split, args.quick, trainers))
             summary = summarize(rows)
-            choice = choose_cnn(summary)
+            choice = choose(summary)
+            mlp_choice = choose(summary, MLP_CANDIDATES)
             chosen = choice["chosen"] if choice else None
+            mlp_chosen = mlp_choice["chosen"] if mlp_choice else None
             payload = dict(
                 measured=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 command="nice python -m benchmarks.bench_beyond_mlp"
@@ -262,14 +294,18 @@ def main(argv=None) -> int:
                 seeds=sorted({r["seed"] for r in rows}),
                 complete=len(rows) == len(args.seeds) * len(names),
                 candidates=CNN_CANDIDATES,
+                mlp_candidates=MLP_CANDIDATES,
                 recipes={
                     "cnn": dataclasses.asdict(compare.protocol()),
                     **{n: r.for_run().as_dict() for n, r in augment.RECIPES.items()},
                 },
                 choice=choice,
+                mlp_choice=mlp_choice,
                 summary=summary,
-                mcnemar_test=paired(rows, chosen, MLP_NAME, data_split.y_test) if chosen else [],
-                readme=readme_quotes(summary, choice),
+                mcnemar_test=paired(rows, chosen, mlp_chosen, data_split.y_test)
+                if chosen and mlp_chosen
+                else [],
+                readme=readme_quotes(summary, choice, mlp_choice),
                 labels=dict(
                     val=compare.encode_labels(data_split.y_val),
                     test=compare.encode_labels(data_split.y_test),

@@ -539,53 +539,92 @@ CNN_ARCHITECTURES: dict[str, dict] = {
         batchnorm=True,
         description="the series' CNN with BatchNormalization after each convolution",
     ),
+    "cnn_deep": dict(
+        conv=(32, 64),
+        kernel=3,
+        dense=(128,),
+        dropout=0.5,
+        batchnorm=True,
+        convs_per_block=2,
+        description=(
+            "two conv 32 (3x3) + BatchNorm - pool - two conv 64 (3x3) + BatchNorm - pool - "
+            "dense 128 - dropout 0.5 - 10: the series' CNN one convolution deeper per block"
+        ),
+    ),
 }
 
 #: Images enter a CNN as height x width x channels: one grey channel.
 IMAGE_SHAPE = (28, 28, 1)
 
 
-def _check_cnn(conv, kernel, dense) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+def _check_cnn(
+    conv, kernel, dense, convs_per_block=1
+) -> tuple[tuple[int, ...], int, tuple[int, ...], int]:
     filters = _check_hidden(conv)
     if not filters:
         raise ValueError("a CNN needs at least one convolution block, e.g. conv=(32, 64).")
     if isinstance(kernel, bool) or not isinstance(kernel, Integral) or kernel < 1:
         raise ValueError(f"kernel must be a positive whole number like 3, got {kernel!r}.")
+    if (
+        isinstance(convs_per_block, bool)
+        or not isinstance(convs_per_block, Integral)
+        or convs_per_block < 1
+    ):
+        raise ValueError(
+            f"convs_per_block must be a positive whole number like 1 or 2, got {convs_per_block!r}."
+        )
     widths = _check_hidden(dense) if dense else ()
     side = INPUT_SHAPE[0]
     for i, _ in enumerate(filters, start=1):
-        side = (side - kernel + 1) // 2
+        side = (side - convs_per_block * (kernel - 1)) // 2
         if side < 1:
             raise ValueError(
-                f"conv block {i} leaves no pixels: {len(filters)} blocks of {kernel}x{kernel} "
-                "convolutions and 2x2 pooling shrink 28x28 to nothing; use fewer blocks or a "
-                "smaller kernel."
+                f"conv block {i} leaves no pixels: {len(filters)} blocks of {convs_per_block} "
+                f"{kernel}x{kernel} convolution(s) and 2x2 pooling shrink 28x28 to nothing; use "
+                "fewer blocks or a smaller kernel."
             )
-    return filters, int(kernel), widths
+    return filters, int(kernel), widths, int(convs_per_block)
 
 
-def build_cnn(conv=(32, 64), kernel=3, dense=(128,), dropout=0.5, batchnorm=False, name=None):
+def _conv_names(block: int, convs_per_block: int) -> list[str]:
+    """``conv_1`` for a block of one convolution; ``conv_1a``, ``conv_1b``, ... for more."""
+    if convs_per_block == 1:
+        return [f"_{block}"]
+    return [f"_{block}{chr(ord('a') + j)}" for j in range(convs_per_block)]
+
+
+def build_cnn(
+    conv=(32, 64),
+    kernel=3,
+    dense=(128,),
+    dropout=0.5,
+    batchnorm=False,
+    convs_per_block=1,
+    name=None,
+):
     """An uncompiled CNN for 28x28 images: Reshape to 28x28x1, then per block
-    Conv2D(filters, kernel x kernel, no padding, ReLU) -> [BatchNormalization] ->
-    MaxPooling2D(2x2), then Flatten -> per hidden width Dense (ReLU) -> [Dropout] -> Dense 10
+    ``convs_per_block`` times Conv2D(filters, kernel x kernel, no padding, ReLU) ->
+    [BatchNormalization], then MaxPooling2D(2x2); then Flatten -> per hidden width Dense (ReLU) -> [Dropout] -> Dense 10
     softmax. It takes the same (n, 28, 28) images as the MLPs.
 
     Layers are named ``channels``, ``conv_1``, ``batchnorm_1``, ``pool_1``, ...,
-    ``flatten``, ``hidden_1``, ``dropout_1``, ..., ``output``.
+    ``flatten``, ``hidden_1``, ``dropout_1``, ..., ``output``; with two convolutions per
+    block ``conv_1a``, ``batchnorm_1a``, ``conv_1b``, ... .
     """
     import keras
     from keras import layers
 
-    filters, kernel, widths = _check_cnn(conv, kernel, dense)
+    filters, kernel, widths, per_block = _check_cnn(conv, kernel, dense, convs_per_block)
     rates = _dropout_rates(dropout or None, len(widths))
     stack = [
         keras.Input(shape=INPUT_SHAPE, name="image"),
         layers.Reshape(IMAGE_SHAPE, name="channels"),
     ]
     for i, f in enumerate(filters, start=1):
-        stack.append(layers.Conv2D(f, kernel, activation="relu", name=f"conv_{i}"))
-        if batchnorm:
-            stack.append(layers.BatchNormalization(name=f"batchnorm_{i}"))
+        for tag in _conv_names(i, per_block):
+            stack.append(layers.Conv2D(f, kernel, activation="relu", name=f"conv{tag}"))
+            if batchnorm:
+                stack.append(layers.BatchNormalization(name=f"batchnorm{tag}"))
         stack.append(layers.MaxPooling2D(2, name=f"pool_{i}"))
     stack.append(layers.Flatten(name="flatten"))
     for i, (width, rate) in enumerate(zip(widths, rates, strict=True), start=1):
@@ -629,24 +668,28 @@ def cnn_layer_table(name: str | None = None, **spec):
         if name not in CNN_ARCHITECTURES:
             raise KeyError(f"no CNN named {name!r}; choose one of {sorted(CNN_ARCHITECTURES)}.")
         spec = {**CNN_ARCHITECTURES[name], **spec}
-    filters, kernel, widths = _check_cnn(
-        spec.get("conv", (32, 64)), spec.get("kernel", 3), spec.get("dense", (128,))
+    filters, kernel, widths, per_block = _check_cnn(
+        spec.get("conv", (32, 64)),
+        spec.get("kernel", 3),
+        spec.get("dense", (128,)),
+        spec.get("convs_per_block", 1),
     )
     rates = _dropout_rates(spec.get("dropout", 0.5) or None, len(widths))
     batchnorm = spec.get("batchnorm", False)
     side, channels = INPUT_SHAPE[0], 1
     rows = [("channels", "Reshape", f"{side}x{side}x1", "no parameters", 0, 0)]
     for i, f in enumerate(filters, start=1):
-        formula = f"({kernel}x{kernel}x{channels} + 1) x {f}"
-        side, p = side - kernel + 1, conv2d_params(kernel, channels, f)
-        channels = f
-        rows.append((f"conv_{i}", "Conv2D", f"{side}x{side}x{f}", formula, p, 0))
-        if batchnorm:
-            bn = batchnorm_params(f)
-            rows.append(
-                (f"batchnorm_{i}", "BatchNormalization", f"{side}x{side}x{f}", f"4 x {f}",
-                 bn["trainable"], bn["non_trainable"])
-            )  # fmt: skip
+        for tag in _conv_names(i, per_block):
+            formula = f"({kernel}x{kernel}x{channels} + 1) x {f}"
+            side, p = side - kernel + 1, conv2d_params(kernel, channels, f)
+            channels = f
+            rows.append((f"conv{tag}", "Conv2D", f"{side}x{side}x{f}", formula, p, 0))
+            if batchnorm:
+                bn = batchnorm_params(f)
+                rows.append(
+                    (f"batchnorm{tag}", "BatchNormalization", f"{side}x{side}x{f}", f"4 x {f}",
+                     bn["trainable"], bn["non_trainable"])
+                )  # fmt: skip
         side //= 2
         rows.append((f"pool_{i}", "MaxPooling2D", f"{side}x{side}x{f}", "no parameters", 0, 0))
     width = side * side * channels
@@ -679,14 +722,19 @@ def cnn_mult_adds(name: str | None = None, **spec) -> dict:
     Returns ``dict(conv=..., dense=..., total=...)``."""
     if name is not None:
         spec = {**CNN_ARCHITECTURES[name], **spec}
-    filters, kernel, widths = _check_cnn(
-        spec.get("conv", (32, 64)), spec.get("kernel", 3), spec.get("dense", (128,))
+    filters, kernel, widths, per_block = _check_cnn(
+        spec.get("conv", (32, 64)),
+        spec.get("kernel", 3),
+        spec.get("dense", (128,)),
+        spec.get("convs_per_block", 1),
     )
     side, channels, conv = INPUT_SHAPE[0], 1, 0
     for f in filters:
-        side = side - kernel + 1
-        conv += side * side * f * kernel * kernel * channels
-        side, channels = side // 2, f
+        for _ in range(per_block):
+            side = side - kernel + 1
+            conv += side * side * f * kernel * kernel * channels
+            channels = f
+        side //= 2
     sizes = [side * side * channels, *widths, N_CLASSES]
     dense = sum(a * b for a, b in itertools.pairwise(sizes))
     return dict(conv=conv, dense=dense, total=conv + dense)

@@ -68,6 +68,7 @@ class Result:
     cells: int
     finished: str
     load_average: float | None  # 1-minute load when the notebook started (others' work)
+    slowest_cells: list | None = None  # where the time went: the longest cells, longest first
 
 
 def notebooks(selection: list[str] | None = None) -> list[Path]:
@@ -114,13 +115,31 @@ def peak_memory_mb(pid: int) -> float | None:
 
 
 class MemoryWatch:
-    """nbclient hook: after every cell, read the kernel's peak memory and keep the largest."""
+    """nbclient hook: after every cell, read the kernel's peak memory and keep the largest;
+    also time every code cell (:meth:`started` is the hook before a cell runs)."""
 
     def __init__(self, client):
         self.client = client
         self.peak: float | None = None
+        self.cell_seconds: list[tuple[int, str, float]] = []  # (code cell number, first line, s)
+        self._start: float | None = None
 
-    def __call__(self, **_):
+    def started(self, **_):
+        self._start = time.perf_counter()
+
+    def slowest(self, n: int = 5) -> list[dict]:
+        """The ``n`` longest code cells: number (counted from 1), first line, seconds."""
+        top = sorted(self.cell_seconds, key=lambda c: -c[2])[:n]
+        return [dict(cell=i, first_line=line, seconds=round(t, 1)) for i, line, t in top]
+
+    def __call__(self, cell=None, cell_index=None, **_):
+        if self._start is not None and cell is not None and cell_index is not None:
+            cells = self.client.nb.cells[: cell_index + 1]
+            number = sum(1 for c in cells if c.cell_type == "code")
+            lines = [x for x in cell.source.splitlines() if x.strip() and not x.startswith("#")]
+            first = (lines[0] if lines else cell.source.strip()[:60])[:60]
+            self.cell_seconds.append((number, first, time.perf_counter() - self._start))
+            self._start = None
         provisioner = getattr(self.client.km, "provisioner", None)
         pid = getattr(provisioner, "pid", None)
         if pid is None:
@@ -280,6 +299,7 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     )
     watch = MemoryWatch(client)
     client.on_cell_executed = watch
+    client.on_cell_execute = watch.started
     stage = staging_dir(path)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -318,7 +338,7 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     shutil.rmtree(stage, ignore_errors=True)
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return Result(path.name, seconds, watch.peak, status, cells, finished, load)
+    return Result(path.name, seconds, watch.peak, status, cells, finished, load, watch.slowest())
 
 
 def record(results: list[Result], fast: bool, path: Path | None = None) -> Path:

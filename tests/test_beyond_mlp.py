@@ -93,8 +93,11 @@ def test_random_cnns_hand_count_equals_keras(seed):
         dense=tuple(int(w) for w in rng.integers(1, 20, size=rng.integers(0, 3))),
         dropout=float(rng.choice([0.0, 0.3])),
         batchnorm=bool(rng.integers(2)),
+        convs_per_block=int(rng.integers(1, 3)),
     )
-    assert keras_numbers(models.build_cnn(**spec)) == models.cnn_count_params(**spec)
+    model = models.build_cnn(**spec)
+    assert keras_numbers(model) == models.cnn_count_params(**spec)
+    assert list(models.cnn_layer_table(**spec)["layer"][:-1]) == [x.name for x in model.layers]
 
 
 def test_the_series_cnn_is_the_quoted_size():
@@ -103,9 +106,28 @@ def test_the_series_cnn_is_the_quoted_size():
     assert models.conv2d_params(3, 32, 64) == 18_496
 
 
+def test_the_deeper_cnn_has_two_convolutions_per_block():
+    model = models.build("cnn_deep")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.name for c in convs] == ["conv_1a", "conv_1b", "conv_2a", "conv_2b"]
+    # 28 -> 26 -> 24 -> pool 12 -> 10 -> 8 -> pool 4: the Dense layer reads 4 * 4 * 64 values
+    assert model.get_layer("flatten").output.shape[1:] == (4 * 4 * 64,)
+    hand = (3 * 3 * 1 + 1) * 32 + (3 * 3 * 32 + 1) * 32 + (3 * 3 * 32 + 1) * 64
+    hand += (3 * 3 * 64 + 1) * 64 + 4 * (32 + 32 + 64 + 64)  # BatchNorm: 4 numbers per channel
+    hand += (1024 + 1) * 128 + (128 + 1) * 10
+    assert models.cnn_count_params("cnn_deep")["total"] == model.count_params() == hand
+    conv = 26 * 26 * 32 * 9 + 24 * 24 * 32 * 9 * 32 + 10 * 10 * 64 * 9 * 32 + 8 * 8 * 64 * 9 * 64
+    assert models.cnn_mult_adds("cnn_deep")["conv"] == conv
+
+
 def test_cnn_builder_errors():
     with pytest.raises(ValueError, match="leaves no pixels"):
         models.build_cnn(conv=(8, 8, 8, 8))
+    with pytest.raises(ValueError, match="leaves no pixels"):
+        models.build_cnn(conv=(8, 8, 8), convs_per_block=2)  # 28 -> 12 -> 4 -> 0
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="convs_per_block"):
+            models.build_cnn(convs_per_block=bad)
     with pytest.raises(TypeError, match="does not take"):
         models.build("cnn", hidden=(10,))
     with pytest.raises(KeyError, match="no CNN named"):
@@ -168,6 +190,59 @@ def test_recipes_build_what_they_say():
     assert model.count_params() == models.cnn_count_params("cnn")["total"]
     fast = recipe.for_run()
     assert fast.epochs == (1 if config.is_fast() else recipe.epochs)
+
+
+class _TinySplit:
+    """Just enough of helpers.split's Split for augment.train: 256 fit, 64 validation images."""
+
+    def __init__(self, seed=0):
+        rng = np.random.default_rng(seed)
+        self.x_fit = rng.random((256, 28, 28), dtype=np.float32)
+        self.y_fit = rng.integers(0, 10, 256)
+        self.x_val = rng.random((64, 28, 28), dtype=np.float32)
+        self.y_val = rng.integers(0, 10, 64)
+        self.seed = seed
+
+    def describe(self):
+        return f"tiny random split {self.seed}"
+
+
+def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    first, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    assert record["loaded"] is False and len(record["epoch_seconds"]) == 1
+    assert augment.model_path(recipe, 0).is_file()
+    again, record2 = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    assert record2["loaded"] is True and "Loaded tiny (seed 0)" in capsys.readouterr().out
+    assert record2["val_accuracy_per_epoch"] == record["val_accuracy_per_epoch"]
+    np.testing.assert_array_equal(
+        augment.predict_digits(again, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
+    )
+    # another split or another recipe under the same name: trained again, never reused
+    _, other = augment.load_or_train(recipe, _TinySplit(seed=1), seed=0, verbose=0)
+    assert other["loaded"] is False
+    longer = augment.Recipe("tiny", "cnn_small", augment=True, epochs=2, batch_size=64)
+    _, other = augment.load_or_train(longer, _TinySplit(seed=1), seed=0, verbose=0)
+    assert other["loaded"] is False and len(other["epoch_seconds"]) == 2
+
+
+def test_benchmark_choice_reads_the_validation_choice():
+    assert augment.benchmark_choice(None, "cnn") == ("cnn_augmented", None)
+    bench = {
+        "mlp_candidates": {"a": "recipe a", "b": "recipe b"},
+        "mlp_choice": {"chosen": "b"},
+        "summary": {
+            "a": {"val_accuracy": {"mean": 98.1}, "seeds": [0, 1, 2]},
+            "b": {"val_accuracy": {"mean": 98.7}, "seeds": [0, 1, 2]},
+        },
+    }
+    chosen, table = augment.benchmark_choice(bench, "mlp")
+    assert chosen == "b" and list(table.index) == ["a", "b"]
+    assert table.loc["b", "validation % (mean)"] == 98.7
+    with pytest.raises(ValueError, match="group"):
+        augment.benchmark_choice(bench, "rnn")
 
 
 # --------------------------------------------------------------------------- more devices
@@ -246,10 +321,14 @@ def test_results_file_can_be_rescored_from_its_predictions():
         assert set(row) == set(stored_07["runs"][0])
         assert row["name"] == "cnn" and row["group"] == "architecture"
         assert row["n_val"] == len(y_val) and row["n_test"] == len(y_test)
-    # the choice is the higher mean validation accuracy, whatever the test says
-    if payload["choice"]:
-        means = {n: payload["summary"][n]["val_accuracy"]["mean"] for n in payload["candidates"]}
-        assert payload["choice"]["chosen"] == max(means, key=means.get)
+    # each choice is the highest mean validation accuracy, whatever the test says
+    for group, key in (("candidates", "choice"), ("mlp_candidates", "mlp_choice")):
+        if payload.get(key):
+            means = {n: payload["summary"][n]["val_accuracy"]["mean"] for n in payload[group]}
+            assert payload[key]["chosen"] == max(means, key=means.get)
+            for name in payload[group]:  # the means are those of the stored runs
+                mine = [r["val_accuracy"] for r in payload["runs"] if r["name"] == name]
+                assert means[name] == pytest.approx(100 * np.mean(mine), abs=1e-3)
     for test in payload["mcnemar_test"]:
         a = next(r for r in payload["runs"] if r["name"] == test["a"] and r["seed"] == test["seed"])
         b = next(r for r in payload["runs"] if r["name"] == test["b"] and r["seed"] == test["seed"])

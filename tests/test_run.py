@@ -80,9 +80,19 @@ def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_tar
 
 def test_a_good_notebook_publishes_and_is_written_as_jupyterlab_would(tmp_path, scratch_target):
     rel, target = scratch_target
-    nb_path = notebook(tmp_path / "02_works.ipynb", STAGED_WRITE.format(rel=rel), "print(6 * 7)")
+    nb_path = notebook(
+        tmp_path / "02_works.ipynb",
+        STAGED_WRITE.format(rel=rel),
+        "print(6 * 7)",
+        "# a comment first\nimport time\ntime.sleep(1.0)",
+    )
     result = run.execute(nb_path, write=True, timeout=120, protected=[])
     assert result.status == "ok"
+    # where the time went: every code cell timed, the longest first, named by its first line
+    assert len(result.slowest_cells) == 3
+    slowest = result.slowest_cells[0]
+    assert slowest["cell"] == 3 and slowest["first_line"] == "import time"
+    assert slowest["seconds"] >= 1.0  # it slept 1 s
     assert target.read_text() == "new figure"
     nb = nbformat.read(nb_path, as_version=4)
     assert nb.metadata["kernelspec"] == run.KERNELSPEC
