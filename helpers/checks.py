@@ -699,10 +699,38 @@ def _squared_weights(model, kernels_only=True) -> float:
     return total
 
 
+def _l2_strengths(model) -> list[float]:
+    """The L2 strength of every Dense kernel's regulariser (0.0 where there is none)."""
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "kernel"):
+            reg = getattr(layer, "kernel_regularizer", None)
+            out.append(float(getattr(reg, "l2", 0.0)) if reg is not None else 0.0)
+    return out
+
+
 @exercise
-def exercise_05_5(answer, plain_model, decayed_model):
+def exercise_05_5(answer, plain_model, decayed_model, l2=None):
     """How many times larger the sum of squared kernel weights of ``plain_model`` is than
-    that of ``decayed_model`` (trained the same way with an L2 penalty)."""
+    that of ``decayed_model`` (trained the same way with an L2 penalty of strength ``l2``,
+    when given)."""
+    if decayed_model is Ellipsis or decayed_model is None:
+        return verdict(False, "first build and train your penalised model (the line above "
+                       "the answer), then compute the ratio from the two models.")  # fmt: skip
+    if not hasattr(decayed_model, "layers"):
+        return verdict(False, f"the model to compare with should be a Keras model, got "
+                       f"{type(decayed_model).__name__}.")  # fmt: skip
+    strengths = _l2_strengths(decayed_model)
+    if not any(strengths):
+        return verdict(False, "your model has no L2 penalty on its kernels: build it with "
+                       "regularised_net(l2=...) before training it.")  # fmt: skip
+    if l2 is not None and not np.allclose(strengths, l2):
+        return verdict(False, f"your model's penalty is lambda = {max(strengths):g}; this "
+                       f"exercise asks for lambda = {l2:g}.")  # fmt: skip
+    optimizer = getattr(decayed_model, "optimizer", None)
+    if optimizer is not None and int(optimizer.iterations.numpy()) == 0:
+        return verdict(False, "your model has not been trained yet: fit it exactly as section "
+                       "5 trained the others, then compute the ratio.")  # fmt: skip
     plain, decayed = _squared_weights(plain_model), _squared_weights(decayed_model)
     expected = plain / decayed
     all_plain, all_decayed = (_squared_weights(m, kernels_only=False)

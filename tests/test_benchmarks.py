@@ -169,3 +169,15 @@ def test_runner_record_merges_and_keeps_other_notebooks(tmp_path):
     path.write_text(json.dumps(data))
     run.record([], fast=True, path=path)
     assert "99_gone.ipynb" not in json.loads(path.read_text())["notebooks"]
+
+
+def test_keras_overhead_fit_separates_step_cost_from_image_cost():
+    from benchmarks.bench_keras_overhead import BATCHES, fit_costs
+
+    n = 60_000
+    steps = [-(-n // b) for b in BATCHES]
+    seconds = [0.004 * s + 2e-5 * n for s in steps]  # 4 ms per step, 20 us per image
+    costs = fit_costs(BATCHES, seconds, n)
+    assert costs["per_step_ms"] == pytest.approx(4.0, rel=1e-6)
+    assert costs["per_image_us"] == pytest.approx(20.0, rel=1e-6)
+    assert costs["largest_misfit_percent"] == 0.0

@@ -400,3 +400,12 @@ def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
         assert not v and mistake in v.message, (wrong, v.message)
     assert not checks.exercise_05_5(1.0, plain, decayed)
     assert "Not yet" in repr(checks.exercise_05_5(..., plain, decayed))
+    # the model part of the exercise: trained, with a penalty, of the strength asked for
+    assert "first build and train" in checks.exercise_05_5(4.0, plain, ...).message
+    assert "no L2 penalty" in checks.exercise_05_5(4.0, plain, plain).message
+    assert "asks for lambda = 0.01" in checks.exercise_05_5(4.0, plain, decayed, l2=1e-2).message
+    assert checks.exercise_05_5(4.0, plain, decayed, l2=1e-3)
+    decayed.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert "not been trained" in checks.exercise_05_5(4.0, plain, decayed, l2=1e-3).message
+    decayed.fit(np.zeros((4, 28, 28), "float32"), np.zeros(4, int), epochs=1, verbose=0)
+    assert not checks.exercise_05_5(4.0, plain, decayed, l2=1e-3)  # trained: the ratio moved
