@@ -198,6 +198,9 @@ def beyond_mlp_section(payload) -> dict | None:
         measured=payload["measured"],
         complete=payload.get("complete", False),
         machine=payload["machine"],
+        runs_measured=payload.get("runs_measured"),
+        runs_load_average=payload.get("runs_load_average"),
+        runs_train_seconds=payload.get("runs_train_seconds"),
         choice=(payload.get("choice") or {}).get("chosen"),
         mlp_choice=(payload.get("mlp_choice") or {}).get("chosen"),
         candidates={**payload.get("candidates", {}), **payload.get("mlp_candidates", {})},
@@ -414,10 +417,23 @@ def markdown(results: dict) -> str:
             )
         m = beyond["machine"]
         out.append("")
+        if beyond.get("runs_load_average"):
+            low, high = beyond["runs_load_average"]
+            when = (
+                f"Runs measured {beyond['runs_measured'][0][:16].replace('T', ' ')} to "
+                f"{beyond['runs_measured'][1][:16].replace('T', ' ')} UTC on {m['cpus']} CPU "
+                f"cores, {beyond['runs_train_seconds'] / 3600:.1f} hours of training in all, "
+                f"1-minute load average {low}-{high} (a shared machine, often running two "
+                "benchmarks at once: the seconds are upper bounds)."
+            )
+        else:
+            when = (
+                f"Measured {beyond['measured'][:10]} on {m['cpus']} CPU cores (1-minute load "
+                f"average {m['load_average']} at the end: a shared machine, so the seconds are "
+                "upper bounds)."
+            )
         out.append(
-            f"Measured {beyond['measured'][:10]} on {m['cpus']} CPU cores (1-minute load "
-            f"average {m['load_average']} at the end: a shared machine, so the seconds are "
-            "upper bounds). Source: `benchmarks/results/beyond_mlp.json` "
+            when + " Source: `benchmarks/results/beyond_mlp.json` "
             "(`python -m benchmarks.bench_beyond_mlp`)."
         )
     if results["other"]:

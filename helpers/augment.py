@@ -366,4 +366,3 @@ def benchmark_choice(bench: dict | None, group: str):
         }
     ).T
     return bench[choice_key]["chosen"], table
-

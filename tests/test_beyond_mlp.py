@@ -190,6 +190,12 @@ def test_recipes_build_what_they_say():
     assert model.count_params() == models.cnn_count_params("cnn")["total"]
     fast = recipe.for_run()
     assert fast.epochs == (1 if config.is_fast() else recipe.epochs)
+    for name, recipe in augment.RECIPES.items():  # every recipe: its name, its net, augmented
+        assert recipe.name == name and recipe.augment
+        model = augment.build(recipe, seed=0)
+        plain = models.build(recipe.architecture, **dict(recipe.build_kwargs))
+        assert model.layers[1].name == "augment", name
+        assert model.count_params() == plain.count_params(), name
 
 
 class _TinySplit:
@@ -226,6 +232,17 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
     longer = augment.Recipe("tiny", "cnn_small", augment=True, epochs=2, batch_size=64)
     _, other = augment.load_or_train(longer, _TinySplit(seed=1), seed=0, verbose=0)
     assert other["loaded"] is False and len(other["epoch_seconds"]) == 2
+
+
+def test_benchmark_cache_key_is_what_the_cache_file_holds():
+    """A finished run is reused only when its stored key equals the new one; JSON turns the
+    recipes' tuples into lists, so the key must already be in that form (a tuple in it once
+    made every run with Dropout rates train again)."""
+    from benchmarks import bench_beyond_mlp as bench
+
+    for name in ["cnn", *augment.RECIPES]:
+        key = bench._key(name, 0, _TinySplit(), quick=False)
+        assert json.loads(json.dumps(key)) == key, name
 
 
 def test_benchmark_choice_reads_the_validation_choice():
