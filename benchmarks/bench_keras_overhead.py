@@ -67,7 +67,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,000 images, 1 round, scratch/")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--onednn",
+        action="store_true",
+        help="TensorFlow with oneDNN (the series turns it off for reproducible sums); "
+        "written to keras_overhead_onednn.json",
+    )
     args = parser.parse_args(argv)
+    if args.onednn:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"  # before TensorFlow is imported
     quiet.import_tensorflow()
     import keras
     import tensorflow as tf
@@ -142,15 +150,32 @@ def main(argv=None) -> int:
         images=n,
         rounds=rounds,
         keras="steps_per_execution=32, tensors converted once, shuffled each epoch",
+        tf_enable_onednn_opts=os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
         by_batch=by_batch,
         fitted_costs=costs,
         smallest_batch_keras_no_slower=min(keras_no_slower) if keras_no_slower else None,
+        readme=[
+            dict(
+                quantity="Keras / NumPy seconds per epoch, notebook 04's net, batches "
+                f"{BATCHES[0]}-{BATCHES[-1]}"
+                + (" (TensorFlow with oneDNN)" if args.onednn else ""),
+                value=f"{min(r['keras_over_numpy'] for r in by_batch):.2f}-"
+                f"{max(r['keras_over_numpy'] for r in by_batch):.2f}",
+                unit="x",
+                note=f"fitted: Keras {costs['keras']['per_step_ms']:.2f} ms per step + "
+                f"{costs['keras']['per_image_us']:.1f} us per image, NumPy "
+                f"{costs['numpy']['per_step_ms']:.2f} ms + {costs['numpy']['per_image_us']:.1f} us"
+                f"; load {load_start:.1f}",
+            )
+        ],
         raw_seconds={
             lib: {str(b): [round(s, 4) for s in v] for b, v in t.items()}
             for lib, t in times.items()
         },
     )
-    target = RESULTS_FILE if not args.quick else ROOT / "benchmarks" / "scratch" / RESULTS_FILE.name
+    name = RESULTS_FILE.stem + ("_onednn" if args.onednn else "") + ".json"
+    folder = RESULTS_FILE.parent if not args.quick else ROOT / "benchmarks" / "scratch"
+    target = folder / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     for row in by_batch:

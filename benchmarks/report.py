@@ -198,6 +198,9 @@ def beyond_mlp_section(payload) -> dict | None:
         measured=payload["measured"],
         complete=payload.get("complete", False),
         machine=payload["machine"],
+        seed0_train_seconds={
+            r["name"]: r["train_seconds"] for r in payload.get("runs", []) if r["seed"] == 0
+        },
         runs_measured=payload.get("runs_measured"),
         runs_load_average=payload.get("runs_load_average"),
         runs_train_seconds=payload.get("runs_train_seconds"),
@@ -356,6 +359,17 @@ def markdown(results: dict) -> str:
                     f"{label} mode was measured on a busy machine (1-minute load average up to "
                     f"{section['max_load_average']:.1f} on {section['machine']['cpus']} cores): "
                     "times are upper bounds."
+                )
+        beyond = results.get("beyond_mlp")
+        if beyond and beyond.get("choice") and beyond.get("mlp_choice"):
+            trained = beyond.get("seed0_train_seconds", {})
+            cnn, mlp = trained.get(beyond["choice"]), trained.get(beyond["mlp_choice"])
+            if cnn is not None and mlp is not None:
+                notes.append(
+                    "08 loads the seed-0 models that `benchmarks/bench_beyond_mlp.py` saved in "
+                    "`artifacts/` when they are there (as in the run above); on a fresh clone "
+                    f"it trains them, which took {_minutes(cnn)} (the CNN) and {_minutes(mlp)} "
+                    "(the MLP) in the benchmark."
                 )
         machine = (full or fast)["machine"]
         notes.append(

@@ -268,7 +268,11 @@ def model_path(recipe: Recipe, seed: int = config.SEED):
 
 
 def _how(recipe: Recipe, split, seed: int) -> dict:
-    return {"recipe": recipe.as_dict(), "split": split.describe(), "seed": seed}
+    """How a model was trained, in the form the JSON sidecar gives back (tuples as lists)."""
+    import json
+
+    how = {"recipe": recipe.as_dict(), "split": split.describe(), "seed": seed}
+    return json.loads(json.dumps(how))
 
 
 def save_trained(model, recipe: Recipe, split, seed: int, history, seconds: float):

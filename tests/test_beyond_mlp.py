@@ -215,7 +215,10 @@ class _TinySplit:
 
 def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
-    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    # a tuple in the recipe (as every Dropout recipe has) must survive the JSON sidecar
+    recipe = augment.Recipe(
+        "tiny", "cnn_small", augment=True, epochs=1, batch_size=64, build_kwargs=(("dense", (16,)),)
+    )
     data = _TinySplit()
     first, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record["loaded"] is False and len(record["epoch_seconds"]) == 1
@@ -229,7 +232,9 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
     # another split or another recipe under the same name: trained again, never reused
     _, other = augment.load_or_train(recipe, _TinySplit(seed=1), seed=0, verbose=0)
     assert other["loaded"] is False
-    longer = augment.Recipe("tiny", "cnn_small", augment=True, epochs=2, batch_size=64)
+    longer = augment.Recipe(
+        "tiny", "cnn_small", augment=True, epochs=2, batch_size=64, build_kwargs=(("dense", (16,)),)
+    )
     _, other = augment.load_or_train(longer, _TinySplit(seed=1), seed=0, verbose=0)
     assert other["loaded"] is False and len(other["epoch_seconds"]) == 2
 
