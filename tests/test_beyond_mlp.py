@@ -190,6 +190,8 @@ def test_recipes_build_what_they_say():
     assert model.count_params() == models.cnn_count_params("cnn")["total"]
     fast = recipe.for_run()
     assert fast.epochs == (1 if config.is_fast() else recipe.epochs)
+    # FAST: small batches, so that BatchNorm's running averages settle within one epoch
+    assert fast.batch_size == (min(recipe.batch_size, 8) if config.is_fast() else recipe.batch_size)
     for name, recipe in augment.RECIPES.items():  # every recipe: its name, its net, augmented
         assert recipe.name == name and recipe.augment
         model = augment.build(recipe, seed=0)
