@@ -257,10 +257,15 @@ def model_path(recipe: Recipe, seed: int = config.SEED):
 
 
 def _how(recipe: Recipe, split, seed: int) -> dict:
-    """How a model was trained, in the form the JSON sidecar gives back (tuples as lists)."""
+    """How a model was trained, in the form the JSON sidecar gives back (tuples as lists),
+    with the Keras version: a file saved by a newer Keras may not load in an older one, so
+    it is trained again rather than loaded."""
     import json
 
+    import keras
+
     how = {"recipe": recipe.as_dict(), "split": split.describe(), "seed": seed}
+    how["keras"] = keras.__version__
     return json.loads(json.dumps(how))
 
 
