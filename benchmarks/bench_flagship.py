@@ -14,7 +14,9 @@ Each run is kept in ``benchmarks/scratch/flagship_runs/`` (recipe, seed, accurac
 the test predictions), so one recipe can be measured at a time; a cached run is reused only
 when its recipe and split are exactly the current ones. With both recipes measured, the
 script writes ``benchmarks/results/flagship.json``: per seed the validation and test
-accuracy, seconds and seconds per epoch; per recipe the mean and 95% t-interval over the
+accuracy, seconds and seconds per epoch, and the test predictions as a string of digits
+(notebook 05 reads the published recipe's seed 0 from it instead of training it again,
+:func:`helpers.training.flagship_run`); per recipe the mean and 95% t-interval over the
 seeds (:func:`helpers.stats.t_interval`); and per seed an exact McNemar test of the two
 recipes on the same test images (:func:`helpers.stats.mcnemar`). Its ``readme`` list is what
 README quotes (``python -m benchmarks.report --write-readme``). ``--quick`` writes to
@@ -176,13 +178,17 @@ def main(argv=None) -> Path | None:
         **machine,
         "command": "nice python benchmarks/bench_flagship.py" + (" --quick" if args.quick else ""),
         "split": data.describe(),
+        "split_fingerprint": data.fingerprint(),
         "seeds": list(SEEDS),
         "published_claim": PUBLISHED_CLAIM,
         "recipes": {n: {"describe": r.describe(), **r.as_dict()} for n, r in recipes.items()},
         "readme": readme_quotes(summary, recipes),
         **summary,
         "runs": [
-            {k: v for k, v in r.items() if k not in {"key", "test_pred"}}
+            {
+                **{k: v for k, v in r.items() if k not in {"key", "test_pred"}},
+                "test_predictions": training.encode_predictions(r["test_pred"]),
+            }
             for name in ("published", "improved")
             for r in runs[name]
         ],

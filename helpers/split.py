@@ -94,6 +94,18 @@ class Split:
             f"(validation stratified by digit, seed {self.seed})"
         )
 
+    def fingerprint(self) -> str:
+        """16 hex digits of a SHA-256 over the labels of the three sets and the positions of
+        the validation images. Another data file (the offline fallback, a FAST subset) or
+        another seed gives another fingerprint, so results stored for one split (such as a
+        benchmark's test predictions) are never read against another."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for part in (self.y_fit, self.y_val, self.y_test, self.val_idx):
+            digest.update(np.ascontiguousarray(np.asarray(part, dtype=np.int64)).tobytes())
+        return digest.hexdigest()[:16]
+
 
 def make_split(x_train, y_train, x_test, y_test, seed: int = config.SEED) -> Split:
     """Hold out one sixth of the training images (stratified) for validation."""

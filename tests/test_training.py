@@ -409,3 +409,202 @@ def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
     assert "not been trained" in checks.exercise_05_5(4.0, plain, decayed, l2=1e-3).message
     decayed.fit(np.zeros((4, 28, 28), "float32"), np.zeros(4, int), epochs=1, verbose=0)
     assert not checks.exercise_05_5(4.0, plain, decayed, l2=1e-3)  # trained: the ratio moved
+
+
+# ------------------------------------------------ runs stored by bench_flagship.py (notebook 05)
+
+
+def test_predictions_survive_the_round_trip_through_a_string():
+    predicted = np.array([7, 2, 1, 0, 4, 9, 5, 3, 6, 8])
+    text = training.encode_predictions(predicted)
+    assert text == "7210495368"
+    np.testing.assert_array_equal(training.decode_predictions(text, 10), predicted)
+
+
+@pytest.mark.parametrize("bad", [np.array([1, 10]), np.array([-1, 2]), np.zeros((2, 10))])
+def test_encoding_refuses_what_is_not_one_digit_per_image(bad):
+    with pytest.raises(ValueError, match="one digit 0..9 per image"):
+        training.encode_predictions(bad)
+
+
+@pytest.mark.parametrize("bad", ["72104", "721049536x", "７２１０４９５３６８", 7210495368])
+def test_decoding_names_the_file_and_the_fix(bad):
+    with pytest.raises(ValueError, match=r"flagship.json.*10 digits.*git checkout"):
+        training.decode_predictions(bad, 10, "flagship.json")
+
+
+def _stored_file(path, data, recipe, test_pred, seed=0, **changes):
+    """A results file in bench_flagship.py's layout, holding one run of ``recipe``."""
+    import json
+
+    run = {
+        "recipe": recipe.name,
+        "seed": seed,
+        "epochs": recipe.epochs,
+        "seconds": 12.5,
+        "seconds_per_epoch": 6.25,
+        "val_accuracy": 97.5,
+        "test_accuracy": round(100 * float(np.mean(test_pred == data.y_test)), 2),
+        "load_average": 3.5,
+        "measured": "2026-01-02T03:04:05+00:00",
+        "test_predictions": training.encode_predictions(test_pred),
+    }
+    run.update(changes)
+    payload = {
+        "split": data.describe(),
+        "split_fingerprint": data.fingerprint(),
+        "recipes": {recipe.name: {"describe": recipe.describe(), **recipe.as_dict()}},
+        "runs": [run],
+    }
+    path.write_text(json.dumps(payload))
+    return path
+
+
+@pytest.fixture()
+def small_split(tiny_data):
+    from helpers import split
+
+    x, y = tiny_data
+    return split.make_split(x[:240], y[:240], x[240:], y[240:])
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("flagship_run trained although the results file holds the run")
+
+
+def test_flagship_run_reads_the_benchmarks_run_without_training(tmp_path, small_split, monkeypatch):
+    test_pred = (small_split.y_test + np.arange(len(small_split.y_test)) % 4 // 3) % 10
+    path = _stored_file(tmp_path / "flagship.json", small_split, PUBLISHED_RECIPE, test_pred)
+    monkeypatch.setattr(training, "train_flagship", _no_training)
+    run = training.flagship_run(PUBLISHED_RECIPE, small_split, seed=0, path=path)
+    np.testing.assert_array_equal(run.test_pred, test_pred)
+    assert run.test_accuracy(small_split.y_test) == pytest.approx(
+        np.mean(test_pred == small_split.y_test)
+    )
+    assert (run.epochs, run.seconds_per_epoch, run.val_accuracy) == (
+        PUBLISHED_RECIPE.epochs,
+        6.25,
+        97.5,
+    )
+    assert run.source.startswith("read from") and "2026-01-02" in run.source
+    assert run.timed == "by the benchmark, load average 3.5"
+    with pytest.raises(ValueError, match="labels of the same split"):
+        run.test_accuracy(small_split.y_test[:-1])
+
+
+class _Guessing:
+    """Stands in for a trained model: predicts digit 3 for every image."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        out = np.zeros((len(x), 10), dtype=np.float32)
+        out[:, 3] = 1.0
+        return out
+
+
+def _fake_training(calls):
+    def train(x_fit, y_fit, x_val, y_val, recipe, seed=0, verbose=0):
+        calls.append((recipe, seed, len(x_fit)))
+        history = keras.callbacks.History()
+        history.epoch = list(range(recipe.epochs))
+        history.history = {"val_accuracy": [0.1] * recipe.epochs}
+        history.epoch_seconds = [2.0] * recipe.epochs
+        return _Guessing(), history, 2.0 * recipe.epochs
+
+    return train
+
+
+@pytest.mark.parametrize(
+    "what, why",
+    [
+        ("no file", "is not there"),
+        ("another split", "another split"),
+        ("another recipe", "holds no run of this recipe"),
+        ("another seed", "holds no run of this recipe"),
+        ("no predictions", "does not keep the test predictions"),
+    ],
+)
+def test_flagship_run_trains_when_the_file_does_not_hold_exactly_this_run(
+    what, why, tmp_path, small_split, monkeypatch
+):
+    from helpers import split
+
+    path = tmp_path / "flagship.json"
+    test_pred = small_split.y_test.copy()
+    if what == "another split":  # same sizes, another seed: only the fingerprint differs
+        x = np.concatenate([small_split.x_fit, small_split.x_val])
+        y = np.concatenate([small_split.y_fit, small_split.y_val])
+        other = split.make_split(x, y, small_split.x_test, small_split.y_test, seed=1)
+        other = split.Split(**{**other.__dict__, "seed": 0})  # same description
+        assert other.describe() == small_split.describe()
+        _stored_file(path, other, PUBLISHED_RECIPE, test_pred)
+    elif what == "another recipe":
+        _stored_file(path, small_split, PUBLISHED_RECIPE.with_(batch_size=64), test_pred)
+    elif what == "another seed":
+        _stored_file(path, small_split, PUBLISHED_RECIPE, test_pred, seed=1)
+    elif what == "no predictions":
+        _stored_file(path, small_split, PUBLISHED_RECIPE, test_pred)
+        import json
+
+        payload = json.loads(path.read_text())
+        del payload["runs"][0]["test_predictions"]
+        path.write_text(json.dumps(payload))
+    calls = []
+    monkeypatch.setattr(training, "train_flagship", _fake_training(calls))
+    run = training.flagship_run(PUBLISHED_RECIPE, small_split, seed=0, path=path)
+    assert calls == [(PUBLISHED_RECIPE, 0, len(small_split.y_fit))]
+    assert run.source.startswith("trained here") and why in run.source
+    assert run.timed.startswith("here")
+    np.testing.assert_array_equal(run.test_pred, np.full(len(small_split.y_test), 3))
+    assert (run.epochs, run.seconds_per_epoch, run.val_accuracy) == (
+        PUBLISHED_RECIPE.epochs,
+        2.0,
+        10.0,
+    )
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ({"test_predictions": "12"}, "string of 80 digits"),
+        ({"test_accuracy": 12.34}, "score 100.0% on the test labels, but the file says 12.34%"),
+    ],
+)
+def test_flagship_run_refuses_a_damaged_results_file(
+    damage, message, tmp_path, small_split, monkeypatch
+):
+    path = _stored_file(
+        tmp_path / "flagship.json", small_split, PUBLISHED_RECIPE, small_split.y_test, **damage
+    )
+    monkeypatch.setattr(training, "train_flagship", _no_training)
+    with pytest.raises(ValueError, match=message) as error:
+        training.flagship_run(PUBLISHED_RECIPE, small_split, seed=0, path=path)
+    assert "flagship.json" in str(error.value) and "bench_flagship.py" in str(error.value)
+
+
+def test_flagship_run_refuses_a_file_that_is_not_json(tmp_path, small_split):
+    path = tmp_path / "flagship.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a readable results file.*git checkout"):
+        training.flagship_run(PUBLISHED_RECIPE, small_split, seed=0, path=path)
+
+
+def test_the_committed_benchmark_predictions_score_what_the_file_says():
+    """Every stored run's predictions, scored against the real test labels, give the test
+    accuracy the file records; notebook 05 reads seed 0 of the published recipe from them."""
+    import json
+
+    from helpers import data, split
+
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(download=False, verbose=False)
+    if not data.last_source.is_full:
+        pytest.skip("needs the full MNIST (the benchmark's split)")
+    full = split.make_split(x_train, y_train, x_test, y_test)
+    stored = json.loads(training.BENCHMARK_FILE.read_text())
+    assert (stored["split"], stored["split_fingerprint"]) == (full.describe(), full.fingerprint())
+    assert len(stored["runs"]) == 6
+    for run in stored["runs"]:
+        predicted = training.decode_predictions(run["test_predictions"], len(y_test))
+        assert round(100 * float(np.mean(predicted == y_test)), 2) == run["test_accuracy"]
+    published = training.PUBLISHED_RECIPE.with_(epochs=config.FULL_SIZES.epochs_published)
+    run = training.flagship_run(published, full, seed=0)
+    assert run.source.startswith("read from") and run.epochs == published.epochs
