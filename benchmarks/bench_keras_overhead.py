@@ -19,7 +19,10 @@ and a large enough batch hides it: the file records the smallest batch size at w
 Keras's median epoch is no slower than NumPy's.
 
 Keras runs with ``steps_per_execution=32`` (as notebooks 05 and 07 do) on tensors converted
-once; NumPy with its default BLAS threads. Nothing is trained to convergence: the weights
+once, twice: as the notebooks compile it, and with XLA (``jit_compile=True``: TensorFlow
+compiles each training step into one fused program). NumPy runs with its default BLAS
+threads. Keras's epochs come at two speeds in one process (some use only about one of the
+two cores); ``keras_slowest_over_fastest`` records the spread per batch size. Nothing is trained to convergence: the weights
 after each timed epoch are thrown away. Results: ``benchmarks/results/keras_overhead.json``
 (``--quick``: ``benchmarks/scratch/``). Timings are measured, never asserted.
 """
@@ -91,15 +94,22 @@ def main(argv=None) -> int:
 
     net = MLP(LAYERS, seed=0)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input((784,)), keras.layers.Dense(256, activation="relu"),
-         keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax")]
-    )  # fmt: skip
-    model.compile(
-        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
-        loss="sparse_categorical_crossentropy",
-        steps_per_execution=32,
-    )
+
+    def keras_net(jit_compile: bool):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input((784,)), keras.layers.Dense(256, activation="relu"),
+             keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax")]
+        )  # fmt: skip
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+            steps_per_execution=32,
+            jit_compile=jit_compile,
+        )
+        return model
+
+    models = {"keras": keras_net(False), "keras_xla": keras_net(True)}
     x_tf, y_tf = tf.constant(x), tf.constant(y)
 
     def numpy_epoch(batch):
@@ -108,22 +118,25 @@ def main(argv=None) -> int:
                 momentum=0.9, verbose=0)  # fmt: skip
         return time.perf_counter() - start
 
-    def keras_epoch(batch):
+    def keras_epoch(batch, lib="keras"):
         start = time.perf_counter()
-        model.fit(x_tf, y_tf, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+        models[lib].fit(x_tf, y_tf, batch_size=batch, epochs=1, verbose=0, shuffle=True)
         return time.perf_counter() - start
 
-    for batch in BATCHES:  # warm-up: Keras traces one function per batch size
+    libraries = ("numpy", "keras", "keras_xla")
+    for batch in BATCHES:  # warm-up: Keras traces (and XLA compiles) one function per batch size
         keras_epoch(batch)
+        keras_epoch(batch, "keras_xla")
         numpy_epoch(batch)
     load_start = os.getloadavg()[0]
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
-    times = {lib: {b: [] for b in BATCHES} for lib in ("numpy", "keras")}
+    times = {lib: {b: [] for b in BATCHES} for lib in libraries}
     for r in range(rounds):
         for batch in BATCHES:
             times["numpy"][batch].append(numpy_epoch(batch))
             times["keras"][batch].append(keras_epoch(batch))
+            times["keras_xla"][batch].append(keras_epoch(batch, "keras_xla"))
         print(f"round {r + 1}/{rounds} done", flush=True)
     wall = time.perf_counter() - wall_start
     medians = {lib: {b: float(np.median(v)) for b, v in t.items()} for lib, t in times.items()}
@@ -133,11 +146,21 @@ def main(argv=None) -> int:
             numpy_seconds=round(medians["numpy"][b], 3),
             keras_seconds=round(medians["keras"][b], 3),
             keras_over_numpy=round(medians["keras"][b] / medians["numpy"][b], 3),
+            keras_xla_seconds=round(medians["keras_xla"][b], 3),
+            keras_xla_over_numpy=round(medians["keras_xla"][b] / medians["numpy"][b], 3),
+            keras_slowest_over_fastest=round(max(times["keras"][b]) / min(times["keras"][b]), 2),
+            keras_xla_slowest_over_fastest=round(
+                max(times["keras_xla"][b]) / min(times["keras_xla"][b]), 2
+            ),
         )
         for b in BATCHES
     ]
     costs = {lib: fit_costs(BATCHES, [medians[lib][b] for b in BATCHES], n) for lib in medians}
-    keras_no_slower = [row["batch"] for row in by_batch if row["keras_over_numpy"] <= 1.0]
+    keras_no_slower = [
+        row["batch"]
+        for row in by_batch
+        if min(row["keras_over_numpy"], row["keras_xla_over_numpy"]) <= 1.0
+    ]
     payload = dict(
         measured=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command="python -m benchmarks.bench_keras_overhead" + (" --quick" if args.quick else ""),
@@ -149,7 +172,8 @@ def main(argv=None) -> int:
         net="-".join(map(str, LAYERS)) + " ReLU, softmax; SGD momentum 0.9",
         images=n,
         rounds=rounds,
-        keras="steps_per_execution=32, tensors converted once, shuffled each epoch",
+        keras="steps_per_execution=32, tensors converted once, shuffled each epoch; "
+        "keras_xla: the same with jit_compile=True",
         tf_enable_onednn_opts=os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
         by_batch=by_batch,
         fitted_costs=costs,
@@ -162,8 +186,13 @@ def main(argv=None) -> int:
                 value=f"{min(r['keras_over_numpy'] for r in by_batch):.2f}-"
                 f"{max(r['keras_over_numpy'] for r in by_batch):.2f}",
                 unit="x",
-                note=f"fitted: Keras {costs['keras']['per_step_ms']:.2f} ms per step + "
-                f"{costs['keras']['per_image_us']:.1f} us per image, NumPy "
+                note=f"with XLA (jit_compile=True) "
+                f"{min(r['keras_xla_over_numpy'] for r in by_batch):.2f}-"
+                f"{max(r['keras_xla_over_numpy'] for r in by_batch):.2f}x; "
+                f"fitted: Keras {costs['keras']['per_step_ms']:.2f} ms per step + "
+                f"{costs['keras']['per_image_us']:.1f} us per image, with XLA "
+                f"{costs['keras_xla']['per_step_ms']:.2f} ms + "
+                f"{costs['keras_xla']['per_image_us']:.1f} us, NumPy "
                 f"{costs['numpy']['per_step_ms']:.2f} ms + {costs['numpy']['per_image_us']:.1f} us"
                 f"; load {load_start:.1f}",
             )
