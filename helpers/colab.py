@@ -84,9 +84,11 @@ def setup_cell_source(number: str) -> str:
     On Colab it clones the repository into a temporary folder and moves it into place only
     when the clone is complete (a folder left by an interrupted clone is removed and cloned
     again; a failed clone stops with a clear error), installs :data:`COLAB_PIP`, and makes
-    ``helpers`` importable without duplicate ``sys.path`` entries. Elsewhere it imports
-    ``helpers``, from the repository folder if it is not installed, and says what to do when
-    it cannot. Then it reports the library versions (:func:`check_versions`).
+    ``helpers`` importable without duplicate ``sys.path`` entries. Elsewhere it imports the
+    ``helpers`` of the repository the notebook sits in (put first on ``sys.path``, so that
+    another installed copy, say an editable install of a second clone, is not used
+    instead), an installed copy when the notebook is outside a repository, and says what to
+    do when there is neither. Then it reports the library versions (:func:`check_versions`).
     """
     url, name = repo_url(), repo_name()
     folder = f"/content/{name}"
@@ -113,18 +115,19 @@ if "google.colab" in sys.modules:
     if repo not in sys.path:
         sys.path.insert(0, repo)
     os.chdir("{folder}/notebooks")
+elif os.path.isfile("../helpers/__init__.py"):
+    # in a clone: the helpers beside this notebook come first, even if another copy is installed
+    if os.path.abspath("..") not in sys.path:
+        sys.path.insert(0, os.path.abspath(".."))
 
 try:
     import helpers
 except ModuleNotFoundError as error:
-    if error.name != "helpers" or not os.path.isfile("../helpers/__init__.py"):
-        raise ModuleNotFoundError(
-            f"{{error}}. Open this notebook from the notebooks/ folder of the series' "
-            "repository, or install the repository (`pip install -e .` in its folder) "
-            "and restart the kernel."
-        ) from None
-    sys.path.insert(0, os.path.abspath(".."))  # the repository, not installed
-    import helpers
+    raise ModuleNotFoundError(
+        f"{{error}}. Open this notebook from the notebooks/ folder of the series' "
+        "repository, or install the repository (`pip install -e .` in its folder) "
+        "and restart the kernel."
+    ) from None
 import helpers.colab
 
 helpers.colab.check_versions()

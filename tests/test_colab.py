@@ -328,6 +328,30 @@ def test_setup_cell_in_the_repository_imports_helpers_without_install(
     assert sys.path.count(str(fake)) == 1
 
 
+def test_setup_cell_in_a_clone_uses_its_own_helpers_even_when_another_copy_is_installed(
+    monkeypatch, tmp_path, capsys
+):
+    """Two clones, one of them installed (``pip install -e .``): a notebook of the other clone
+    must run on the helpers beside it, not on the installed clone's."""
+    import importlib.util
+
+    assert importlib.util.find_spec("helpers") is not None  # the real series is importable
+    fake = tmp_path / "second_clone"
+    (fake / "helpers").mkdir(parents=True)
+    (fake / "notebooks").mkdir()
+    (fake / "helpers" / "__init__.py").write_text(
+        "def setup_notebook(number):\n    print('second clone', number)\n"
+    )
+    (fake / "helpers" / "colab.py").write_text("def check_versions():\n    pass\n")
+    monkeypatch.chdir(fake / "notebooks")
+    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+        monkeypatch.delitem(sys.modules, name)  # a fresh kernel: nothing imported yet
+    run_setup_cell(colab.setup_cell_source("05"), monkeypatch, on_colab=False)
+    assert capsys.readouterr().out == "second clone 05\n"
+    assert sys.modules["helpers"].__file__ == str(fake / "helpers" / "__init__.py")
+    assert sys.path[0] == str(fake)
+
+
 def test_check_versions_names_the_problem_and_the_fix(capsys):
     ranges = colab.supported_range()
     good = {name: (None, "99") for name in ranges if name != "python"}
