@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from helpers import config, quiet, results, split, stats, training  # noqa: E402
+from helpers import compare, config, quiet, results, split, stats, training  # noqa: E402
 
 SEEDS = (0, 1, 2)
 PUBLISHED_CLAIM = {"test_accuracy": 98.76, "epochs": 10, "batch_size": 32}
@@ -187,7 +187,7 @@ def main(argv=None) -> Path | None:
         "runs": [
             {
                 **{k: v for k, v in r.items() if k not in {"key", "test_pred"}},
-                "test_predictions": training.encode_predictions(r["test_pred"]),
+                "test_predictions": compare.encode_labels(r["test_pred"]),
             }
             for name in ("published", "improved")
             for r in runs[name]

@@ -22,8 +22,8 @@ Keras runs with ``steps_per_execution=32`` (as notebooks 05 and 07 do) on tensor
 once, twice: as the notebooks compile it, and with XLA (``jit_compile=True``: TensorFlow
 compiles each training step into one fused program). NumPy runs with its default BLAS
 threads. Keras's epochs come at two speeds in one process (some use only about one of the
-two cores); ``keras_slowest_over_fastest`` records the spread per batch size. Nothing is trained to convergence: the weights
-after each timed epoch are thrown away. Results: ``benchmarks/results/keras_overhead.json``
+two cores); ``keras_slowest_over_fastest`` records the spread per batch size. Nothing is
+trained to convergence: the weights after each timed epoch are thrown away. Results: ``benchmarks/results/keras_overhead.json``
 (``--quick``: ``benchmarks/scratch/``). Timings are measured, never asserted.
 """
 

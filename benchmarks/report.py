@@ -375,13 +375,16 @@ def markdown(results: dict) -> str:
                 )
         flagship = results.get("flagship")
         if flagship and any("test_predictions" in r for r in flagship.get("runs", [])):
-            published = [r["seconds"] for r in flagship["runs"] if r["recipe"] == "published"]
+            published = [r for r in flagship["runs"] if r["recipe"] == "published"]
+            loads = [r["load_average"] for r in published]
             notes.append(
                 "05 reads the published recipe's seed-0 run (its test predictions) from the "
                 "committed `benchmarks/results/flagship.json` instead of training it, on a "
                 "fresh clone too; trained, it took "
-                f"{_minutes(statistics.median(published))} in `benchmarks/bench_flagship.py` "
-                "(median of 3 seeds, busy machine). 07 trains all its runs; "
+                f"{_minutes(statistics.median(r['seconds'] for r in published))} in "
+                f"`benchmarks/bench_flagship.py` (median of {len(published)} seeds, 1-minute "
+                f"load average {min(loads):g}-{max(loads):g} on {flagship['cpus']} cores). "
+                "07 trains all its runs; "
                 "`MNIST_07_STORED=1` shows the last full run's instead, for class time."
             )
         machine = (full or fast)["machine"]

@@ -40,8 +40,6 @@ __all__ = [
     "Recipe",
     "choose_trial",
     "compile_flagship",
-    "decode_predictions",
-    "encode_predictions",
     "epoch_timer",
     "flagship_info",
     "flagship_path",
@@ -347,28 +345,6 @@ def train_flagship(
 BENCHMARK_FILE = config.RESULTS_DIR / "flagship.json"
 
 
-def encode_predictions(predicted) -> str:
-    """Predicted digits 0..9 as one string, ``"7210..."``: compact, readable JSON."""
-    predicted = np.asarray(predicted)
-    if predicted.ndim != 1 or (predicted.size and not np.isin(predicted, np.arange(10)).all()):
-        raise ValueError(
-            f"predictions must be one digit 0..9 per image, shape (n,); got shape "
-            f"{predicted.shape}. Pass model.predict(x).argmax(axis=1)."
-        )
-    return "".join(map(str, predicted.astype(int).tolist()))
-
-
-def decode_predictions(text, n: int, where: str = "the predictions") -> np.ndarray:
-    """The inverse of :func:`encode_predictions`, checking there is one digit per image."""
-    if not isinstance(text, str) or len(text) != n or not text.isascii() or not text.isdigit():
-        got = f"{len(text)} characters" if isinstance(text, str) else type(text).__name__
-        raise ValueError(
-            f"{where} should be a string of {n:,} digits 0..9, one per test image; got {got}. "
-            "Restore the file (git checkout) or measure again (python benchmarks/bench_flagship.py)."
-        )
-    return np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")
-
-
 @dataclass(frozen=True)
 class FlagshipRun:
     """One recipe trained with one seed: what notebook 05's comparison table needs.
@@ -437,9 +413,7 @@ def _stored_run(recipe: Recipe, split, seed: int, path: Path):
     run = runs[0]
     if "test_predictions" not in run:
         return None, f"{shown} does not keep the test predictions of its runs"
-    test_pred = decode_predictions(
-        run["test_predictions"], len(split.y_test), f"{shown}: {run['recipe']} seed {seed}"
-    )
+    test_pred = _decode(run["test_predictions"], len(split.y_test), shown, run["recipe"], seed)
     recomputed = round(100 * float(np.mean(test_pred == np.asarray(split.y_test))), 2)
     if recomputed != run.get("test_accuracy"):
         raise ValueError(
@@ -453,6 +427,25 @@ def _stored_run(recipe: Recipe, split, seed: int, path: Path):
     )
     return FlagshipRun(recipe, seed, run["epochs"], run["seconds"], run["seconds_per_epoch"],
                        run["val_accuracy"], test_pred, source, run.get("load_average")), None  # fmt: skip
+
+
+def _decode(text, n: int, shown: str, name: str, seed: int) -> np.ndarray:
+    """The stored digit string of one run (the layout of :func:`helpers.compare.encode_labels`),
+    checked to hold one digit per test image."""
+    from helpers import compare  # here, not at the top: compare imports this module
+
+    try:
+        predicted = compare.decode_labels(text)
+    except ValueError:  # not a string of ASCII digits
+        predicted = None
+    if predicted is None or len(predicted) != n:
+        got = f"{len(text)} characters" if isinstance(text, str) else type(text).__name__
+        raise ValueError(
+            f"{shown}: the test predictions of {name} seed {seed} should be a string of {n:,} "
+            f"digits 0..9, one per test image; got {got}. Restore the file (git checkout) or "
+            "measure again (python benchmarks/bench_flagship.py)."
+        )
+    return predicted
 
 
 def flagship_run(recipe: Recipe, split, seed: int = config.SEED, path: Path | None = None):

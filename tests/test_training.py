@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers import checks, config, plots, training
+from helpers import checks, compare, config, plots, training
 from helpers.training import IMPROVED_RECIPE, PUBLISHED_RECIPE
 
 keras = pytest.importorskip("keras")
@@ -414,25 +414,6 @@ def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
 # ------------------------------------------------ runs stored by bench_flagship.py (notebook 05)
 
 
-def test_predictions_survive_the_round_trip_through_a_string():
-    predicted = np.array([7, 2, 1, 0, 4, 9, 5, 3, 6, 8])
-    text = training.encode_predictions(predicted)
-    assert text == "7210495368"
-    np.testing.assert_array_equal(training.decode_predictions(text, 10), predicted)
-
-
-@pytest.mark.parametrize("bad", [np.array([1, 10]), np.array([-1, 2]), np.zeros((2, 10))])
-def test_encoding_refuses_what_is_not_one_digit_per_image(bad):
-    with pytest.raises(ValueError, match="one digit 0..9 per image"):
-        training.encode_predictions(bad)
-
-
-@pytest.mark.parametrize("bad", ["72104", "721049536x", "７２１０４９５３６８", 7210495368])
-def test_decoding_names_the_file_and_the_fix(bad):
-    with pytest.raises(ValueError, match=r"flagship.json.*10 digits.*git checkout"):
-        training.decode_predictions(bad, 10, "flagship.json")
-
-
 def _stored_file(path, data, recipe, test_pred, seed=0, **changes):
     """A results file in bench_flagship.py's layout, holding one run of ``recipe``."""
     import json
@@ -447,7 +428,7 @@ def _stored_file(path, data, recipe, test_pred, seed=0, **changes):
         "test_accuracy": round(100 * float(np.mean(test_pred == data.y_test)), 2),
         "load_average": 3.5,
         "measured": "2026-01-02T03:04:05+00:00",
-        "test_predictions": training.encode_predictions(test_pred),
+        "test_predictions": compare.encode_labels(test_pred),
     }
     run.update(changes)
     payload = {
@@ -565,7 +546,10 @@ def test_flagship_run_trains_when_the_file_does_not_hold_exactly_this_run(
 @pytest.mark.parametrize(
     "damage, message",
     [
-        ({"test_predictions": "12"}, "string of 80 digits"),
+        ({"test_predictions": "12"}, "string of 80 digits.*got 2 characters"),
+        ({"test_predictions": "7" * 79 + "x"}, "string of 80 digits.*got 80 characters"),
+        ({"test_predictions": "７" * 80}, "string of 80 digits.*got 80 characters"),
+        ({"test_predictions": 7210}, "string of 80 digits.*got int"),
         ({"test_accuracy": 12.34}, "score 100.0% on the test labels, but the file says 12.34%"),
     ],
 )
@@ -603,7 +587,8 @@ def test_the_committed_benchmark_predictions_score_what_the_file_says():
     assert (stored["split"], stored["split_fingerprint"]) == (full.describe(), full.fingerprint())
     assert len(stored["runs"]) == 6
     for run in stored["runs"]:
-        predicted = training.decode_predictions(run["test_predictions"], len(y_test))
+        predicted = compare.decode_labels(run["test_predictions"])
+        assert len(predicted) == len(y_test)
         assert round(100 * float(np.mean(predicted == y_test)), 2) == run["test_accuracy"]
     published = training.PUBLISHED_RECIPE.with_(epochs=config.FULL_SIZES.epochs_published)
     run = training.flagship_run(published, full, seed=0)
