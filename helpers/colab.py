@@ -107,7 +107,7 @@ if "google.colab" in sys.modules:
         shutil.rmtree(repo + ".partial", ignore_errors=True)
         !git clone --depth 1 {url} {folder}.partial --quiet
         # the top-level names of the commit fetched (empty when the clone failed)
-        cloned = !git -C {folder}.partial ls-tree --name-only HEAD 2>/dev/null
+        cloned = !git -C {{repo}}.partial ls-tree --name-only HEAD 2>/dev/null
         if cloned and "helpers" not in cloned:
             shutil.rmtree(repo + ".partial", ignore_errors=True)
             raise RuntimeError(

@@ -158,7 +158,8 @@ class FakeIPython:
     def run_line_magic(self, magic, line, _stack_depth=1):
         self.calls.append(("%" + magic, line))
 
-    def getoutput(self, command):  # `names = !command`
+    def getoutput(self, command):  # `names = !command`; IPython expands {name} first
+        command = command.format(**sys._getframe(1).f_globals)
         self.calls.append(("!=", command))
         return self.listing(command)
 
