@@ -639,7 +639,7 @@ def train_val_curves(histories, keys=("loss", "accuracy"), title=None, val_loss_
         ax.grid(alpha=0.3)
     if extra:
         ax = axes[0, -1]
-        for i, (label, h) in enumerate(histories.items()):
+        for i, h in enumerate(histories.values()):
             values = np.asarray(h["val_loss"], dtype=float)
             epochs = np.arange(1, len(values) + 1)
             ax.plot(epochs, values, color=colors[i], lw=1.6, ls="--", marker="o", ms=2.5)

@@ -6,6 +6,7 @@ import math
 import re
 
 import numpy as np
+
 from claims.committed import cell_output, find_cell, markdown, notebook, number, numbers
 
 NB = notebook("04")
