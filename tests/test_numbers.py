@@ -161,7 +161,6 @@ ALLOWED = [
 #: skips them with this reason until their owner removes the entry. Their Summary is checked.
 PENDING = {
     "04_backprop_from_scratch": "owner fixing in parallel (issue 26)",
-    "05_training_with_keras": "owner fixing in parallel (issue 26); passed when added",
     "06_evaluation_confusion_roc": "owner fixing in parallel (issue 26)",
     "07_architecture_comparison": "owner fixing in parallel (issue 26); passed when added",
     "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
