@@ -47,9 +47,12 @@ def scratch_target():
     target.unlink(missing_ok=True)
 
 
-def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_target, monkeypatch):
+def test_a_failing_notebook_changes_nothing_and_says_where(
+    tmp_path, scratch_target, monkeypatch, capsys
+):
     rel, target = scratch_target
     monkeypatch.setattr(run, "KEPT_DIR", tmp_path / "kept")
+    monkeypatch.setattr(run, "FAILED_DIR", tmp_path / "failed")
     protected = tmp_path / "results"
     protected.mkdir()
     good = protected / "series.json"
@@ -60,11 +63,19 @@ def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_tar
         f"open({str(good)!r}, 'w').write('half-written')\n"
         f"open({str(protected / 'new.json')!r}, 'w').write('{{}}')",
         "x = 1",
-        "raise ValueError('\\x1b[31mthe pipeline broke\\x1b[0m')",
+        "print('line', 1)\nprint('line', 2)\nraise ValueError('\\x1b[31mthe pipeline broke\\x1b[0m')",
         "y = 2",
     )
     before = nb_path.read_bytes()
     result = run.execute(nb_path, write=True, timeout=120, protected=[protected])
+    # the whole story is printed: the cell's source, what it printed, the whole traceback
+    err = capsys.readouterr().err
+    assert "--- cell 4 of 5, its source:\nprint('line', 1)" in err
+    assert "line 1\nline 2" in err and "----> 3 raise ValueError" in err
+    assert "ValueError: the pipeline broke" in err and "\x1b" not in err
+    # and the executed copy is kept to open (git-ignored), the notebook itself untouched
+    copy = nbformat.read(tmp_path / "failed" / "01_fails.ipynb", as_version=4)
+    assert copy.cells[3].outputs[-1]["output_type"] == "error"
     assert result.status.startswith("FAILED at cell 4 of 5")
     assert "ValueError: the pipeline broke" in result.status
     assert "\x1b" not in result.status  # no terminal colour codes in tables or JSON
@@ -192,10 +203,12 @@ def test_normalise_only_touches_metadata(tmp_path):
     assert nb_path.read_text() == text  # idempotent: nothing to do the second time
 
 
-def test_a_failed_run_only_puts_back_its_own_figures_and_results():
+def test_a_failed_run_puts_back_every_file_it_can_touch():
     img, res = config.IMG_DIR, config.RESULTS_DIR
+    assert config.NOTEBOOKS_DIR in run.PROTECTED and img in run.PROTECTED and res in run.PROTECTED
     assert run._guarded(img / "05_learning_curves.png", "05")
-    assert not run._guarded(img / "07_models.png", "05")  # another runner's notebook
+    assert run._guarded(img / "07_models.png", "05")  # another notebook's figure too
+    assert run._guarded(config.NOTEBOOKS_DIR / "06_evaluation_confusion_roc.ipynb", "05")
     assert not run._guarded(img / "scratch" / "05_x.png", "05")  # FAST figures: not committed
     assert run._guarded(res / "flagship.json", "05")
     assert not run._guarded(res / "series_full.json", "05")  # only run.record writes it
