@@ -42,16 +42,43 @@ def exercise(func):
     """Decorator for every exercise checker: an unanswered ``...`` gets a friendly nudge.
 
     Exercise cells ship with ``answer = ...``; running them before answering prints what to
-    do instead of raising, so a notebook always runs top to bottom.
+    do instead of raising, so a notebook always runs top to bottom. An answer that holds
+    text where numbers belong (a string, an array of strings) is told so in plain words
+    instead of a NumPy error from deep inside the checker.
     """
 
     @functools.wraps(func)
     def wrapper(answer, *args, **kwargs):
         if answer is Ellipsis or answer is None:
             return verdict(False, "replace the ... with your answer and run the cell again.")
-        return func(answer, *args, **kwargs)
+        try:
+            return func(answer, *args, **kwargs)
+        except (TypeError, ValueError) as exc:
+            if not _holds_text(answer):
+                raise  # not the answer's fault: a checker's own argument is wrong
+            return verdict(
+                False,
+                f"your answer holds text ({_short(answer)}); answer with numbers, e.g. 3 or "
+                f"np.array([...]), not in quotes. ({type(exc).__name__})",
+            )
 
     return wrapper
+
+
+def _holds_text(answer) -> bool:
+    """Whether ``answer`` is text or an array/list holding text."""
+    if isinstance(answer, (str, bytes)):
+        return True
+    try:
+        kind = np.asarray(answer).dtype.kind
+    except Exception:  # ragged lists and other odd objects
+        return False
+    return kind in "USO" and any(isinstance(a, (str, bytes)) for a in np.ravel(answer)[:1000])
+
+
+def _short(answer) -> str:
+    text = repr(answer)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _as_array(answer, name="answer"):
@@ -61,12 +88,77 @@ def _as_array(answer, name="answer"):
         raise TypeError(f"{name} could not be turned into an array: {exc}") from exc
 
 
-def check_number(answer, expected, rel_tol=1e-3, abs_tol=1e-9, what="the value", hints=()):
-    """Compare a number; ``hints`` is a list of (wrong_value, explanation) to recognise."""
+#: Integer answers: how far from a whole number a float may be and still count as one
+#: (relative to its size), e.g. 79510.0000001 for 79,510 (float arithmetic), not 3.7.
+INTEGER_REL_TOL = 1e-9
+
+
+def as_number(answer, what="the value"):
+    """``(float value, None)`` for one real number, else ``(None, what is wrong)``.
+
+    Refused: booleans (``True`` is not 1), text, arrays of more than one value, complex
+    numbers, NaN and infinity. A one-element array or a NumPy scalar is fine.
+    """
+    if isinstance(answer, (bool, np.bool_)):
+        return None, f"{what} should be a number, got the boolean {answer!r}."
+    if isinstance(answer, (str, bytes)):
+        return None, f"{what} should be a number, got the text {_short(answer)}; drop the quotes."
+    array = np.asarray(answer) if not np.isscalar(answer) else None
+    if array is not None:
+        if array.dtype == object or array.dtype.kind in "USb" or array.size != 1:
+            shape = f"shape {array.shape}" if array.dtype != object else _short(answer)
+            return None, f"{what} should be a single number, got {shape}."
+        answer = array.reshape(()).item()
+        if isinstance(answer, bool):
+            return None, f"{what} should be a number, got the boolean {answer!r}."
+    if isinstance(answer, (complex, np.complexfloating)):
+        return None, f"{what} should be a real number, got {answer!r}."
     try:
         value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"{what} should be a single number, got {answer!r}.")
+    except (TypeError, ValueError, OverflowError):
+        return None, f"{what} should be a single number, got {_short(answer)}."
+    if not np.isfinite(value):
+        return None, f"{what} should be a finite number, got {value!r}."
+    return value, None
+
+
+def as_integer(answer, what="the value"):
+    """``(int value, None)`` for a whole number, else ``(None, what is wrong)``.
+
+    A float counts when it is within :data:`INTEGER_REL_TOL` (relative) of a whole number,
+    so 79510.0000001 is 79,510 but 3.7 is not 3 and 100.4 is not 100.
+    """
+    value, problem = as_number(answer, what)
+    if problem:
+        return None, problem
+    whole = round(value)
+    if abs(value - whole) > INTEGER_REL_TOL * max(1.0, abs(value)):
+        return None, f"{what} should be a whole number, got {value:.10g}."
+    return int(whole), None
+
+
+def check_integer(answer, expected: int, what="the value", hints=()):
+    """Compare a whole number exactly (after :func:`as_integer`); ``hints`` as in
+    :func:`check_number` (compared exactly too)."""
+    value, problem = as_integer(answer, what)
+    if problem:
+        return verdict(False, problem)
+    if value == int(expected):
+        return verdict(True, f"{what} is {int(expected):,}.")
+    for wrong, explanation in hints:
+        if value == wrong:
+            return verdict(False, explanation)
+    direction = "too large" if value > expected else "too small"
+    return verdict(False, f"{what} = {value:,} is {direction}.")
+
+
+def check_number(answer, expected, rel_tol=1e-3, abs_tol=1e-9, what="the value", hints=()):
+    """Compare a number within ``rel_tol`` (relative) or ``abs_tol`` (absolute), whichever
+    is looser; ``hints`` is a list of (wrong_value, explanation) to recognise. Booleans,
+    text, several values, NaN and infinity are refused with a message (:func:`as_number`)."""
+    value, problem = as_number(answer, what)
+    if problem:
+        return verdict(False, problem)
     if np.isclose(value, expected, rtol=rel_tol, atol=abs_tol):
         return verdict(True, f"{what} is {expected:.6g}.")
     for wrong, explanation in hints:
@@ -318,18 +410,19 @@ def _sizes_text(layer_sizes) -> str:
 
 
 def _check_count(answer, expected: int, what: str, hints=()):
-    """An exact whole number (a count of parameters, bytes, operations), shown with commas."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"{what} should be a single number, got {answer!r}.")
+    """An exact whole number (a count of parameters, bytes, operations), shown with commas.
+
+    Parsed by :func:`as_integer`: 79510.0000001 counts as 79,510; 3.7, True, NaN do not."""
+    value, problem = as_integer(answer, what)
+    if problem:
+        return verdict(False, problem)
     if value == expected:
         return verdict(True, f"{what}: {expected:,}.")
     for wrong, explanation in hints:
-        if np.isclose(value, wrong, rtol=1e-9, atol=1e-9):
+        if value == wrong:
             return verdict(False, explanation)
     direction = "too large" if value > expected else "too small"
-    return verdict(False, f"{what}: {value:,.10g} is {direction}.")
+    return verdict(False, f"{what}: {value:,} is {direction}.")
 
 
 @exercise
