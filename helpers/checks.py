@@ -102,7 +102,7 @@ def as_number(answer, what="the value"):
     if isinstance(answer, (bool, np.bool_)):
         return None, f"{what} should be a number, got the boolean {answer!r}."
     if isinstance(answer, (str, bytes)):
-        return None, f"{what} should be a number, got the text {_short(answer)}; drop the quotes."
+        return None, f"{what} should be a single number, got the text {_short(answer)}."
     array = np.asarray(answer) if not np.isscalar(answer) else None
     if array is not None:
         if array.dtype == object or array.dtype.kind in "USb" or array.size != 1:
@@ -140,14 +140,17 @@ def as_integer(answer, what="the value"):
 def check_integer(answer, expected: int, what="the value", hints=()):
     """Compare a whole number exactly (after :func:`as_integer`); ``hints`` as in
     :func:`check_number` (compared exactly too)."""
-    value, problem = as_integer(answer, what)
+    number, problem = as_number(answer, what)
+    if problem:
+        return verdict(False, problem)
+    for wrong, explanation in hints:  # a hint may be a fraction (a count divided by 1024)
+        if number != expected and np.isclose(number, wrong, rtol=INTEGER_REL_TOL, atol=0):
+            return verdict(False, explanation)
+    value, problem = as_integer(number, what)
     if problem:
         return verdict(False, problem)
     if value == int(expected):
         return verdict(True, f"{what} is {int(expected):,}.")
-    for wrong, explanation in hints:
-        if value == wrong:
-            return verdict(False, explanation)
     direction = "too large" if value > expected else "too small"
     return verdict(False, f"{what} = {value:,} is {direction}.")
 
@@ -206,10 +209,9 @@ def exercise_01_2(answer, y_train):
     """The digit with the most training images."""
     counts = np.bincount(np.asarray(y_train), minlength=10)
     expected = int(np.argmax(counts))
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"answer with one digit 0-9, got {answer!r}.")
+    value, problem = as_integer(answer, "the digit")
+    if problem:
+        return verdict(False, f"answer with one digit 0-9: {problem}")
     if value == expected:
         return verdict(True, f"digit {expected} has the most images ({counts[expected]:,}).")
     if not 0 <= value <= 9:
@@ -250,11 +252,9 @@ def exercise_01_3(answer, image):
 def exercise_01_4(answer, row: int, col: int):
     """Index of pixel (row, col) in the flattened 784-vector."""
     expected = 28 * row + col
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the flat index of pixel (row {row}, column {col})",
         hints=[(28 * col + row, "rows and columns are swapped: the row counts 28 each.")],
     )
@@ -413,14 +413,17 @@ def _check_count(answer, expected: int, what: str, hints=()):
     """An exact whole number (a count of parameters, bytes, operations), shown with commas.
 
     Parsed by :func:`as_integer`: 79510.0000001 counts as 79,510; 3.7, True, NaN do not."""
-    value, problem = as_integer(answer, what)
+    number, problem = as_number(answer, what)
+    if problem:
+        return verdict(False, problem)
+    for wrong, explanation in hints:  # a hint may be a fraction (bytes / 1024)
+        if number != expected and np.isclose(number, wrong, rtol=INTEGER_REL_TOL, atol=0):
+            return verdict(False, explanation)
+    value, problem = as_integer(number, what)
     if problem:
         return verdict(False, problem)
     if value == expected:
         return verdict(True, f"{what}: {expected:,}.")
-    for wrong, explanation in hints:
-        if value == wrong:
-            return verdict(False, explanation)
     direction = "too large" if value > expected else "too small"
     return verdict(False, f"{what}: {value:,} is {direction}.")
 
@@ -1141,12 +1144,13 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
 @exercise
 def exercise_08_2(answer, global_batch=256, replicas=4):
     """Images each replica gets per step under MirroredStrategy."""
+    for name, value in (("global_batch", global_batch), ("replicas", replicas)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
     expected = global_batch // replicas
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the per-replica batch ({global_batch} split over {replicas} replicas)",
         hints=[
             (
