@@ -343,7 +343,7 @@ def load_benchmark(path=None) -> dict | None:
     from helpers import schema
 
     path = Path(BENCHMARK_FILE if path is None else path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken link is refused below
         return None
     fix = (
         f"Restore it (git checkout -- benchmarks/results/{path.name}) or measure again "

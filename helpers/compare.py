@@ -226,6 +226,13 @@ def candidate(name: str) -> Candidate:
 def encode_labels(labels) -> str:
     """Digits 0-9, one per image, as a string ('7210...'): compact and readable in JSON."""
     a = np.asarray(labels)
+    if a.dtype.kind == "f" and a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)  # whole numbers stored as floats
+    if a.dtype.kind not in "iu":
+        raise ValueError(
+            f"encode_labels takes one digit 0-9 per image as integers, got dtype {a.dtype}; "
+            "predicted classes come from scores.argmax(axis=1)."
+        )
     if a.ndim != 1 or (a.size and (a.min() < 0 or a.max() > 9)):
         raise ValueError("encode_labels takes one digit 0-9 per image, shape (n,).")
     return (a.astype(np.uint8) + ord("0")).tobytes().decode("ascii")
@@ -927,11 +934,11 @@ def stored_runs(
         file = joined.file if results_dir is None else Path(results_dir) / joined.file.name
         joined = replace(joined, file=file)
         payload = None
-        if file.exists():
+        if file.exists() or file.is_symlink():  # a broken link is refused, not skipped
             fix = f"Restore it (git checkout -- {_shown(file)}) or run {joined.trained_by} again."
             payload = schema.load(file, schema.JOINABLE, fix)
-            rows_schema = schema.List(schema.Obj(required=dict(seed=schema.Int(0))))
-            schema.validate(payload.get(joined.key) or [], rows_schema, file, fix)
+            rows_schema = schema.List(schema.Obj(required=dict(seed=schema.Int(0))), null=True)
+            schema.validate(payload, schema.Obj(optional={joined.key: rows_schema}), file, fix)
             for i, r in enumerate(payload.get(joined.key) or []):
                 if set(r) == set(ROW_KEYS) and payload.get("labels") == labels:
                     where = f"(in {joined.key}[{i}]) {fix}"

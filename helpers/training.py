@@ -389,7 +389,7 @@ def _stored_run(recipe: Recipe, split, seed: int, path: Path):
     from helpers import schema
 
     shown = _display(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken link is refused below
         return None, f"{shown} is not there"
     fix = "Restore it (git checkout) or measure again (python benchmarks/bench_flagship.py)."
     stored = schema.load(path, schema.FLAGSHIP, fix)  # types, ranges, finite numbers
