@@ -28,18 +28,8 @@ in ``benchmarks/scratch/``); a second one stops at once and says so. The series'
 file is checked before the first notebook runs: a damaged one stops the run with the fix,
 instead of failing after every notebook has run.
 
-The kernels talk to the runner over local IPC sockets (on Linux and macOS), in a private
-temporary folder, not over TCP: nothing listens on the network, and the kernel has no
-reason to warn that its TCP traffic is unencrypted.
-
-Notebooks are written the way JupyterLab writes them (kernel spec "Python 3
-(ipykernel)", no per-cell timing metadata), so opening and re-running one does not churn it.
-
-Every run also records, per notebook, the seconds it took (kernel start to last cell) and
-the kernel's peak resident memory, in ``benchmarks/results/series_full.json`` or
-``series_fast.json``. Running a selection updates only those notebooks' entries, so the
-file always holds the latest measurement of every notebook; ``python -m benchmarks.report``
-adds them up into the end-to-end time of the series that README quotes.
+The kernels start with ``--IPKernelApp.log_level=ERROR``, so ipykernel's start-up
+warning that its localhost TCP traffic is unencrypted does not land in the progress output.
 """
 
 from __future__ import annotations
@@ -338,21 +328,12 @@ def keep_failed(nb, path: Path) -> Path | None:
         return None
 
 
-def _kernel_manager_class(folder: Path):
-    """A kernel manager whose kernel listens on IPC sockets in ``folder`` (POSIX only):
-    nothing is opened on the network, so ipykernel has no unencrypted TCP to warn about."""
-    from jupyter_client import KernelManager
-
-    if os.name != "posix":  # Windows has no IPC transport in ZeroMQ: TCP on localhost
-        return KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs):
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", str(folder / "kernel"))
-            super().__init__(**kwargs)
-
-    return IPCKernelManager
+#: Arguments for every kernel the runner starts. ipykernel 7 logs a WARNING at start-up
+#: that its TCP connection is unencrypted (the runner's kernels listen on localhost only, as
+#: Jupyter's own do). Its log level ERROR keeps that line, and other start-up notices, out
+#: of the runner's progress output; errors still show. (IPC sockets would avoid the warning
+#: itself, but with them nbclient did not notice a kernel that died: the run hung.)
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def describe_failure(nb, exc: BaseException) -> str:
@@ -374,8 +355,6 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     Figures and results go to a staging folder and are moved into place only on success;
     ``protected`` folders are put back as they were if the notebook fails.
     """
-    import tempfile
-
     import nbformat
     from nbclient import NotebookClient
 
@@ -386,14 +365,13 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
         status = f"FAILED: {path.name} is not a readable notebook ({type(exc).__name__}: {reason})"
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return Result(path.name, 0.0, None, status, 0, finished, None)
-    sockets = Path(tempfile.mkdtemp(prefix="mnist-kernel-"))  # private (0700), short path
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
-        kernel_manager_class=_kernel_manager_class(sockets),
+        extra_arguments=list(KERNEL_ARGUMENTS),
     )
     watch = MemoryWatch(client)
     client.on_cell_executed = watch
@@ -419,7 +397,6 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
-        shutil.rmtree(sockets, ignore_errors=True)
         if previous is None:
             os.environ.pop(STAGING_ENV, None)
         else:
@@ -513,8 +490,9 @@ def _merge(results: list[Result], fast: bool, path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def runner_lock(path: Path = RUNNER_LOCK):
+def runner_lock(path: Path | None = None):
     """Held while a runner works in this clone; a second runner stops at once, saying so."""
+    path = RUNNER_LOCK if path is None else path
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; one runner at a time by hand

@@ -212,3 +212,31 @@ def test_a_failed_run_puts_back_every_file_it_can_touch():
     assert not run._guarded(img / "scratch" / "05_x.png", "05")  # FAST figures: not committed
     assert run._guarded(res / "flagship.json", "05")
     assert not run._guarded(res / "series_full.json", "05")  # only run.record writes it
+
+
+def test_a_second_runner_in_the_same_clone_stops_at_once(tmp_path, monkeypatch):
+    """Two runners in one clone would undo each other's files: the second one refuses."""
+    lock = tmp_path / "runner.lock"
+    monkeypatch.setattr(run, "RUNNER_LOCK", lock)
+    monkeypatch.setenv("MNIST_FAST", os.environ.get("MNIST_FAST", ""))  # main() changes it
+
+    def never(*a, **k):
+        raise AssertionError("the second runner ran a notebook")
+
+    monkeypatch.setattr(run, "execute", never)
+    name = run.notebooks()[0].name[:2]
+    with run.runner_lock(lock):
+        with pytest.raises(SystemExit, match="another python -m helpers.run is working"):
+            run.main([name, "--no-record"])
+    with run.runner_lock(lock):  # released: the next runner gets it
+        pass
+
+
+def test_the_progress_output_carries_no_kernel_tcp_warning(tmp_path, capfd):
+    """ipykernel warns at start-up that its TCP traffic is unencrypted; the runner's kernels
+    start at log level ERROR, so that line does not reach the runner's output."""
+    nb_path = notebook(tmp_path / "05_quiet.ipynb", "print('hello')")
+    assert run.execute(nb_path, write=False, timeout=120, protected=[]).status == "ok"
+    out = capfd.readouterr()
+    assert "without encryption" not in out.err + out.out
+    assert "--IPKernelApp.log_level=ERROR" in run.KERNEL_ARGUMENTS
