@@ -243,7 +243,7 @@ def decode_labels(text: str) -> np.ndarray:
     if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
         got = f"{text[:20]!r}" if isinstance(text, str) else type(text).__name__
         raise ValueError(
-            f"decode_labels takes a string of the ASCII digits 0-9 such as '7210', got {got}."
+            f"decode_labels takes a string of digits (ASCII 0-9) such as '7210', got {got}."
         )
     return (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")).astype(np.int64)
 

@@ -732,7 +732,7 @@ SAYS_23 = {
     "args: one_hot on booleans": "class numbers 0-9.*y\\[mask\\]",
     "args: one_hot on strings": "class numbers 0-9.*dtype=int",
     "args: read_info with a string info": "should be an object.*str.*Delete",
-    "args: decode_labels('²³')": "ASCII digits 0-9",
+    "args: decode_labels('²³')": "string of digits .ASCII 0-9.",
     "args: split with a digit of one image": "only one training image.*Load more images",
     "args: split with seed='0'": "whole number >= 0 such as 0",
     "args: exercise_08_2 replicas=0": "at least 1",
