@@ -645,26 +645,46 @@ def exercise_04_3(answer):
     return verdict(letter == "b", explanations[letter])
 
 
+def _real_number(answer, what: str, whole: bool = False):
+    """``(value, None)`` for a finite real number, else ``(None, verdict of what is wrong)``.
+
+    ``True``/``False``, strings, NaN and infinity are refused; with ``whole=True`` so is any
+    number further than 1e-9 from a whole number (3.7 is not a count of 3).
+    """
+    kind = "one whole number" if whole else "one number"
+    if isinstance(answer, bool | np.bool_) or isinstance(answer, str | bytes):
+        return None, verdict(False, f"answer with {kind} ({what}), got {answer!r}.")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None, verdict(False, f"answer with {kind} ({what}), got {answer!r}.")
+    if not np.isfinite(value):
+        return None, verdict(False, f"{value} is not {kind}: check the cell that computed it.")
+    if whole and abs(value - round(value)) > 1e-9:
+        return None, verdict(False, f"{value:g} is not a whole number: {what} is a count.")
+    return value, None
+
+
 @exercise
 def exercise_04_4(answer, x_batch):
     """Experiment: how many rows of dL/dW1 are exactly zero for the images ``x_batch``?
 
     dW1 = X^T Delta_1, so row j is zero when pixel j is 0 in every image of the batch.
+    The answer is a count: accepted within 1e-9 of the whole number, never 3.7 for 3.
     """
     x = np.asarray(x_batch).reshape(len(x_batch), -1)
     blank = int(np.sum(~(x != 0).any(axis=0)))
     n_pixels = x.shape[1]
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"answer with one whole number (a count of rows), got {answer!r}.")
-    if value == blank:
+    value, problem = _real_number(answer, "a count of rows", whole=True)
+    if problem is not None:
+        return problem
+    if abs(value - blank) < 0.5:
         return verdict(
             True,
             f"{blank} of {n_pixels} rows are zero: row j of dW1 = X^T Delta_1 is sum_i x_ij "
             "delta_i, which is 0 when pixel j is blank in every image of the batch.",
         )
-    if value == n_pixels - blank:
+    if abs(value - (n_pixels - blank)) < 0.5:
         return verdict(False, "that is the number of rows that are NOT zero; count the zero ones.")
     if value > n_pixels:
         return verdict(
@@ -679,31 +699,74 @@ def exercise_04_4(answer, x_batch):
     )
 
 
+#: Exercise 04_5's set-up: the first layer's weights all start at this value.
+EXERCISE_04_5_START = 0.05
+
+
+def symmetry_experiment(x, y, width=16, equal_output_layer=False, seed=0):
+    """Exercise 04_5's experiment: MLP([784, width, 10], seed), every first-layer weight at
+    ``EXERCISE_04_5_START`` and its biases at 0 (the output layer keeps its random start,
+    unless ``equal_output_layer``), one epoch of SGD (batch 32, lr 0.1) on ``x, y``.
+
+    Returns (the largest difference between two hidden units, the largest distance any
+    first-layer weight moved): ``np.ptp(W[0], axis=1).max()`` and ``|W[0] - start|.max()``.
+    """
+    from helpers.numpy_nn import MLP
+
+    x = np.asarray(x).reshape(len(x), -1)
+    net = MLP([x.shape[1], width, 10], seed=seed)
+    weights = net.get_weights()
+    weights[0] = np.full_like(weights[0], EXERCISE_04_5_START)
+    weights[1] = np.zeros_like(weights[1])
+    if equal_output_layer:
+        weights[2] = np.full_like(weights[2], EXERCISE_04_5_START)
+    net.set_weights(weights)
+    net.fit(x, y, epochs=1, batch_size=32, lr=0.1, verbose=0)
+    spread = float(np.ptp(net.W[0], axis=1).max())
+    moved = float(np.abs(net.W[0] - EXERCISE_04_5_START).max())
+    return spread, moved
+
+
 @exercise
-def exercise_04_5(answer, width):
-    """Experiment: distinct hidden units of a net whose weights all start equal."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"answer with one whole number (a count of units), got {answer!r}.")
-    if value == 1:
+def exercise_04_5(answer, x, y, width=16):
+    """Experiment: equal first-layer weights, random output layer, one epoch; the answer is
+    the largest difference between two hidden units, ``np.ptp(net.W[0], axis=1).max()``.
+
+    The checker runs the same experiment and accepts the answer within 5% (relative): the
+    same seeded run repeats on one machine, and 5% leaves room for a different thread count.
+    """
+    value, problem = _real_number(answer, "the largest difference between two hidden units")
+    if problem is not None:
+        return problem
+    spread, moved = symmetry_experiment(x, y, width)
+    if np.isclose(value, spread, rtol=0.05, atol=0):
         return verdict(
             True,
-            f"all {width} units are one unit copied: with equal weights every unit computes the "
-            "same output, gets the same gradient and takes the same step, so they never differ.",
+            f"the units came apart by {spread:.3g}, the size of the weights' own movement "
+            f"({moved:.3g}): "
+            "hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so different OUTGOING "
+            "weights give every unit its own gradient. Symmetry needs equal weights on both "
+            "sides of a unit (section 6); one random layer breaks it.",
         )
-    if value == width:
+    if value < 1e-4 * moved:
         return verdict(
             False,
-            f"{width} distinct units is what a random initialisation gives; did you set every "
-            "weight to the same value (np.full_like(w, 0.05)) before training?",
+            "about 0 is what equal weights in BOTH layers give (section 6). Here only W[0] "
+            "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
         )
-    if value < 1:
-        return verdict(False, "a layer has at least one distinct unit.")
+    if np.isclose(value, moved, rtol=0.05, atol=0):
+        return verdict(
+            False,
+            "that is how far the weights moved from 0.05; the question asks how far the "
+            "columns of W[0] differ from one another: np.ptp(net.W[0], axis=1).max().",
+        )
+    if abs(value - width) < 1e-9 or abs(value - 1) < 1e-9:
+        return verdict(False, "answer with a weight difference (a small number), not a count.")
     return verdict(
         False,
-        "between 1 and the width: round before comparing (tiny float differences are not "
-        "different units): np.unique(net.W[0].round(6), axis=1).",
+        f"{value:.3g} is not what this experiment gives. Check the set-up: MLP([784, {width}, "
+        f"10], seed=0), W[0] = 0.05 everywhere, b[0] = 0, output layer untouched, one epoch "
+        "on x_fit[:1000] with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max().",
     )
 
 
