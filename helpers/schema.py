@@ -177,8 +177,11 @@ def read_json(path, fix: str):
     try:
         return json.loads(text)
     except (json.JSONDecodeError, ValueError, RecursionError) as exc:
-        what = "is empty" if not text.strip() else f"is not valid JSON ({exc})"
-        raise ResultsFileError(f"{shown} {what}: it may be half-written or edited. {fix}") from None
+        what = "it is empty" if not text.strip() else f"it is not valid JSON ({exc})"
+        raise ResultsFileError(
+            f"{shown} is not a readable results file: {what}; it may be half-written or "
+            f"edited. {fix}"
+        ) from None
 
 
 def validate(payload, schema, path, fix: str):
@@ -241,7 +244,7 @@ FLAGSHIP_RUN = Obj(
         test_accuracy=PERCENT,
         measured=Str(),
     ),
-    optional=dict(load_average=LOAD, test_predictions=Digits()),
+    optional=dict(load_average=LOAD),  # test_predictions: checked against the split on use
 )
 FLAGSHIP = Obj(
     required=dict(
