@@ -42,16 +42,43 @@ def exercise(func):
     """Decorator for every exercise checker: an unanswered ``...`` gets a friendly nudge.
 
     Exercise cells ship with ``answer = ...``; running them before answering prints what to
-    do instead of raising, so a notebook always runs top to bottom.
+    do instead of raising, so a notebook always runs top to bottom. An answer that holds
+    text where numbers belong (a string, an array of strings) is told so in plain words
+    instead of a NumPy error from deep inside the checker.
     """
 
     @functools.wraps(func)
     def wrapper(answer, *args, **kwargs):
         if answer is Ellipsis or answer is None:
             return verdict(False, "replace the ... with your answer and run the cell again.")
-        return func(answer, *args, **kwargs)
+        try:
+            return func(answer, *args, **kwargs)
+        except (TypeError, ValueError) as exc:
+            if not _holds_text(answer):
+                raise  # not the answer's fault: a checker's own argument is wrong
+            return verdict(
+                False,
+                f"your answer holds text ({_short(answer)}); answer with numbers, e.g. 3 or "
+                f"np.array([...]), not in quotes. ({type(exc).__name__})",
+            )
 
     return wrapper
+
+
+def _holds_text(answer) -> bool:
+    """Whether ``answer`` is text or an array/list holding text."""
+    if isinstance(answer, (str, bytes)):
+        return True
+    try:
+        kind = np.asarray(answer).dtype.kind
+    except Exception:  # ragged lists and other odd objects
+        return False
+    return kind in "USO" and any(isinstance(a, (str, bytes)) for a in np.ravel(answer)[:1000])
+
+
+def _short(answer) -> str:
+    text = repr(answer)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _as_array(answer, name="answer"):
@@ -61,12 +88,80 @@ def _as_array(answer, name="answer"):
         raise TypeError(f"{name} could not be turned into an array: {exc}") from exc
 
 
-def check_number(answer, expected, rel_tol=1e-3, abs_tol=1e-9, what="the value", hints=()):
-    """Compare a number; ``hints`` is a list of (wrong_value, explanation) to recognise."""
+#: Integer answers: how far from a whole number a float may be and still count as one
+#: (relative to its size), e.g. 79510.0000001 for 79,510 (float arithmetic), not 3.7.
+INTEGER_REL_TOL = 1e-9
+
+
+def as_number(answer, what="the value"):
+    """``(float value, None)`` for one real number, else ``(None, what is wrong)``.
+
+    Refused: booleans (``True`` is not 1), text, arrays of more than one value, complex
+    numbers, NaN and infinity. A one-element array or a NumPy scalar is fine.
+    """
+    if isinstance(answer, (bool, np.bool_)):
+        return None, f"{what} should be a number, not {answer!r} (a boolean)."
+    if isinstance(answer, (str, bytes)):
+        return None, f"{what} should be a single number, got the text {_short(answer)}."
+    array = np.asarray(answer) if not np.isscalar(answer) else None
+    if array is not None:
+        if array.dtype == object or array.dtype.kind in "USb" or array.size != 1:
+            shape = f"shape {array.shape}" if array.dtype != object else _short(answer)
+            return None, f"{what} should be a single number, got {shape}."
+        answer = array.reshape(()).item()
+        if isinstance(answer, bool):
+            return None, f"{what} should be a number, not {answer!r} (a boolean)."
+    if isinstance(answer, (complex, np.complexfloating)):
+        return None, f"{what} should be a real number, got {answer!r}."
     try:
         value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"{what} should be a single number, got {answer!r}.")
+    except (TypeError, ValueError, OverflowError):
+        return None, f"{what} should be a single number, got {_short(answer)}."
+    if not np.isfinite(value):
+        return None, f"{what} should be a finite number, got {value!r}."
+    return value, None
+
+
+def as_integer(answer, what="the value"):
+    """``(int value, None)`` for a whole number, else ``(None, what is wrong)``.
+
+    A float counts when it is within :data:`INTEGER_REL_TOL` (relative) of a whole number,
+    so 79510.0000001 is 79,510 but 3.7 is not 3 and 100.4 is not 100.
+    """
+    value, problem = as_number(answer, what)
+    if problem:
+        return None, problem
+    whole = round(value)
+    if abs(value - whole) > INTEGER_REL_TOL * max(1.0, abs(value)):
+        return None, f"{what} should be a whole number, got {value:.10g}."
+    return int(whole), None
+
+
+def check_integer(answer, expected: int, what="the value", hints=()):
+    """Compare a whole number exactly (after :func:`as_integer`); ``hints`` as in
+    :func:`check_number` (compared exactly too)."""
+    number, problem = as_number(answer, what)
+    if problem:
+        return verdict(False, problem)
+    for wrong, explanation in hints:  # a hint may be a fraction (a count divided by 1024)
+        if number != expected and np.isclose(number, wrong, rtol=INTEGER_REL_TOL, atol=0):
+            return verdict(False, explanation)
+    value, problem = as_integer(number, what)
+    if problem:
+        return verdict(False, problem)
+    if value == int(expected):
+        return verdict(True, f"{what} is {int(expected):,}.")
+    direction = "too large" if value > expected else "too small"
+    return verdict(False, f"{what} = {value:,} is {direction}.")
+
+
+def check_number(answer, expected, rel_tol=1e-3, abs_tol=1e-9, what="the value", hints=()):
+    """Compare a number within ``rel_tol`` (relative) or ``abs_tol`` (absolute), whichever
+    is looser; ``hints`` is a list of (wrong_value, explanation) to recognise. Booleans,
+    text, several values, NaN and infinity are refused with a message (:func:`as_number`)."""
+    value, problem = as_number(answer, what)
+    if problem:
+        return verdict(False, problem)
     if np.isclose(value, expected, rtol=rel_tol, atol=abs_tol):
         return verdict(True, f"{what} is {expected:.6g}.")
     for wrong, explanation in hints:
@@ -94,34 +189,24 @@ def _scalar(answer, what):
     """``(value, None)`` for a real, finite number; ``(None, verdict)`` saying what is wrong.
 
     Rejects what ``float()`` would quietly accept: ``True``/``False``, strings such as ``"0.5"``,
-    NaN and infinities, and arrays of more than one number.
+    NaN and infinities, and arrays of more than one number (the core's :func:`as_number`).
     """
-    if isinstance(answer, bool | np.bool_):
-        return None, verdict(False, f"{what} should be a number, not {answer!r}.")
-    if isinstance(answer, str | bytes):
-        return None, verdict(False, f"{what} should be a number, not the text {answer!r}.")
-    arr = np.asarray(answer) if not isinstance(answer, int | float) else None
-    if arr is not None and (arr.size != 1 or not np.issubdtype(arr.dtype, np.number)):
-        return None, verdict(False, f"{what} should be a single number, got {answer!r}.")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None, verdict(False, f"{what} should be a single number, got {answer!r}.")
-    if not np.isfinite(value):
-        return None, verdict(False, f"{what} should be a finite number, got {value}.")
-    return value, None
+    value, problem = as_number(answer, what)
+    return (value, None) if problem is None else (None, verdict(False, problem))
 
 
 def _whole(answer, what):
-    """``(int, None)`` for a whole number (within 1e-9); ``(None, verdict)`` otherwise."""
-    value, problem = _scalar(answer, what)
+    """``(int, None)`` for a whole number (within :data:`INTEGER_REL_TOL` relative, as
+    :func:`as_integer`); ``(None, verdict)`` otherwise."""
+    value, problem = as_number(answer, what)
     if problem is not None:
-        return None, problem
-    if abs(value - round(value)) > 1e-9:
+        return None, verdict(False, problem)
+    whole, problem = as_integer(value, what)
+    if problem is not None:
         return None, verdict(
             False, f"{what} is a whole number; {value:g} is not: give the exact count."
         )
-    return round(value), None
+    return whole, None
 
 
 # --------------------------------------------------------------------------- notebook 01
@@ -208,16 +293,22 @@ def exercise_01_3(answer, image):
         return verdict(False, f"the shape changed to {got.shape}; keep it {image.shape}.")
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
+    if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+        return verdict(False, f"the image should hold numbers, got dtype {got.dtype}.")
+    if not np.isfinite(got).all():
+        return verdict(False, "the image holds NaN or infinite values.")
     if got.max() > 1.0 + 1e-6:
         return verdict(
             False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
         )
     if np.allclose(got, expected / 255.0, atol=1e-9) and image.max() > 0:
         return verdict(False, "divided by 255 twice: the values are far too small.")
+    if not np.allclose(got, expected, atol=1e-6):
+        if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
+            return verdict(False, "divided by 256; the largest grey level is 255.")
+        return verdict(False, "the values differ from image / 255.")
     if got.dtype != np.float32:
         return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
-    if not np.allclose(got, expected, atol=1e-6):
-        return verdict(False, "the values differ from image / 255.")
     return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
 
 
@@ -357,6 +448,8 @@ def exercise_02_3(answer, logits, label):
         return verdict(
             False, f"shape {got.shape}; the gradient has one entry per logit, {z.shape}."
         )
+    if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+        return verdict(False, f"the gradient should hold numbers, got dtype {got.dtype}.")
     for wrong, explanation in [
         (y - p, "the sign is flipped: dL/dz = p - y (prediction minus target)."),
         (p, "that is p alone: subtract the one-hot target y."),
@@ -410,7 +503,7 @@ def _check_count(answer, expected: int, what: str, hints=()):
     if value == expected:
         return verdict(True, f"{what}: {expected:,}.")
     direction = "too large" if value > expected else "too small"
-    return verdict(False, f"{what}: {value:,.10g} is {direction}.")
+    return verdict(False, f"{what}: {value:,} is {direction}.")
 
 
 @exercise
@@ -1192,12 +1285,13 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
 @exercise
 def exercise_08_2(answer, global_batch=256, replicas=4):
     """Images each replica gets per step under MirroredStrategy."""
+    for name, value in (("global_batch", global_batch), ("replicas", replicas)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
     expected = global_batch // replicas
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the per-replica batch ({global_batch} split over {replicas} replicas)",
         hints=[
             (

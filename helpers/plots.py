@@ -7,6 +7,7 @@ so a quick test run never overwrites a committed figure.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -81,7 +82,9 @@ def save_fig(name: str, fig=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_notebook}_{name}.png"
     target = results.staged(path)  # python -m helpers.run: moved into place on success only
-    fig.savefig(target, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    buffer = io.BytesIO()  # drawn in memory, then written atomically: a full disk keeps the old
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    results.write_atomic(target, buffer.getvalue())
     return path
 
 
