@@ -245,6 +245,13 @@ def candidate(name: str) -> Candidate:
 def encode_labels(labels) -> str:
     """Digits 0-9, one per image, as a string ('7210...'): compact and readable in JSON."""
     a = np.asarray(labels)
+    if a.dtype.kind == "f" and a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)  # whole numbers stored as floats
+    if a.dtype.kind not in "iu":
+        raise ValueError(
+            f"encode_labels takes one digit 0-9 per image as integers, got dtype {a.dtype}; "
+            "predicted classes come from scores.argmax(axis=1)."
+        )
     if a.ndim != 1 or (a.size and (a.min() < 0 or a.max() > 9)):
         raise ValueError("encode_labels takes one digit 0-9 per image, shape (n,).")
     return (a.astype(np.uint8) + ord("0")).tobytes().decode("ascii")
@@ -252,8 +259,11 @@ def encode_labels(labels) -> str:
 
 def decode_labels(text: str) -> np.ndarray:
     """The inverse of :func:`encode_labels`: an int64 array of digits."""
-    if not isinstance(text, str) or not text.isdigit():
-        raise ValueError("decode_labels takes a string of digits such as '7210'.")
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
+        got = f"{text[:20]!r}" if isinstance(text, str) else type(text).__name__
+        raise ValueError(
+            f"decode_labels takes a string of digits (ASCII 0-9) such as '7210', got {got}."
+        )
     return (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")).astype(np.int64)
 
 
@@ -938,17 +948,28 @@ def load_results(path: Path | None = None):
     """
     import pandas as pd
 
-    path = path or RESULTS_FILE
-    if not path.is_file():
+    from helpers import schema
+
+    path = Path(path or RESULTS_FILE)
+    if not path.exists():
         raise FileNotFoundError(
             f"no stored comparison at {_shown(path)}: run notebook 07 in full "
             f"mode once (python -m helpers.run 07), or unset {STORED_ENV} to train now."
         )
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    if "labels" not in payload or "val_predictions" not in payload["runs"][0]:
-        raise ValueError(
-            f"{_shown(path)} was written by an older notebook 07 without predictions; "
-            f"unset {STORED_ENV} and run the notebook once to measure again."
+    fix = (
+        f"Restore it (git checkout -- {_shown(path)}), or unset {STORED_ENV} and run notebook "
+        "07 once to measure again."
+    )
+    payload = schema.load(path, schema.ARCHITECTURES, fix)
+    labels = payload["labels"]
+    for i, run in enumerate(payload["runs"]):
+        schema.same_length(
+            path,
+            fix,
+            [
+                (f"runs[{i}].{which}_predictions", run[f"{which}_predictions"], len(labels[which]))
+                for which in ("val", "test")
+            ],
         )
     runs = pd.DataFrame(payload.pop("runs"))
     labels = payload.pop("labels")
@@ -1006,12 +1027,28 @@ def stored_runs(
 ) -> tuple[list, list[str]]:
     """The runs of every :data:`JOINED` architecture that fit this split and protocol,
     and one line per architecture saying what was joined or why not (``results_dir``:
-    where to look for the files instead of ``benchmarks/results/``)."""
+    where to look for the files instead of ``benchmarks/results/``). A damaged file is
+    refused (:class:`helpers.schema.ResultsFileError`, naming the file, the field and the fix)."""
+    from helpers import schema
+
     rows, lines = [], []
     for joined in JOINED:
         file = joined.file if results_dir is None else Path(results_dir) / joined.file.name
         joined = replace(joined, file=file)
-        payload = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+        payload = None
+        if file.exists() or file.is_symlink():  # a broken link is refused, not skipped
+            fix = f"Restore it (git checkout -- {_shown(file)}) or run {joined.trained_by} again."
+            payload = schema.load(file, schema.JOINABLE, fix)
+            rows_schema = schema.List(schema.Obj(required=dict(seed=schema.Int(0))), null=True)
+            schema.validate(payload, schema.Obj(optional={joined.key: rows_schema}), file, fix)
+            for i, r in enumerate(payload.get(joined.key) or []):
+                if set(r) == set(ROW_KEYS) and payload.get("labels") == labels:
+                    where = f"(in {joined.key}[{i}]) {fix}"
+                    schema.validate(r, schema.COMPARE_RUN, file, where)
+                    schema.same_length(file, where, [
+                        (f"{w}_predictions", r[f"{w}_predictions"], len(labels[w]))
+                        for w in ("val", "test")
+                    ])  # fmt: skip
         found, why = _stored_rows(joined, payload, labels, proto)
         if found:
             rows += found
