@@ -293,16 +293,22 @@ def exercise_01_3(answer, image):
         return verdict(False, f"the shape changed to {got.shape}; keep it {image.shape}.")
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
+    if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+        return verdict(False, f"the image should hold numbers, got dtype {got.dtype}.")
+    if not np.isfinite(got).all():
+        return verdict(False, "the image holds NaN or infinite values.")
     if got.max() > 1.0 + 1e-6:
         return verdict(
             False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
         )
     if np.allclose(got, expected / 255.0, atol=1e-9) and image.max() > 0:
         return verdict(False, "divided by 255 twice: the values are far too small.")
+    if not np.allclose(got, expected, atol=1e-6):
+        if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
+            return verdict(False, "divided by 256; the largest grey level is 255.")
+        return verdict(False, "the values differ from image / 255.")
     if got.dtype != np.float32:
         return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
-    if not np.allclose(got, expected, atol=1e-6):
-        return verdict(False, "the values differ from image / 255.")
     return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
 
 
@@ -442,6 +448,8 @@ def exercise_02_3(answer, logits, label):
         return verdict(
             False, f"shape {got.shape}; the gradient has one entry per logit, {z.shape}."
         )
+    if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+        return verdict(False, f"the gradient should hold numbers, got dtype {got.dtype}.")
     for wrong, explanation in [
         (y - p, "the sign is flipped: dL/dz = p - y (prediction minus target)."),
         (p, "that is p alone: subtract the one-hot target y."),

@@ -60,6 +60,11 @@ def test_exercise_01_normalise():
     assert "still uint8" in checks.exercise_01_3(image, image).message
     assert "twice" in checks.exercise_01_3(image / 255 / 255, image).message
     assert "dtype is float64" in checks.exercise_01_3(image / 255, image).message
+    # the values are checked before the dtype: a float64 with wrong values is not "right"
+    assert "256" in checks.exercise_01_3(image / 256, image).message
+    assert "differ" in checks.exercise_01_3(image / 300, image).message
+    assert "numbers" in checks.exercise_01_3(np.array([["a", "b", "c"]]), image).message
+    assert "NaN" in checks.exercise_01_3(np.full(image.shape, np.nan, np.float32), image).message
     assert "shape changed" in checks.exercise_01_3(image.ravel() / 255, image).message
     assert "divide by 255" in checks.exercise_01_3(image.astype(np.float32), image).message
 

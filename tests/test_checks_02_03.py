@@ -59,6 +59,7 @@ def test_02_3_gradient_of_one_example():
     assert says(checks.exercise_02_3(z - y, z, 1), "raw logits")
     assert says(checks.exercise_02_3(p - np.array([1.0, 0, 0]), z, 1), "not p - y yet")
     assert says(checks.exercise_02_3([0.1, 0.2], z, 1), "one entry per logit")
+    assert says(checks.exercise_02_3(["0.2", "-0.3", "0.1"], z, 1), "numbers")
 
 
 def test_02_4_probability_for_a_loss():
