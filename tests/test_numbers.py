@@ -162,7 +162,6 @@ ALLOWED = [
 PENDING = {
     "04_backprop_from_scratch": "owner fixing in parallel (issue 26)",
     "06_evaluation_confusion_roc": "owner fixing in parallel (issue 26)",
-    "07_architecture_comparison": "owner fixing in parallel (issue 26); passed when added",
     "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
 }
 
