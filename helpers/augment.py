@@ -313,6 +313,71 @@ def load_or_train(recipe: Recipe, split, seed: int = config.SEED, verbose: int =
     return model, record
 
 
+#: The plain CNN (no augmentation) as notebook 07's protocol trains it (the benchmark's
+#: ``cnn`` candidate).
+PLAIN_CNN = "cnn"
+
+
+def _plain_cnn_how(split, seed: int) -> dict:
+    """How the plain CNN was trained, in the form its JSON sidecar gives back."""
+    import dataclasses
+    import json
+
+    import keras
+
+    from helpers import compare
+
+    how = {
+        "candidate": PLAIN_CNN,
+        "protocol": dataclasses.asdict(compare.protocol()),
+        "split": split.describe(),
+        "seed": seed,
+        "keras": keras.__version__,
+    }
+    return json.loads(json.dumps(how))
+
+
+def load_or_train_plain_cnn(split, seed: int = config.SEED):
+    """``(model, record)``: the CNN **without augmentation**, trained under notebook 07's
+    protocol (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
+    validation accuracy, the best epoch restored) exactly as ``bench_beyond_mlp.py`` trains
+    its ``cnn`` candidate, with :class:`helpers.compare.KerasTrainer`.
+
+    Loaded from ``artifacts/<mode>/cnn_seed<seed>.keras`` when a run with this protocol,
+    split, seed and Keras version saved it there (checksummed by :mod:`helpers.modelio`),
+    otherwise trained now and saved. ``record`` holds ``loaded``, ``seconds``, ``epochs``
+    and ``best_epoch``. Prints one line saying which happened."""
+    from helpers import compare, modelio
+
+    path = config.artifacts_dir() / f"{PLAIN_CNN}_seed{seed}.keras"
+    how = _plain_cnn_how(split, seed)
+    stored = modelio.read_info(path) if path.exists() else None
+    if stored and stored.get("how") == how:
+        model = modelio.load_model(path)  # checksum verified, safe_mode on: no code runs
+        print(
+            f"Loaded the plain CNN (seed {seed}) from {path.parent.name}/{path.name}: trained "
+            f"earlier under notebook 07's protocol on this split ({stored['record']['seconds']:.0f} s)."
+        )
+        return model, {"loaded": True, **stored["record"]}
+    label = "CNN conv32-pool-conv64-pool-dense128"
+    cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")
+    trainer = compare.KerasTrainer(cand, compare.protocol())
+    with quiet.retracing_warnings_hidden():
+        row = trainer.train(split, seed=seed)
+    record = {
+        "seconds": float(row["train_seconds"]),
+        "epochs": int(row["epochs"]),
+        "best_epoch": int(row["best_epoch"]),
+    }
+    modelio.save_model(trainer.model, path, info={"how": how, "record": record})
+    print(
+        f"Trained the plain CNN (seed {seed}) under notebook 07's protocol in "
+        f"{record['seconds']:.0f} s ({record['epochs']} epochs, best {record['best_epoch']}); "
+        f"saved to {path.parent.name}/{path.name}."
+    )
+    return trainer.model, {"loaded": False, **record}
+
+
 def predict_digits(model, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """``(digits, probabilities)`` of ``model`` on ``images`` (inference: no augmentation)."""
     with quiet.retracing_warnings_hidden():  # several models in one session: expected
@@ -332,12 +397,32 @@ GROUPS = {
 
 
 def load_benchmark(path=None) -> dict | None:
-    """The results of ``benchmarks/bench_beyond_mlp.py`` (None if it has not run)."""
-    import json
+    """The results of ``benchmarks/bench_beyond_mlp.py`` (None if it has not run).
+
+    A damaged file (not JSON, a field of the wrong type or range, a choice that names no
+    candidate) is refused with :class:`helpers.schema.ResultsFileError`, naming the file,
+    the field and the fix.
+    """
     from pathlib import Path
 
+    from helpers import schema
+
     path = Path(BENCHMARK_FILE if path is None else path)
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.exists() and not path.is_symlink():  # a broken link is refused below
+        return None
+    fix = (
+        f"Restore it (git checkout -- benchmarks/results/{path.name}) or measure again "
+        "(python -m benchmarks.bench_beyond_mlp)."
+    )
+    bench = schema.load(path, schema.BEYOND_MLP, fix)
+    for group, (candidates_key, choice_key, _) in GROUPS.items():
+        chosen = (bench.get(choice_key) or {}).get("chosen")
+        if chosen is not None and chosen not in (bench.get(candidates_key) or {}):
+            raise schema.ResultsFileError(
+                f"{path.name}: {choice_key}.chosen = {chosen!r} is not one of its "
+                f"{candidates_key} ({group}). {fix}"
+            )
+    return bench
 
 
 def benchmark_choice(bench: dict | None, group: str):
@@ -346,11 +431,20 @@ def benchmark_choice(bench: dict | None, group: str):
     without a benchmark, when the default recipe of :data:`GROUPS` is returned)."""
     import pandas as pd
 
-    if group not in GROUPS:
+    from helpers import schema
+
+    if not isinstance(group, str) or group not in GROUPS:
         raise ValueError(f"group must be one of {sorted(GROUPS)}, got {group!r}.")
     candidates_key, choice_key, default = GROUPS[group]
     if not bench or not bench.get(choice_key):
         return default, None
+    fix = "Pass what load_benchmark() returns (it checks the file)."
+    schema.validate(bench, schema.BEYOND_MLP, "the benchmark results", fix)
+    if "summary" not in bench or bench[choice_key]["chosen"] not in bench.get(candidates_key, {}):
+        raise schema.ResultsFileError(
+            f"the benchmark results name {bench[choice_key]['chosen']!r} as chosen, but hold "
+            f"no summary of it among {candidates_key}. {fix}"
+        )
     candidates = bench.get(candidates_key, {})
     table = pd.DataFrame(
         {

@@ -141,6 +141,9 @@ def _page(nb, path: Path):
     else:
         first.source = first.source + "\n\n" + links
     figure_alt_texts(nb, number)
+    # a saved widget state (the drawing pad's) would make MyST-NB load the ipywidgets
+    # manager from a CDN; without a kernel the pad cannot run anyway: its text shows instead
+    nb.metadata.pop("widgets", None)
     # the setup cell is plumbing for a running notebook, not reading matter
     for cell in nb.cells:
         if colab.SETUP_TAG in cell.get("metadata", {}).get("tags", []):
@@ -164,6 +167,10 @@ def _readme_parts() -> tuple[str, str, str]:
             return f"](notebooks/{rest})"
         return f"]({folder}/{rest})"
 
+    def readme_anchor(text):  # a section of README that is not in the book: on GitHub
+        return re.sub(r"\]\(#([\w-]+)\)", rf"]({colab.repo_url()}/blob/main/README.md#\1)", text)
+
+    intro, table = readme_anchor(intro), readme_anchor(table)
     return README_LINK_RE.sub(relink, intro), README_LINK_RE.sub(relink, table), results
 
 
