@@ -824,12 +824,12 @@ def exercise_04_5(answer, x, y, width=16):
             f"({moved:.3g}): "
             "hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so different OUTGOING "
             "weights give every unit its own gradient. Symmetry needs equal weights on both "
-            "sides of a unit (section 6); one random layer breaks it.",
+            "sides of a unit (section 5); one random layer breaks it.",
         )
     if value < 1e-4 * moved:
         return verdict(
             False,
-            "about 0 is what equal weights in BOTH layers give (section 6). Here only W[0] "
+            "about 0 is what equal weights in BOTH layers give (section 5). Here only W[0] "
             "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
         )
     if np.isclose(value, moved, rtol=0.05, atol=0):
@@ -876,6 +876,10 @@ def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
     ``n_train`` official training images minus the ``n_val`` held out for validation."""
     n_fit = n_train - n_val
     expected = -(-n_fit // batch_size)
+    what = f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})"
+    _, problem = _whole(answer, what)  # a count: 1563.4 is not 1563
+    if problem is not None:
+        return problem
     hints = [
         (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
          "out for validation and never train; count only the fit images."),
@@ -993,9 +997,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
     values = np.asarray(history[monitor], dtype=float)
     lower_is_better = "loss" in monitor
+    _, problem = _whole(answer, f"the epoch with the best {monitor}")  # 2.3 is not epoch 2
+    if problem is not None:
+        return problem
     best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
-    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
-              "count from 0.")]  # fmt: skip
+    hints = []
     last = len(values)
     if last != best:
         hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
@@ -1012,8 +1018,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
         o = np.asarray(history[other], dtype=float)
         other_best = int(np.argmax(o) if lower_is_better else np.argmin(o)) + 1
         if other_best != best:
-            hints.append((other_best, f"that is the best {other}; this EarlyStopping "
-                          f"watches {monitor}."))  # fmt: skip
+            hints.append((other_best, f"that is the epoch of the best {other}; the question "
+                          f"is about the best {monitor}."))  # fmt: skip
+    # last: when the best epoch of the other metric is also best - 1, that is the likelier mistake
+    hints.append((best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
+                  "count from 0."))  # fmt: skip
     return check_number(
         answer, best, rel_tol=0, abs_tol=0.01, what=f"the epoch with the best {monitor}",
         hints=hints,
