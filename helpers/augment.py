@@ -313,6 +313,71 @@ def load_or_train(recipe: Recipe, split, seed: int = config.SEED, verbose: int =
     return model, record
 
 
+#: The plain CNN (no augmentation) as notebook 07's protocol trains it (the benchmark's
+#: ``cnn`` candidate).
+PLAIN_CNN = "cnn"
+
+
+def _plain_cnn_how(split, seed: int) -> dict:
+    """How the plain CNN was trained, in the form its JSON sidecar gives back."""
+    import dataclasses
+    import json
+
+    import keras
+
+    from helpers import compare
+
+    how = {
+        "candidate": PLAIN_CNN,
+        "protocol": dataclasses.asdict(compare.protocol()),
+        "split": split.describe(),
+        "seed": seed,
+        "keras": keras.__version__,
+    }
+    return json.loads(json.dumps(how))
+
+
+def load_or_train_plain_cnn(split, seed: int = config.SEED):
+    """``(model, record)``: the CNN **without augmentation**, trained under notebook 07's
+    protocol (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
+    validation accuracy, the best epoch restored) exactly as ``bench_beyond_mlp.py`` trains
+    its ``cnn`` candidate, with :class:`helpers.compare.KerasTrainer`.
+
+    Loaded from ``artifacts/<mode>/cnn_seed<seed>.keras`` when a run with this protocol,
+    split, seed and Keras version saved it there (checksummed by :mod:`helpers.modelio`),
+    otherwise trained now and saved. ``record`` holds ``loaded``, ``seconds``, ``epochs``
+    and ``best_epoch``. Prints one line saying which happened."""
+    from helpers import compare, modelio
+
+    path = config.artifacts_dir() / f"{PLAIN_CNN}_seed{seed}.keras"
+    how = _plain_cnn_how(split, seed)
+    stored = modelio.read_info(path) if path.exists() else None
+    if stored and stored.get("how") == how:
+        model = modelio.load_model(path)  # checksum verified, safe_mode on: no code runs
+        print(
+            f"Loaded the plain CNN (seed {seed}) from {path.parent.name}/{path.name}: trained "
+            f"earlier under notebook 07's protocol on this split ({stored['record']['seconds']:.0f} s)."
+        )
+        return model, {"loaded": True, **stored["record"]}
+    label = "CNN conv32-pool-conv64-pool-dense128"
+    cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")
+    trainer = compare.KerasTrainer(cand, compare.protocol())
+    with quiet.retracing_warnings_hidden():
+        row = trainer.train(split, seed=seed)
+    record = {
+        "seconds": float(row["train_seconds"]),
+        "epochs": int(row["epochs"]),
+        "best_epoch": int(row["best_epoch"]),
+    }
+    modelio.save_model(trainer.model, path, info={"how": how, "record": record})
+    print(
+        f"Trained the plain CNN (seed {seed}) under notebook 07's protocol in "
+        f"{record['seconds']:.0f} s ({record['epochs']} epochs, best {record['best_epoch']}); "
+        f"saved to {path.parent.name}/{path.name}."
+    )
+    return trainer.model, {"loaded": False, **record}
+
+
 def predict_digits(model, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """``(digits, probabilities)`` of ``model`` on ``images`` (inference: no augmentation)."""
     with quiet.retracing_warnings_hidden():  # several models in one session: expected

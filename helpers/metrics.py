@@ -279,6 +279,56 @@ def expected_calibration_error(y_true, proba, n_bins: int = 10) -> float:
     return float((filled["count"] / table["count"].sum() * filled["gap"]).sum())
 
 
+def classwise_calibration_error(y_true, proba, n_bins: int = 10) -> float:
+    """Class-wise ECE: for every class k, the ECE of "is it a k?" with ``p_k`` as the
+    stated probability (all images, every value of ``p_k``, not only the top one), averaged
+    over the classes.
+
+    For class k the images are binned by ``p_k`` into ``n_bins`` equal widths of [0, 1] (the
+    bins of ``sklearn.calibration.calibration_curve``); in each bin the share of true k's is
+    compared with the mean ``p_k``, weighted by the bin's share of the images. Top-label ECE
+    (:func:`expected_calibration_error`) judges only the confidence of the predicted class;
+    this judges the nine other probabilities too. 0 is perfect.
+    """
+    y_true, proba = _proba(y_true, proba)
+    if int(n_bins) < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins}.")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    n = len(y_true)
+    errors = []
+    for k in range(proba.shape[1]):
+        p = proba[:, k]
+        is_k = (y_true == k).astype(float)
+        ids = np.searchsorted(edges[1:-1], p)
+        count = np.bincount(ids, minlength=n_bins)
+        gap = np.abs(
+            np.bincount(ids, weights=is_k, minlength=n_bins)
+            - np.bincount(ids, weights=p, minlength=n_bins)
+        )  # |n_b * (share of k - mean p_k)| per bin
+        errors.append(gap[count > 0].sum() / n)
+    return float(np.mean(errors))
+
+
+def change_by_index(metric, y_true, before, after):
+    """A function ``change(idx)``: ``metric(after) - metric(before)`` on the images at
+    positions ``idx`` (repeats allowed), for a *paired* bootstrap of a change: both models'
+    probabilities are scored on the same drawn images. ``metric(y_true, proba)`` is e.g.
+    :func:`nll`, :func:`brier` or :func:`expected_calibration_error`."""
+    y_true = np.asarray(y_true)
+    before, after = np.asarray(before), np.asarray(after)
+    if not (len(y_true) == len(before) == len(after)):
+        raise ValueError(
+            f"y_true, before and after must cover the same images; got lengths "
+            f"{len(y_true)}, {len(before)} and {len(after)}."
+        )
+
+    def change(idx) -> float:
+        idx = np.asarray(idx, dtype=int)
+        return float(metric(y_true[idx], after[idx]) - metric(y_true[idx], before[idx]))
+
+    return change
+
+
 # --------------------------------------------------------------------------- precision-recall
 
 
@@ -464,8 +514,6 @@ def fit_temperature(logits, y_true, bounds=(0.05, 20.0)) -> float:
         z = z - z.max(axis=1, keepdims=True)
         return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y_true]))
 
-    result = minimize_scalar(
-        loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded",
-        options={"xatol": 1e-6},
-    )  # fmt: skip
+    log_bounds = (np.log(bounds[0]), np.log(bounds[1]))
+    result = minimize_scalar(loss, bounds=log_bounds, method="bounded", options={"xatol": 1e-6})
     return float(np.exp(result.x))

@@ -185,6 +185,58 @@ def test_ece_of_a_calibrated_model_is_small_and_of_an_overconfident_one_large():
     )
 
 
+def test_classwise_calibration_error_worked_by_hand():
+    # two classes, four images, two bins [0, 0.5] and (0.5, 1]
+    y = np.array([0, 0, 1, 1])
+    p = np.array([[0.9, 0.1], [0.6, 0.4], [0.7, 0.3], [0.2, 0.8]])
+    # class 0: p_0 = 0.9, 0.6, 0.7 in (0.5, 1] (two are 0s: share 2/3, mean p 0.7333);
+    #          p_0 = 0.2 in [0, 0.5] (not a 0: share 0, mean 0.2)
+    class_0 = 3 / 4 * abs(2 / 3 - 2.2 / 3) + 1 / 4 * abs(0 - 0.2)
+    # class 1: p_1 = 0.1, 0.4, 0.3 in [0, 0.5] (one is a 1: share 1/3, mean 0.2667);
+    #          p_1 = 0.8 in (0.5, 1] (a 1: share 1, mean 0.8)
+    class_1 = 3 / 4 * abs(1 / 3 - 0.8 / 3) + 1 / 4 * abs(1 - 0.8)
+    expected = (class_0 + class_1) / 2
+    assert metrics.classwise_calibration_error(y, p, n_bins=2) == pytest.approx(expected)
+
+
+def test_classwise_calibration_error_matches_sklearn_bins_and_judges_every_probability():
+    y, p = random_proba(n=2000, skill=1.0)
+    edges = np.linspace(0, 1, 11)
+    per_class = []
+    for k in range(10):
+        freq, conf = calibration_curve(y == k, p[:, k], n_bins=10)
+        count = np.bincount(np.searchsorted(edges[1:-1], p[:, k]), minlength=10)
+        per_class.append(np.sum(count[count > 0] / len(y) * np.abs(freq - conf)))
+    assert metrics.classwise_calibration_error(y, p) == pytest.approx(np.mean(per_class))
+    # labels drawn from the model's own probabilities: calibrated in every class
+    y_drawn = _draw_labels(np.random.default_rng(2), np.repeat(p, 10, axis=0))
+    assert metrics.classwise_calibration_error(y_drawn, np.repeat(p, 10, axis=0)) < 0.01
+    # the same top probability, the rest spread evenly over the nine others: top-label ECE
+    # cannot see the change, the class-wise error does
+    flat = np.repeat((1 - p.max(axis=1, keepdims=True)) / 9, 10, axis=1)
+    flat[np.arange(len(p)), p.argmax(axis=1)] = p.max(axis=1)
+    assert metrics.expected_calibration_error(y, flat) == pytest.approx(
+        metrics.expected_calibration_error(y, p)
+    )
+    change = metrics.classwise_calibration_error(y, flat) - metrics.classwise_calibration_error(
+        y, p
+    )
+    assert abs(change) > 1e-3
+
+
+def test_change_by_index_is_the_paired_change_on_the_drawn_images():
+    y, p = random_proba(n=300, skill=1.5)
+    softer = metrics.apply_temperature(np.log(p), 2.0)
+    change = metrics.change_by_index(metrics.nll, y, p, softer)
+    idx = np.random.default_rng(7).integers(0, 300, size=300)
+    assert change(idx) == pytest.approx(
+        metrics.nll(y[idx], softer[idx]) - metrics.nll(y[idx], p[idx])
+    )
+    assert change(np.arange(300)) == pytest.approx(metrics.nll(y, softer) - metrics.nll(y, p))
+    with pytest.raises(ValueError, match="same images"):
+        metrics.change_by_index(metrics.nll, y, p, softer[:10])
+
+
 # --------------------------------------------------------------------------- temperature scaling
 
 
