@@ -163,7 +163,6 @@ PENDING = {
     "03_parameter_counting": "nb0103 rewriting it for issue 26 (formula terms not yet printed)",
     "04_backprop_from_scratch": "owner fixing in parallel (issue 26)",
     "05_training_with_keras": "owner fixing in parallel (issue 26); passed when added",
-    "06_evaluation_confusion_roc": "owner fixing in parallel (issue 26)",
     "07_architecture_comparison": "owner fixing in parallel (issue 26); passed when added",
     "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
 }
