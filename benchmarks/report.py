@@ -65,6 +65,21 @@ def joined_07(payload, results_dir: Path = RESULTS_DIR) -> list[dict]:
     return compare.stored_runs(payload["labels"], payload["protocol"], results_dir)[0]
 
 
+def _procedure_interval(rs: list[dict], labels: dict | None) -> tuple:
+    """95% interval of the mean test accuracy covering the seeds and the test images
+    (:func:`helpers.stats.procedure_accuracy`), from the runs' stored predictions; ``(None,
+    None)`` with one seed or without predictions."""
+    if len(rs) < 2 or not labels or not all("test_predictions" in r for r in rs):
+        return None, None
+    from helpers import compare, stats
+
+    est = stats.procedure_accuracy(
+        compare.decode_labels(labels["test"]),
+        [compare.decode_labels(r["test_predictions"]) for r in rs],
+    )
+    return round(est.low, 5), round(est.high, 5)
+
+
 def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
     """Mean and spread over seeds per model, from notebook 07's stored runs (and the runs
     it joins, see :func:`joined_07`)."""
@@ -90,6 +105,7 @@ def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
             if len(acc) > 1
             else None
         )
+        low, high = _procedure_interval(rs, payload.get("labels"))
         models.append(
             dict(
                 name=name,
@@ -107,6 +123,8 @@ def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
                 ),
                 test_accuracy=round(mean, 5),
                 test_accuracy_sd=None if sd is None else round(sd, 6),
+                test_low=low,
+                test_high=high,
                 test_errors=round(math.fsum(r["test_errors"] for r in rs) / len(rs), 1),
                 n_test=rs[0]["n_test"],
             )
@@ -239,7 +257,9 @@ def _minutes(seconds: float) -> str:
 
 def _acc(model: dict) -> str:
     text = f"{100 * model['test_accuracy']:.2f}"
-    if model["test_accuracy_sd"] is not None:
+    if model.get("test_low") is not None:
+        text += f" [{100 * model['test_low']:.2f}, {100 * model['test_high']:.2f}]"
+    elif model["test_accuracy_sd"] is not None:
         text += f" ± {100 * model['test_accuracy_sd']:.2f}"
     return text
 
@@ -254,7 +274,7 @@ def markdown(results: dict) -> str:
         out.append("_Not measured yet: run `python -m helpers.run 07` (full mode)._")
     else:
         p = models["protocol"]
-        seeds = len(p["seeds"])
+        counts = sorted({m["seeds"] for m in models["models"]}) or [len(p["seeds"])]
         n_test = models["models"][0]["n_test"] if models["models"] else 0
         out.append(
             f"Same split, Adam (learning rate {p['learning_rate']:g}), batch {p['batch_size']}, "
@@ -264,21 +284,24 @@ def markdown(results: dict) -> str:
                 if "max_epochs" in p
                 else f"{p['epochs']} epochs, "
             )
-            + f"{seeds} seed{'s' if seeds > 1 else ''}. Models are ranked and chosen on the "
-            "validation accuracy (mean over the seeds; notebook 07 adds t-intervals and paired "
-            f"McNemar tests); test accuracy on {n_test:,} test images, reported once, mean ± "
-            "standard deviation over the seeds."
+            + (f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}")
+            + f" seed{'s' if counts[-1] > 1 else ''} per model "
+            "(column seeds). Models are ranked and chosen on the validation accuracy (mean over "
+            "the seeds; notebook 07 compares them as training procedures, seeds and images); "
+            f"test accuracy on {n_test:,} test images, reported once: mean over the seeds with "
+            "its 95% interval covering the seeds and the test images (mean ± standard "
+            "deviation over the seeds where no predictions are stored)."
         )
         out.append("")
         out.append(
-            "| model | parameters | s / epoch | validation accuracy % | test accuracy % "
+            "| model | parameters | seeds | s / epoch | validation accuracy % | test accuracy % "
             "| test errors |"
         )
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
         for m in models["models"]:
             val = f"{100 * m['val_accuracy']:.2f}" if m.get("val_accuracy") is not None else "-"
             out.append(
-                f"| {m['label']} | {m['params']:,} | {m['seconds_per_epoch']:.2f} | {val} | "
+                f"| {m['label']} | {m['params']:,} | {m['seeds']} | {m['seconds_per_epoch']:.2f} | {val} | "
                 f"{_acc(m)} | {m['test_errors']:.0f} |"
             )
         machine = models["machine"]

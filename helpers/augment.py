@@ -397,12 +397,32 @@ GROUPS = {
 
 
 def load_benchmark(path=None) -> dict | None:
-    """The results of ``benchmarks/bench_beyond_mlp.py`` (None if it has not run)."""
-    import json
+    """The results of ``benchmarks/bench_beyond_mlp.py`` (None if it has not run).
+
+    A damaged file (not JSON, a field of the wrong type or range, a choice that names no
+    candidate) is refused with :class:`helpers.schema.ResultsFileError`, naming the file,
+    the field and the fix.
+    """
     from pathlib import Path
 
+    from helpers import schema
+
     path = Path(BENCHMARK_FILE if path is None else path)
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.exists() and not path.is_symlink():  # a broken link is refused below
+        return None
+    fix = (
+        f"Restore it (git checkout -- benchmarks/results/{path.name}) or measure again "
+        "(python -m benchmarks.bench_beyond_mlp)."
+    )
+    bench = schema.load(path, schema.BEYOND_MLP, fix)
+    for group, (candidates_key, choice_key, _) in GROUPS.items():
+        chosen = (bench.get(choice_key) or {}).get("chosen")
+        if chosen is not None and chosen not in (bench.get(candidates_key) or {}):
+            raise schema.ResultsFileError(
+                f"{path.name}: {choice_key}.chosen = {chosen!r} is not one of its "
+                f"{candidates_key} ({group}). {fix}"
+            )
+    return bench
 
 
 def benchmark_choice(bench: dict | None, group: str):
@@ -411,11 +431,20 @@ def benchmark_choice(bench: dict | None, group: str):
     without a benchmark, when the default recipe of :data:`GROUPS` is returned)."""
     import pandas as pd
 
-    if group not in GROUPS:
+    from helpers import schema
+
+    if not isinstance(group, str) or group not in GROUPS:
         raise ValueError(f"group must be one of {sorted(GROUPS)}, got {group!r}.")
     candidates_key, choice_key, default = GROUPS[group]
     if not bench or not bench.get(choice_key):
         return default, None
+    fix = "Pass what load_benchmark() returns (it checks the file)."
+    schema.validate(bench, schema.BEYOND_MLP, "the benchmark results", fix)
+    if "summary" not in bench or bench[choice_key]["chosen"] not in bench.get(candidates_key, {}):
+        raise schema.ResultsFileError(
+            f"the benchmark results name {bench[choice_key]['chosen']!r} as chosen, but hold "
+            f"no summary of it among {candidates_key}. {fix}"
+        )
     candidates = bench.get(candidates_key, {})
     table = pd.DataFrame(
         {

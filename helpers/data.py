@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import stat
 import sys
 import warnings
 import zipfile
@@ -123,6 +124,13 @@ def find_mnist_file(download: bool = True) -> Path | None:
                 "Point it at mnist.npz (Keras layout) or at a folder holding the four official "
                 "IDX files, or unset it to use the Keras cache "
                 f"({keras_cache_path()}) or a download."
+            )
+        kind = path.stat().st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):  # a FIFO would block open() forever
+            raise MnistFileError(
+                f"$MNIST_PATH is set to {env!r}, which is neither a regular file nor a folder "
+                "(a pipe, socket or device); nothing was read from it. Point it at mnist.npz "
+                "(Keras layout) or at a folder holding the four official IDX files, or unset it."
             )
         return path
     cached = keras_cache_path()
@@ -541,7 +549,23 @@ def load_fallback() -> dict[str, np.ndarray]:
 
 
 def _check_labels(y: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"num_classes must be a whole number such as 10, got {num_classes!r}.")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be at least 1, got {num_classes}.")
     y = np.asarray(y)
+    if y.dtype == bool:
+        raise TypeError(
+            "labels must be class numbers 0-9, got booleans (True/False); if you meant a "
+            "mask, select the labels with it first: y[mask]."
+        )
+    if y.dtype.kind not in "iuf":
+        raise TypeError(
+            f"labels must be class numbers 0-9, got dtype {y.dtype} (e.g. text); convert "
+            "them with np.asarray(y, dtype=int)."
+        )
+    if y.dtype.kind == "f" and y.size and not np.all(np.isfinite(y)):
+        raise ValueError("labels must be class numbers 0-9; found NaN or infinity.")
     if y.ndim != 1:
         raise ValueError(
             f"labels must be a 1-D array of class numbers, got shape {y.shape}. "
@@ -626,6 +650,10 @@ def stratified_limit(
     x: np.ndarray, y: np.ndarray, limit: int | None, seed: int = config.SEED
 ) -> tuple[np.ndarray, np.ndarray]:
     """At most ``limit`` images, with the class proportions of the whole (every digit kept)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))):
+        raise TypeError(
+            f"limit must be a whole number of images (e.g. 4000) or None for all, got {limit!r}."
+        )
     if limit is None or limit >= len(y):
         return x, y
     if limit < NUM_CLASSES:

@@ -40,6 +40,18 @@ CENTRE = (14.0, 14.0)
 WORK_SIDE = 256
 #: An image whose brightest and darkest parts differ by less than this is "blank".
 MIN_CONTRAST = 0.08
+#: The only file formats decoded (Pillow's names). Anything else - EPS/PostScript, which
+#: Pillow would hand to Ghostscript, PDF, ICO, ... - is refused before any decoder runs.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
+FORMAT_NAMES = "PNG, JPEG, GIF, BMP, TIFF or WebP"
+#: Ink found in at least this many separate pieces, covering at least this share of the
+#: image, is speckle (noise), not a handwritten digit (digits have 1-3 pieces).
+NOISE_PIECES = 8
+NOISE_COVER = 0.15
+
+
+class NoDigitWarning(UserWarning):
+    """The image was prepared, but what it shows does not look like one written digit."""
 
 
 class DigitImageError(ValueError):
@@ -68,7 +80,15 @@ def _open(source) -> Image.Image:
     elif isinstance(source, (bytes, bytearray)):
         data = bytes(source)
     elif hasattr(source, "read"):
-        data = source.read()
+        name = str(getattr(source, "name", "the file object"))
+        data = "" if isinstance(source, io.TextIOBase) else source.read()
+        if isinstance(data, str):
+            raise TypeError(
+                f"{name} was opened in text mode, so it gives text, not the bytes of an "
+                "image: open it in binary mode, open(path, 'rb'), or pass the path itself."
+            )
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"{name}.read() gave a {type(data).__name__}, not bytes.")
     else:
         raise TypeError(
             "prepare_digit takes a file path, the bytes of an image file, a PIL image or a "
@@ -79,7 +99,14 @@ def _open(source) -> Image.Image:
     try:
         with warnings.catch_warnings():  # between 1x and 2x Pillow's limit it only warns
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                raise DigitImageError(
+                    f"{name} is an animation ({image.format} with {frames} frames): which "
+                    "frame shows the digit is not clear, and only one is read. Save the "
+                    "frame with the digit as a single image (PNG or JPEG) and use that."
+                )
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         limit = Image.MAX_IMAGE_PIXELS
@@ -90,9 +117,12 @@ def _open(source) -> Image.Image:
             "against 'decompression bombs': small files that would fill the memory when "
             "decoded). Use a smaller image of the digit: a few hundred pixels across is plenty."
         ) from exc
+    except DigitImageError:
+        raise
     except UnidentifiedImageError as exc:
         raise DigitImageError(
-            f"{name} is not an image Pillow can read. Save the digit as PNG or JPEG."
+            f"{name} is not an image in a format read here ({FORMAT_NAMES}; others, such "
+            "as EPS, PDF or HEIC, are refused unread). Save the digit as PNG or JPEG."
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt image data
         raise DigitImageError(f"{name} looks like an image but cannot be decoded ({exc}).") from exc
@@ -107,7 +137,15 @@ def _grey_from_pil(image: Image.Image) -> np.ndarray:
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit and float grey files
-        return _grey_from_array(np.asarray(image))  # the same value rule as for arrays
+        try:
+            return _grey_from_array(np.asarray(image))  # the same value rule as for arrays
+        except DigitImageError as exc:  # advice for a file, not for an array
+            detail = str(exc).replace(" Divide by the value of white first.", "")
+            raise DigitImageError(
+                f"a 32-bit integer or floating-point image (Pillow mode {image.mode!r}) whose "
+                f"values cannot be read as grey levels: {detail} Export the image as an 8-bit "
+                "PNG or JPEG (any image editor does it) and use that file."
+            ) from None
     return (np.asarray(image.convert("L"), dtype=np.float64) / 255.0).astype(np.float32)
 
 
@@ -311,6 +349,11 @@ def preparation_steps(source, invert: bool | None = None) -> dict[str, np.ndarra
     ``invert``: ``None`` decides from the image's border (dark paper -> no inversion);
     ``True``/``False`` force it.
     """
+    if invert is not None and not isinstance(invert, (bool, np.bool_)):
+        raise TypeError(
+            f"invert must be None (decide from the border), True or False; got {invert!r}. "
+            "A string such as 'no' would count as True: write invert=False."
+        )
     try:
         return _steps(load_grey(source), invert)
     except DigitImageError as exc:  # name the file in every error found after decoding
@@ -340,6 +383,15 @@ def _steps(grey: np.ndarray, invert: bool | None) -> dict[str, np.ndarray]:
     mask = _ink_mask(clean)
     if not mask.any():
         raise DigitImageError("no ink found after removing the background.")
+    pieces = ndimage.label(mask, structure=np.ones((3, 3)))[1]
+    if pieces >= NOISE_PIECES and mask.mean() >= NOISE_COVER:
+        warnings.warn(
+            f"the image looks like noise or speckle, not one written digit: its ink is in "
+            f"{pieces} separate pieces covering {mask.mean():.0%} of it. The 28x28 image is "
+            "returned, but what the network says about it means little; check the file.",
+            NoDigitWarning,
+            stacklevel=3,
+        )
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     crop = clean[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]

@@ -94,9 +94,9 @@ def _quiet_absl():
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    from helpers.results import write_atomic  # a unique temporary name, removed on failure
+
+    write_atomic(path, text)
 
 
 def save_model(model, path, info: dict | None = None) -> Path:
@@ -152,7 +152,17 @@ def _read_sidecar(path: Path) -> dict | None:
 def read_info(path) -> dict | None:
     """The ``info`` stored when ``path`` was saved by :func:`save_model` (None: no sidecar)."""
     content = _read_sidecar(Path(path))
-    return None if content is None else dict(content.get("info") or {})
+    if content is None:
+        return None
+    info = content.get("info") or {}
+    if not isinstance(info, dict):
+        side = sidecar_path(Path(path))
+        raise ModelFileError(
+            f"{side} (the checksum file of {Path(path).name}): its 'info' should be an object "
+            f"(what save_model was given), got {type(info).__name__} {info!r:.40}. It was "
+            f"edited or written by something else. {FIX} (Delete {side.name} too.)"
+        )
+    return dict(info)
 
 
 def _check_container(path: Path, fmt: str, fix: str) -> None:

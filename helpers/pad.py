@@ -79,6 +79,12 @@ def probabilities(model, prepared: np.ndarray) -> np.ndarray:
     out = keras.ops.convert_to_numpy(out).astype(np.float64)
     if out.ndim != 2 or out.shape[1] != 10:
         raise ValueError(f"the model must give 10 outputs per image, got shape {out.shape}.")
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "the model gave NaN or infinite outputs, so it reads no digit (argmax would say "
+            "0). Its weights are probably NaN: a training run diverged. Train it again, "
+            "e.g. with a smaller learning rate, or load a saved model."
+        )
     sums = out.sum(axis=1)
     if np.any(out < 0) or not np.allclose(sums, 1, atol=1e-3):
         out = np.exp(out - out.max(axis=1, keepdims=True))
@@ -86,15 +92,65 @@ def probabilities(model, prepared: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_drawing(drawing, models) -> dict:
+#: The pen was made for a digit about this tall on the canvas (the hint says "as large as the
+#: box"): then STROKE becomes MNIST's stroke width after the scaling to 20 px.
+DESIGN_HEIGHT = 200
+
+
+def thin_to_scale(drawing, pen: float) -> np.ndarray:
+    """A drawing made with a pen of ``pen`` pixels, redrawn as if the digit had been drawn
+    :data:`DESIGN_HEIGHT` / :data:`CANVAS` of the canvas tall with the same pen.
+
+    The pen has a fixed width in canvas pixels, but the preparation scales every digit to
+    MNIST's 20 px box: a digit drawn small in a corner has its strokes blown up with it,
+    several times fatter than MNIST's ink (a small 3 read as an 8). So the ink is enlarged
+    to the size the pen was made for and then thinned back to the pen's width (a grey
+    erosion with a disc), which makes the strokes of a small digit as thin, relative to its
+    size, as those of a large one. A digit drawn that large or larger is returned as it is.
+    """
+    drawing = np.asarray(drawing, dtype=np.float32)
+    ink = drawing > 0.5
+    if not ink.any():
+        return drawing
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1  # with the pen's width
+    target = DESIGN_HEIGHT * drawing.shape[0] / CANVAS  # the same height in these pixels
+    if size >= 0.8 * target:
+        return drawing
+    margin = int(np.ceil(pen))
+    top, left = max(0, rows[0] - margin), max(0, cols[0] - margin)
+    crop = drawing[top : rows[-1] + margin + 1, left : cols[-1] + margin + 1]
+    factor = target / size
+    from PIL import Image
+    from scipy import ndimage
+
+    big = Image.fromarray(crop, "F").resize(
+        (round(crop.shape[1] * factor), round(crop.shape[0] * factor)), Image.Resampling.BICUBIC
+    )
+    big = np.clip(np.asarray(big, dtype=np.float32), 0, 1)
+    r = round((pen * factor - pen) / 2)  # the enlarged strokes, thinned back to the pen's width
+    if r < 1:
+        return big
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
+    return ndimage.grey_erosion(big, footprint=(x * x + y * y) <= r * r)
+
+
+def read_drawing(drawing, models, pen: float | None = None) -> dict:
     """What the pad shows for ``drawing`` (2-D grey, ink bright on black, or dark on light).
+
+    ``pen``: the pen's width in the drawing's pixels, when known (the pad's is
+    ``STROKE * SIDE / CANVAS``): then a digit drawn small is thinned to scale first
+    (:func:`thin_to_scale`), so that its size does not change what the network sees.
 
     Returns ``{"image": 28x28 prepared (float32), "models": [{"name", "digit",
     "probabilities"}], "seconds": time of preparation + prediction}``; raises
     :class:`helpers.images.DigitImageError` for an empty drawing.
     """
     start = time.perf_counter()
-    prepared = images.prepare_digit(np.asarray(drawing))
+    drawing = np.asarray(drawing)
+    if pen is not None:
+        drawing = thin_to_scale(drawing, pen)
+    prepared = images.prepare_digit(drawing)
     readings = []
     for name, model in _named_models(models):
         p = probabilities(model, prepared[None])[0]
@@ -172,12 +228,16 @@ def _widget_class():
                 return
             try:
                 drawing = drawing_from_list(values, self.side)
-                self.last = read_drawing(drawing, self.models)
+                pen = self.stroke_width * self.side / self.canvas_size
+                self.last = read_drawing(drawing, self.models, pen=pen)
                 self.last["drawing"] = drawing
                 self.reading = {**_to_front_end(self.last), "count": self.count}
             except images.DigitImageError:
                 self.last = None
                 self.reading = {"message": "no ink yet: draw a digit", "count": self.count}
+            except ValueError as exc:  # e.g. a model that gives NaN: say so on the pad
+                self.last = None
+                self.reading = {"message": f"cannot read: {exc}", "count": self.count}
 
     return DrawingPad
 
@@ -304,19 +364,34 @@ def read_files(files: dict, models, label=None, show: bool = True) -> list[dict]
     return results
 
 
+def _checked_label(label):
+    """``label`` as an int 0..9, or None; anything else is refused, naming it."""
+    if label is None:
+        return None
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+        raise TypeError(
+            f"label is the digit you wrote, a whole number 0..9 (or None if unknown); got "
+            f"{label!r} ({type(label).__name__}). Write it as a number, e.g. label=7."
+        )
+    if not 0 <= int(label) <= 9:
+        raise ValueError(f"label must be a digit 0..9 (or None), got {label!r}.")
+    return int(label)
+
+
 def upload_digit(model, path=None, label=None, show: bool = True):
     """Read your own photo of one digit with ``model``.
 
     * ``path`` given (any file name, anywhere): read that file;
     * on Colab: a "Choose files" button (``google.colab.files.upload``), then read them;
-    * elsewhere (JupyterLab, Notebook 7, VS Code): an upload button; the reading appears
-      under it as soon as a file is chosen (returns the button widget).
+    * elsewhere (JupyterLab, Notebook 7, VS Code): an upload button, shown at once; the
+      reading appears under it as soon as a file is chosen. It returns an
+      :class:`UploadReadings` whose ``results`` hold the readings; as a cell's last line it
+      shows nothing more (the button is not shown twice).
 
     ``label``: the digit you wrote, if you want it scored; unknown (None) otherwise.
     Returns the list of readings of :func:`read_files` (or the widget, see above).
     """
-    if label is not None and int(label) not in range(10):
-        raise ValueError(f"label must be a digit 0..9 or None, got {label!r}.")
+    label = _checked_label(label)
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -332,29 +407,47 @@ def upload_digit(model, path=None, label=None, show: bool = True):
     return _upload_widget(model, label, show)
 
 
+class UploadReadings:
+    """What ``upload_digit`` returns in Jupyter: the button box (``box``) and the readings of
+    the last upload (``results``). The box is displayed once, by ``upload_digit``: this
+    object displays nothing more as a cell's last line."""
+
+    def __init__(self, box):
+        self.box = box
+        self.results: list[dict] = []
+
+    def _ipython_display_(self):  # already shown: a second button would confuse
+        pass
+
+    def __repr__(self):
+        return f"UploadReadings({len(self.results)} readings)"
+
+
 def _upload_widget(model, label, show):
     import ipywidgets
     from IPython.display import display
 
+    # width: the label in full ("Choose a photo"), not cut to the default button width
     button = ipywidgets.FileUpload(accept="image/*", multiple=False,
-                                   description="Choose a photo")  # fmt: skip
+                                   description="Choose a photo", icon="upload",
+                                   layout=ipywidgets.Layout(width="max-content"))  # fmt: skip
     output = ipywidgets.Output()
     box = ipywidgets.VBox([button, output])
-    box.results = []  # the readings of the last upload
+    readings = UploadReadings(box)
 
     def on_upload(change):
         output.clear_output()
         with output:
             uploaded = {item["name"]: bytes(item["content"]) for item in change["new"]}
             try:
-                box.results = read_files(uploaded, model, label, show)
+                readings.results = read_files(uploaded, model, label, show)
             except images.DigitImageError as exc:
-                box.results = []
+                readings.results = []
                 print(exc)
 
     button.observe(on_upload, names="value")
     display(box)
-    return box
+    return readings
 
 
 # --------------------------------------------------------------------------- the still image

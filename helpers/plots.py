@@ -7,6 +7,7 @@ so a quick test run never overwrites a committed figure.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -81,7 +82,9 @@ def save_fig(name: str, fig=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_notebook}_{name}.png"
     target = results.staged(path)  # python -m helpers.run: moved into place on success only
-    fig.savefig(target, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    buffer = io.BytesIO()  # drawn in memory, then written atomically: a full disk keeps the old
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    results.write_atomic(target, buffer.getvalue())
     return path
 
 
@@ -378,37 +381,47 @@ def softmax_bars(logits, probabilities, labels=None):
 
 
 def parameter_cost_bars(table):
-    """Parameters (trainable and not) and forward multiply-adds per image, per architecture.
+    """Parameters (trainable and not, log scale) and training multiply-adds per weight.
 
     ``table``: a DataFrame indexed by architecture with columns ``trainable``,
-    ``non_trainable`` and ``mult_adds_per_image``.
+    ``non_trainable``, ``mult_adds_per_image`` (forward: one per weight) and
+    ``train_mult_adds_per_image`` (a training step, by the rule of notebook 03). The left
+    panel draws both kinds of parameter side by side on a log axis, so BatchNorm's few
+    non-trainable numbers stay visible next to hundreds of thousands of weights; the right
+    panel draws the training step's multiply-adds per weight, between 2 (every layer skips its
+    input gradient) and 3 (none does: "three forward passes").
     """
     names = list(table.index)
     y = np.arange(len(names))
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * len(names) + 1.6), sharey=True)
-    trainable = table["trainable"].to_numpy()
-    frozen = table["non_trainable"].to_numpy()
-    axes[0].barh(y, trainable, color=CB_COLORS[0], label="trainable")
-    axes[0].barh(y, frozen, left=trainable, color=CB_COLORS[1], label="non-trainable (BatchNorm)")
-    for i, (total, nt) in enumerate(zip(trainable + frozen, frozen, strict=True)):
-        note = f" {total:,}" + (f"\n ({nt:,} non-trainable)" if nt else "")
-        axes[0].text(total, i, note, va="center", fontsize=8)
-    axes[0].set_xlim(0, (trainable + frozen).max() * 1.4)
-    axes[0].set_xlabel("parameters")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * len(names) + 1.8), sharey=True)
+    trainable = table["trainable"].to_numpy(dtype=float)
+    frozen = table["non_trainable"].to_numpy(dtype=float)
+    h = 0.38
+    axes[0].barh(y - h / 2, trainable, height=h, color=CB_COLORS[0], label="trainable")
+    axes[0].barh(y + h / 2, frozen, height=h, color=CB_COLORS[1], label="non-trainable (BatchNorm)")
+    for i, (t, nt) in enumerate(zip(trainable, frozen, strict=True)):
+        axes[0].text(t, i - h / 2, f" {t:,.0f}", va="center", fontsize=8)
+        axes[0].text(max(nt, 100), i + h / 2, f" {nt:,.0f}", va="center", fontsize=8)
+    axes[0].set_xscale("log")
+    axes[0].set_xlim(100, trainable.max() * 8)
+    axes[0].set_xlabel("parameters (log scale)")
     axes[0].set_title("Parameters")
-    axes[0].legend(loc="upper right")
-    macs = table["mult_adds_per_image"].to_numpy()
-    axes[1].barh(y, macs, color=CB_COLORS[2])
-    for i, m in enumerate(macs):
-        axes[1].text(m, i, f" {m:,}", va="center", fontsize=8)
-    axes[1].set_xlim(0, macs.max() * 1.25)
-    axes[1].set_xlabel("multiply-adds per image (forward pass)")
-    axes[1].set_title("Arithmetic per image")
-    for ax in axes:
-        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
-        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].legend(loc="lower right", fontsize=8)
+    ratio = table["train_mult_adds_per_image"].to_numpy(dtype=float) / table[
+        "mult_adds_per_image"
+    ].to_numpy(dtype=float)
+    axes[1].barh(y, ratio, height=0.6, color=CB_COLORS[2])
+    for i, r in enumerate(ratio):
+        axes[1].text(r, i, f" {r:.2f}", va="center", fontsize=8)
+    axes[1].axvline(3, color=CB_COLORS[3], linestyle="--", linewidth=1)
+    axes[1].text(3, -0.8, " 3 = three forward passes", color=CB_COLORS[3], fontsize=8)
+    axes[1].axvline(1, color=CB_COLORS[7], linestyle=":", linewidth=1)
+    axes[1].text(1, -0.8, " 1 = forward only", color=CB_COLORS[7], fontsize=8)
+    axes[1].set_xlim(0, 4.5)
+    axes[1].set_xlabel("multiply-adds per weight in one training step")
+    axes[1].set_title("Training arithmetic per weight")
     axes[0].set_yticks(y, names)
-    axes[0].invert_yaxis()
+    axes[0].set_ylim(len(names) - 0.2, -1.1)
     fig.tight_layout()
     return fig
 

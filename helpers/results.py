@@ -8,14 +8,47 @@ table: ``dict(quantity=..., value=..., unit=..., note=...)``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
 from helpers import config
+
+
+def write_atomic(path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` so that ``path`` is either its old self or the new file.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, and only then
+    replace ``path`` (``os.replace``, atomic on one file system). A full disk, a size limit or
+    an interruption leaves the old file as it was and no temporary file behind. A new file
+    gets the usual permissions (0666 less the umask), as ``open()`` would give it.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def machine() -> dict:
@@ -84,5 +117,5 @@ def record(name: str, quotes: list[dict], details: dict | None = None) -> Path:
         "details": details or {},
     }
     path = folder / f"{name}.json"
-    staged(path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(staged(path), json.dumps(payload, indent=1) + "\n")
     return path  # where it is (or, during python -m helpers.run, will be on success)

@@ -14,17 +14,22 @@ Nothing good is lost when a notebook fails. While a notebook runs, its figures
 (``$MNIST_STAGING_DIR``, under ``benchmarks/scratch/staging/``) and moved into ``img/`` and
 ``benchmarks/results/`` only when every cell succeeded; so is the notebook itself. Should a
 notebook write into those folders some other way, the runner puts back what was there
-before (the notebook's own figures img/NN_*, and the results files). A failure is reported with the notebook, the cell and the error, and the
-notebook's entry in the series' results file keeps its last good measurement.
+before: every file in ``img/`` (but its git-ignored ``scratch/``), ``benchmarks/results/`` (but
+the runner's own ``series_*.json``) and ``notebooks/``. A failure is reported with the
+notebook, the failing cell's source, its last output lines and the whole traceback; the
+executed copy of the failed notebook is kept in ``benchmarks/scratch/failed/`` (git-ignored)
+to open, and the notebook's entry in the series' results file keeps its last good
+measurement.
 
-Notebooks are written the way JupyterLab writes them (kernel spec "Python 3
-(ipykernel)", no per-cell timing metadata), so opening and re-running one does not churn it.
+Every file the runner writes (notebooks, the series' results file, files it puts back) is
+written to a temporary file in the same folder and renamed into place, so a full disk or
+an interruption leaves the old file whole. One runner at a time works in a clone (a lock
+in ``benchmarks/scratch/``); a second one stops at once and says so. The series' results
+file is checked before the first notebook runs: a damaged one stops the run with the fix,
+instead of failing after every notebook has run.
 
-Every run also records, per notebook, the seconds it took (kernel start to last cell) and
-the kernel's peak resident memory, in ``benchmarks/results/series_full.json`` or
-``series_fast.json``. Running a selection updates only those notebooks' entries, so the
-file always holds the latest measurement of every notebook; ``python -m benchmarks.report``
-adds them up into the end-to-end time of the series that README quotes.
+The kernels start with ``--IPKernelApp.log_level=ERROR``, so ipykernel's start-up
+warning that its localhost TCP traffic is unencrypted does not land in the progress output.
 """
 
 from __future__ import annotations
@@ -41,14 +46,20 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers import config
-from helpers.results import STAGING_ENV, machine
+from helpers import config, schema
+from helpers.results import STAGING_ENV, machine, write_atomic
 
 #: The kernel spec JupyterLab writes into a notebook it saves (so opening one changes nothing).
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-#: Folders whose committed files a failed notebook must leave as they were.
-PROTECTED = (config.IMG_DIR, config.RESULTS_DIR)
+#: Folders whose files a failed notebook must leave as they were.
+PROTECTED = (config.IMG_DIR, config.RESULTS_DIR, config.NOTEBOOKS_DIR)
+
+#: The executed copies of failed notebooks (git-ignored), to open and see every output.
+FAILED_DIR = config.ROOT / "benchmarks" / "scratch" / "failed"
+
+#: Held by the one runner working in this clone (git-ignored).
+RUNNER_LOCK = config.ROOT / "benchmarks" / "scratch" / "runner.lock"
 
 #: Terminal colour codes, which IPython puts into tracebacks.
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -164,17 +175,16 @@ def staging_dir(path: Path) -> Path:
     return config.ROOT / "benchmarks" / "scratch" / "staging" / path.stem
 
 
-def _guarded(file: Path, number: str) -> bool:
-    """Whether a failed run of notebook ``number`` puts ``file`` back: its own figures
-    (img/NN_*), any results file except the runner's own series_*.json (which only
-    :func:`record` writes, under a lock), and everything in other protected folders.
-    Other notebooks' figures are left alone, so a second runner working on other
-    notebooks at the same time is not undone."""
-    if config.IMG_DIR in file.parents:
-        return config.SCRATCH_IMG_DIR not in file.parents and file.name.startswith(f"{number}_")
+def _guarded(file: Path, number: str = "") -> bool:
+    """Whether a failed run puts ``file`` back: every file of the protected folders except
+    git-ignored scratch figures (img/scratch/), Jupyter's checkpoints and the runner's own
+    series_*.json (which only :func:`record` writes, under a lock). Only one runner works
+    in a clone at a time (:func:`runner_lock`), so nothing it puts back is another's work."""
+    if config.SCRATCH_IMG_DIR in file.parents or ".ipynb_checkpoints" in file.parts:
+        return False
     if file.parent == config.RESULTS_DIR and file.name.startswith("series_"):
         return False
-    return True
+    return not file.name.endswith(".partial")  # another writer's temporary file
 
 
 def _snapshot(folders, number: str = "") -> dict[Path, bytes]:
@@ -185,8 +195,11 @@ def _snapshot(folders, number: str = "") -> dict[Path, bytes]:
         if not folder.is_dir():
             continue
         for file in folder.rglob("*"):
-            if file.is_file() and _guarded(file, number):
-                files[file] = file.read_bytes()
+            if file.is_file() and not file.is_symlink() and _guarded(file, number):
+                try:
+                    files[file] = file.read_bytes()
+                except OSError:  # gone meanwhile, or unreadable: nothing to put back
+                    continue
     return files
 
 
@@ -220,7 +233,7 @@ def _restore(before: dict[Path, bytes], folders, number: str = "") -> list[Path]
             if file in now:
                 _keep(file, now[file], kept)
             file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(content)
+            write_atomic(file, content)
             fixed.append(file)
     for file in now.keys() - before.keys():
         _keep(file, now[file], kept)
@@ -256,9 +269,71 @@ def normalise_files(paths) -> int:
         before = nbformat.writes(nb)
         normalise_metadata(nb)
         if nbformat.writes(nb) != before:
-            nbformat.write(nb, path)
+            write_notebook(nb, path)
             print(f"{path.name}: metadata normalised")
     return 0
+
+
+def write_notebook(nb, path: Path) -> Path:
+    """Write ``nb`` as nbformat would, atomically (the old file stays whole on failure)."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    return write_atomic(path, text if text.endswith("\n") else text + "\n")
+
+
+def _error_cell(nb):
+    """``(number, count, cell, error output)`` of the first code cell with an error, or None."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code, start=1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return number, len(code), cell, out
+    return None
+
+
+def failure_report(nb, exc: BaseException, lines: int = 20) -> str:
+    """Everything needed to see why a notebook failed, without opening it: the failing
+    cell's source, the last ``lines`` lines it printed, and the whole traceback."""
+    found = _error_cell(nb)
+    if found is None:
+        trace = strip_ansi(str(exc)).rstrip()
+        return f"{type(exc).__name__} (no cell recorded an error):\n{trace}"
+    number, count, cell, error = found
+    printed = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            printed += strip_ansi(out.get("text", "")).splitlines()
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            printed += strip_ansi(out.get("data", {}).get("text/plain", "")).splitlines()
+    trace = strip_ansi("\n".join(error.get("traceback", []))).rstrip()
+    trace = trace or f"{error.get('ename', '')}: {error.get('evalue', '')}"
+    parts = [f"--- cell {number} of {count}, its source:", cell.source.rstrip()]
+    if printed:
+        shown = printed[-lines:]
+        cut = f" (the last {len(shown)} of {len(printed)})" if len(printed) > lines else ""
+        parts += [f"--- what it printed{cut}:", "\n".join(shown)]
+    parts += ["--- the whole traceback:", trace]
+    return "\n".join(parts)
+
+
+def keep_failed(nb, path: Path) -> Path | None:
+    """Save the executed copy of a failed notebook in :data:`FAILED_DIR`; return where."""
+    target = FAILED_DIR / path.name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return write_notebook(nb, target)
+    except OSError as exc:  # a full disk must not hide the failure itself
+        print(f"could not keep the executed copy of {path.name}: {exc}", file=sys.stderr)
+        return None
+
+
+#: Arguments for every kernel the runner starts. ipykernel 7 logs a WARNING at start-up
+#: that its TCP connection is unencrypted (the runner's kernels listen on localhost only, as
+#: Jupyter's own do). Its log level ERROR keeps that line, and other start-up notices, out
+#: of the runner's progress output; errors still show. (IPC sockets would avoid the warning
+#: itself, but with them nbclient did not notice a kernel that died: the run hung.)
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def describe_failure(nb, exc: BaseException) -> str:
@@ -296,6 +371,7 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=list(KERNEL_ARGUMENTS),
     )
     watch = MemoryWatch(client)
     client.on_cell_executed = watch
@@ -310,10 +386,12 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
     os.environ[STAGING_ENV] = str(stage)  # the kernel inherits it
     start = time.perf_counter()
     status = "ok"
+    report = ""
     try:
         client.execute()
     except Exception as exc:  # a cell's error, a timeout, a dead kernel
         status = "FAILED at " + describe_failure(nb, exc)
+        report = failure_report(nb, exc)
     except KeyboardInterrupt:  # stopped by hand: nothing published, protected folders restored
         _restore(before, protected, number)
         shutil.rmtree(stage, ignore_errors=True)
@@ -328,8 +406,13 @@ def execute(path: Path, write: bool, timeout: int | None, protected=PROTECTED) -
         _publish(stage)
         if write:
             normalise_metadata(nb)
-            nbformat.write(nb, path)
+            write_notebook(nb, path)
     else:
+        kept = keep_failed(nb, path)
+        print(f"{path.name} failed; {report}", file=sys.stderr)
+        if kept is not None:
+            print(f"{path.name}: the executed copy, with every output, is kept in "
+                  f"{_shown(kept)}", file=sys.stderr)  # fmt: skip
         restored = _restore(before, protected, number)
         if restored:
             names = ", ".join(_shown(p) for p in restored)
@@ -366,10 +449,31 @@ def _locked(lock_path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _series_fix(path: Path) -> str:
+    return (
+        f"Restore it (git checkout -- {_shown(path)}), or move it away to start a new one; "
+        "or run with --no-record."
+    )
+
+
+def check_series_file(path: Path) -> dict:
+    """The series' results file as a dict ({} when there is none yet), or
+    :class:`helpers.schema.ResultsFileError` saying what is wrong and the fix."""
+    if not path.exists() and not path.is_symlink():
+        return {}
+    return schema.load(path, schema.SERIES, _series_fix(path))
+
+
 def _merge(results: list[Result], fast: bool, path: Path) -> Path:
-    data = {}
-    if path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = check_series_file(path)
+    except schema.ResultsFileError as exc:  # damaged during the run: keep this run's record
+        kept = KEPT_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        if path.is_file():
+            _keep(path, path.read_bytes(), kept)
+        print(f"{exc}\nIt was damaged while the notebooks ran: a copy is in {_shown(kept)}/, "
+              f"and {_shown(path)} is written anew with this run's entries.", file=sys.stderr)  # fmt: skip
+        data = {}
     entries = data.get("notebooks", {})
     for result in results:
         entry = asdict(result)
@@ -381,8 +485,38 @@ def _merge(results: list[Result], fast: bool, path: Path) -> Path:
     existing = {p.name for p in notebooks()}
     entries = {name: entries[name] for name in sorted(entries) if name in existing}
     data = {"mode": "FAST" if fast else "full", "machine": machine(), "notebooks": entries}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
     return path
+
+
+@contextlib.contextmanager
+def runner_lock(path: Path | None = None):
+    """Held while a runner works in this clone; a second runner stops at once, saying so."""
+    path = RUNNER_LOCK if path is None else path
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one runner at a time by hand
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            who = fh.read().strip() or "another process"
+            raise SystemExit(
+                f"another python -m helpers.run is working in this clone ({who}); two at "
+                "once would undo each other's files. Wait until it ends, then run again."
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def main(argv=None) -> int:
@@ -413,6 +547,16 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
     paths = notebooks(args.numbers)
+    if not args.no_record:  # a damaged record stops the run now, not after every notebook
+        try:
+            check_series_file(results_path(args.fast))
+        except schema.ResultsFileError as exc:
+            raise SystemExit(f"{exc}") from None
+    with runner_lock():
+        return _run(paths, args, tqdm)
+
+
+def _run(paths, args, tqdm) -> int:
     results = []
     bar = tqdm(paths, desc="notebooks", unit="nb")
     for path in bar:
@@ -424,7 +568,8 @@ def main(argv=None) -> int:
         if result.status != "ok":
             tqdm.write(
                 f"{path.name} FAILED: the notebook, its figures and results were left as they "
-                f"were. Open it and run it up to that cell to see the whole traceback."
+                f"were; the failing cell and its traceback are printed above, and the executed "
+                f"copy is in {_shown(FAILED_DIR)}/."
             )
     bar.close()
 

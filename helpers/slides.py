@@ -16,10 +16,15 @@ It is derived, not hand-set, so it can be re-applied whenever a notebook changes
 ``--check`` fails when a notebook's metadata is stale. ``python -m helpers.slides --build
 [OUTDIR]`` writes ``OUTDIR/NN_topic.slides.html`` for every notebook (default
 ``slides/``, git-ignored) with ``jupyter nbconvert --to slides``, applying the metadata to a
-copy first; it needs no network (the decks load reveal.js and MathJax from a CDN when they
-are opened; ``--reveal-prefix``/``--mathjax-url`` point them at local copies instead). It is
-``jupyter nbconvert --to slides`` run in-process, with CSS that keeps figures and long
-outputs inside one screen.
+copy first, with CSS that keeps figures and long outputs inside one screen.
+
+The decks work **offline**: the build copies reveal.js, require.js, jQuery and MathJax 3
+(from npm, ``npm ci --prefix web``, pinned in ``web/package-lock.json``) into
+``OUTDIR/_vendor/`` and points every deck at them, so a deck opened from disk on a projector
+laptop without a network shows its slides and rendered formulas (tests/test_slides_browser.py
+checks it in headless Chromium). MathJax 3's SVG output needs no font files. ``--cdn``
+builds decks that load them from CDNs instead (smaller; they then need the internet).
+
 """
 
 from __future__ import annotations
@@ -54,6 +59,78 @@ MAX_CODE_LINES = 12
 #: Pixel height of one line of code or text output (smaller than body text).
 CODE_PX = 22
 DEFAULT_OUTDIR = config.ROOT / "slides"
+#: npm packages the decks (and the book, helpers/book.py) use offline: web/package.json.
+WEB = config.ROOT / "web"
+#: What is copied from web/node_modules/ into a deck folder's _vendor/ (package -> parts).
+VENDOR = {
+    "reveal.js": ["dist", "plugin/notes", "LICENSE"],
+    "requirejs": ["require.js"],
+    "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
+    "mathjax-full": ["es5/tex-svg-full.js", "LICENSE"],
+}
+#: MathJax 3 (one file, SVG output) and the delimiters the notebooks use.
+MATHJAX3 = """<script>
+window.MathJax = {{
+  tex: {{inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
+        processEscapes: true, processEnvironments: true, tags: "ams"}},
+  svg: {{fontCache: "global"}}
+}};
+</script>
+<script src="{src}"></script>
+"""
+MATHJAX2_BLOCK_RE = re.compile(
+    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S
+)
+MERMAID_RE = re.compile(r"<script type=\"module\">\s*import mermaid.*?</script>", re.S)
+
+
+class SlidesError(ValueError):
+    """A deck cannot be built as asked (a bad output folder, the npm packages missing)."""
+
+
+def vendor(outdir: Path) -> Path:
+    """Copy reveal.js, require.js, jQuery and MathJax 3 from web/node_modules into
+    ``outdir/_vendor`` (quick when they are there already); return that folder."""
+    import shutil
+
+    modules = WEB / "node_modules"
+    missing = [name for name, parts in VENDOR.items()
+               if not all((modules / name / part).exists() for part in parts)]  # fmt: skip
+    if missing:
+        raise SlidesError(
+            f"{', '.join(missing)} not found in {modules}: the offline decks copy them from "
+            f"there. Install them once with `npm ci --prefix {WEB}` (needs Node.js and npm), "
+            "or build with --cdn (the decks then load them from the internet when opened)."
+        )
+    target = Path(outdir) / "_vendor"
+    for name, parts in VENDOR.items():
+        for part in parts:
+            source, dest = modules / name / part, target / name / part
+            if source.is_dir():
+                shutil.copytree(source, dest, dirs_exist_ok=True)
+            elif not dest.exists() or dest.stat().st_size != source.stat().st_size:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, dest)
+    return target
+
+
+def offline_html(html: str) -> str:
+    """A deck's HTML with MathJax 2 from a CDN replaced by the vendored MathJax 3 (SVG), and
+    nbconvert's mermaid import (unused by the series, from a CDN) dropped."""
+    src = "_vendor/mathjax-full/es5/tex-svg-full.js"
+    html, n = MATHJAX2_BLOCK_RE.subn(lambda _: MATHJAX3.format(src=src), html, count=1)
+    if n != 1:
+        raise SlidesError("nbconvert's slides template changed: no MathJax block to replace.")
+    html = MERMAID_RE.sub("", html, count=1)
+    # the template re-typesets with MathJax 2's API on every slide change; MathJax 3 has
+    # typeset every slide at load already
+    return html.replace(
+        "var update = function(event){",
+        "var update = function(event){ if (!window.MathJax || !MathJax.Hub) return;",
+    )
+
+
+BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\(([^)]*)\)")
 MAINTAINER_RE = re.compile(r"\bresults\.record\w*\(")
 SKIP_TAGS = {"setup", "maintainer", "remove-cell"}
 
@@ -282,6 +359,8 @@ def deck(nb):
     out = copy.deepcopy(nb)
     cells = []
     for cell in out.cells:
+        if cell.cell_type == "markdown":  # the badge as a text link: no image to fetch
+            cell.source = BADGE_RE.sub(lambda m: f"[Open in Colab]({m.group(1)})", cell.source)
         chunks = split_markdown(cell.source) if cell.cell_type == "markdown" else [cell.source]
         if len(chunks) == 1:
             cells.append(cell)
@@ -312,19 +391,53 @@ def notebooks() -> list[Path]:
     return sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _outdir(outdir) -> Path:
+    """The deck folder, checked: a name is given, and it is not an existing file."""
+    if outdir is None or not str(outdir).strip():
+        raise SlidesError(
+            "--build was given an empty folder name: give a folder for the decks, e.g. "
+            "`python -m helpers.slides --build slides`, or --build alone for slides/."
+        )
+    outdir = Path(outdir).expanduser()
+    if outdir.exists() and not outdir.is_dir():
+        raise SlidesError(
+            f"{outdir} is a file, not a folder: the decks are written into a folder (one "
+            "HTML file per notebook). Give a folder name, e.g. `--build slides`; the file "
+            "was left as it is."
+        )
+    return outdir
+
+
 def build(
     outdir: Path = DEFAULT_OUTDIR,
     paths=None,
     reveal_prefix: str | None = None,
     mathjax_url: str | None = None,
+    cdn: bool = False,
 ) -> list[Path]:
-    """Build a reveal.js deck per notebook into ``outdir``; return the written files."""
+    """Build a reveal.js deck per notebook into ``outdir``; return the written files.
+
+    Offline by default (see the module's docstring); ``cdn=True`` keeps nbconvert's CDN
+    links. Each deck is written to a temporary file first and then moved into place.
+    """
+    import os
+    import tempfile
+
     import nbformat
     from nbconvert import SlidesExporter
 
-    outdir = Path(outdir)
+    outdir = _outdir(outdir)
+    offline = not cdn and not reveal_prefix and not mathjax_url
+    if offline:
+        vendor(outdir)  # checks the npm packages before anything is written
     outdir.mkdir(parents=True, exist_ok=True)
     options = {}
+    if offline:
+        options = {
+            "reveal_url_prefix": "_vendor/reveal.js",
+            "require_js_url": "_vendor/requirejs/require.js",
+            "jquery_url": "_vendor/jquery/dist/jquery.min.js",
+        }
     if reveal_prefix:
         options["reveal_url_prefix"] = reveal_prefix
     if mathjax_url:
@@ -336,8 +449,14 @@ def build(
         html, _ = exporter.from_notebook_node(
             slides_nb, resources={"metadata": {"name": path.stem}}
         )
+        html = html.replace("</head>", DECK_CSS + "</head>", 1)
+        if offline:
+            html = offline_html(html)
         target = outdir / f"{path.stem}.slides.html"
-        target.write_text(html.replace("</head>", DECK_CSS + "</head>", 1), encoding="utf-8")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=outdir, suffix=".tmp",
+                                         delete=False) as tmp:  # fmt: skip
+            tmp.write(html)
+        os.replace(tmp.name, target)
         written.append(target)
     return written
 
@@ -356,11 +475,17 @@ def main(argv=None) -> int:
         metavar="OUTDIR",
         help=f"build the decks (default {DEFAULT_OUTDIR.relative_to(config.ROOT)}/)",
     )
+    parser.add_argument("--cdn", action="store_true",
+                        help="load reveal.js and MathJax from CDNs (the decks need the internet)")  # fmt: skip
     parser.add_argument("--reveal-prefix", help="where the decks load reveal.js from")
-    parser.add_argument("--mathjax-url", help="where the decks load MathJax from")
+    parser.add_argument("--mathjax-url", help="where the decks load MathJax 2 from")
     args = parser.parse_args(argv)
-    if args.build:
-        for path in build(Path(args.build), None, args.reveal_prefix, args.mathjax_url):
+    if args.build is not None:
+        try:
+            written = build(args.build, None, args.reveal_prefix, args.mathjax_url, args.cdn)
+        except SlidesError as exc:
+            parser.exit(2, f"helpers.slides: {exc}\n")
+        for path in written:
             print(f"wrote {path}")
         return 0
     stale = []

@@ -46,11 +46,22 @@ def split_indices(y_train, seed: int = config.SEED) -> tuple[np.ndarray, np.ndar
     """
     from sklearn.model_selection import train_test_split
 
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be a whole number >= 0 such as 0, got {seed!r}.")
     y_train = np.asarray(y_train)
     if y_train.ndim != 1:
         raise ValueError(
             f"y_train must be integer labels of shape (n,), got shape {y_train.shape}; "
             "pass labels before one-hot encoding."
+        )
+    if y_train.dtype.kind not in "iu":
+        raise ValueError(f"y_train must hold integer labels 0-9, got dtype {y_train.dtype}.")
+    digits, counts = np.unique(y_train, return_counts=True)
+    if len(digits) and counts.min() < 2:
+        rare = [int(d) for d, c in zip(digits, counts, strict=True) if c < 2]
+        raise ValueError(
+            f"digit(s) {rare} have only one training image: a stratified split needs at least "
+            "two of every digit (one for fitting, one for validation). Load more images."
         )
     n_val = validation_size(len(y_train))
     if n_val < 10 or len(y_train) - n_val < 10:

@@ -33,8 +33,10 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import os
 import re
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +269,14 @@ def check_outdir(outdir: Path, force: bool) -> Path:
         )
     if outdir.exists() and not outdir.is_dir():
         raise ValueError(f"{outdir} exists and is not a folder: choose another OUTDIR.")
+    if not outdir.exists():
+        existing = next(p for p in outdir.parents if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise ValueError(
+                f"cannot create {outdir}: {existing} is not a folder you may write into. "
+                "Choose a folder in your home or the repository, e.g. "
+                "`python -m helpers.student student`."
+            )
     if outdir.is_dir() and any(outdir.iterdir()) and not force:
         raise ValueError(
             f"{outdir} is not empty: nothing was written. Choose an empty folder, or pass "
@@ -288,9 +298,12 @@ def write_student_edition(outdir: str | Path, force: bool = False, pub=None) -> 
         editions.append((path.name, student_notebook(nb, path, pub)))
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, nb in editions:
+    for name, nb in editions:  # each written to a temporary file first, then moved in place
         target = outdir / name
-        nbformat.write(nb, target)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=outdir, suffix=".tmp",
+                                         delete=False) as tmp:  # fmt: skip
+            nbformat.write(nb, tmp)
+        os.replace(tmp.name, target)
         written.append(target)
     return written
 
@@ -307,6 +320,10 @@ def main(argv=None) -> int:
         written = write_student_edition(args.outdir, force=args.force, pub=pub)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that cannot be written after all (full disk, ...)
+        print(f"error: cannot write the student edition into {args.outdir}: "
+              f"{exc.strerror or exc}. Choose another folder.", file=sys.stderr)  # fmt: skip
         return 2
     for path in written:
         print(f"wrote {path}")

@@ -386,18 +386,13 @@ class FlagshipRun:
 
 def _stored_run(recipe: Recipe, split, seed: int, path: Path):
     """``(run, None)`` from the benchmark file, or ``(None, why not)``."""
-    import json
+    from helpers import schema
 
     shown = _display(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a broken link is refused below
         return None, f"{shown} is not there"
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(
-            f"{shown} is not a readable results file ({error}). Restore it (git checkout) "
-            "or measure again (python benchmarks/bench_flagship.py)."
-        ) from None
+    fix = "Restore it (git checkout) or measure again (python benchmarks/bench_flagship.py)."
+    stored = schema.load(path, schema.FLAGSHIP, fix)  # types, ranges, finite numbers
     if stored.get("split") != split.describe() or stored.get("split_fingerprint") != (
         split.fingerprint()
     ):
@@ -423,7 +418,8 @@ def _stored_run(recipe: Recipe, split, seed: int, path: Path):
         )
     source = (
         f"read from {shown}: trained by benchmarks/bench_flagship.py on "
-        f"{run['measured'][:10]} (load average {run['load_average']}), not trained again here"
+        f"{run['measured'][:10]} (load average {run.get('load_average', 'not recorded')}), "
+        "not trained again here"
     )
     return FlagshipRun(recipe, seed, run["epochs"], run["seconds"], run["seconds_per_epoch"],
                        run["val_accuracy"], test_pred, source, run.get("load_average")), None  # fmt: skip

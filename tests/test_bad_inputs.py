@@ -519,3 +519,309 @@ def test_advice_never_says_to_delete_a_file_someone_named(tmp_path, monkeypatch)
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 40 and set(SAYS) <= {c.id for c in CASES}
     assert all(len(group) >= 5 for group in (LOADER_CASES, IMAGE_CASES, MODEL_CASES, RUNNER_CASES))
+
+
+# --------------------------------------------------------------------------- issue 23
+# The runner's record, the results files every reader checks (helpers.schema), FIFOs,
+# $MNIST_FAST, argument checks. Each: the exception type, the input named, what is wrong
+# and the fix (SAYS_23), and no file written, changed or deleted (the test below).
+
+from helpers import augment, compare, config, split, training  # noqa: E402
+from helpers.schema import ResultsFileError  # noqa: E402
+
+GOOD_FLAGSHIP_RUN = dict(
+    recipe="improved", seed=0, epochs=10, seconds=70.0, seconds_per_epoch=7.0,
+    val_accuracy=98.3, test_accuracy=98.4, load_average=0.5, measured="2026-01-01T00:00:00",
+)  # fmt: skip
+
+
+def flagship_file(runs=None, raw=None, **top):
+    def build(tmp, monkeypatch):
+        path = tmp / "flagship.json"
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            payload = dict(split="s", split_fingerprint="f", recipes={}, runs=runs or [])
+            path.write_text(json.dumps({**payload, **top}))
+        recipe = training.IMPROVED_RECIPE
+        return (lambda: training._stored_run(recipe, None, 0, path)), ResultsFileError, path.name
+
+    return build
+
+
+def flagship_run_with(**changes):
+    return flagship_file(runs=[{**GOOD_FLAGSHIP_RUN, **changes}])
+
+
+def architectures_file(payload=None, raw=None):
+    def build(tmp, monkeypatch):
+        path = tmp / "architectures.json"
+        path.write_bytes(raw if raw is not None else json.dumps(payload).encode())
+        return (lambda: compare.load_results(path)), ResultsFileError, path.name
+
+    return build
+
+
+def compare_run(**changes):
+    row = dict(name="mlp_100", seed=0, val_accuracy=0.9, test_accuracy=0.9,
+               val_predictions="0123456789", test_predictions="0123456789")  # fmt: skip
+    return {**row, **changes}
+
+
+LABELS10 = dict(val="0123456789", test="0123456789")
+
+
+def beyond_file(payload=None, raw=None):
+    def build(tmp, monkeypatch):
+        path = tmp / "beyond_mlp.json"
+        path.write_bytes(raw if raw is not None else json.dumps(payload).encode())
+        return (lambda: augment.load_benchmark(path)), ResultsFileError, path.name
+
+    return build
+
+
+def joined_file(payload):
+    def build(tmp, monkeypatch):
+        (tmp / "beyond_mlp.json").write_text(json.dumps(payload))
+        call = lambda: compare.stored_runs(LABELS10, {"seeds": [0]}, results_dir=tmp)  # noqa: E731
+        return call, ResultsFileError, "beyond_mlp.json"
+
+    return build
+
+
+def series_file(content: bytes):
+    def build(tmp, monkeypatch):
+        path = tmp / "series_full.json"
+        path.write_bytes(content)
+        monkeypatch.setenv("MNIST_FAST", os.environ.get("MNIST_FAST", ""))  # main() changes it
+        monkeypatch.setattr(run, "results_path", lambda fast: path)
+
+        def never(*a, **k):
+            raise AssertionError("a notebook ran although the record is damaged")
+
+        monkeypatch.setattr(run, "execute", never)
+        return (lambda: run.main(["01"])), SystemExit, path.name
+
+    return build
+
+
+def fifo(tmp, monkeypatch):
+    path = tmp / "mnist.fifo"
+    os.mkfifo(path)
+    monkeypatch.setenv("MNIST_PATH", str(path))
+    return (lambda: data.load_mnist(download=False, verbose=False)), MnistFileError, "mnist.fifo"
+
+
+def fifo_results(tmp, monkeypatch):
+    path = tmp / "flagship.json"
+    os.mkfifo(path)
+    return (
+        (lambda: training._stored_run(training.IMPROVED_RECIPE, None, 0, path)),
+        ResultsFileError,
+        path.name,
+    )
+
+
+def fast_value(value):
+    def build(tmp, monkeypatch):
+        monkeypatch.setenv(config.FAST_ENV, value)
+        return config.is_fast, ValueError, repr(value)
+
+    return build
+
+
+def call_with(func, expected, needle):
+    def build(tmp, monkeypatch):
+        return func, expected, needle
+
+    return build
+
+
+def sidecar_info(info):
+    def build(tmp, monkeypatch):
+        path = tmp / "model.keras"
+        path.write_bytes(b"PK")
+        modelio.sidecar_path(path).write_text(json.dumps({"sha256": "0" * 64, "info": info}))
+        return (lambda: modelio.read_info(path)), ModelFileError, "model.keras.json"
+
+    return build
+
+
+def figure_of_another_notebook(tmp, monkeypatch):
+    figure = tmp / "05_drawing_pad.png"
+    figure.write_bytes(b"the committed figure")
+    return notebook_case(
+        [f"open({str(figure)!r}, 'wb').write(b'overwritten')", "raise RuntimeError('late')"]
+    )(tmp, monkeypatch)
+
+
+ONE_SEVEN = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9] * 10 + [0] * 20)
+ONE_SEVEN = np.where(ONE_SEVEN == 7, 8, ONE_SEVEN)
+ONE_SEVEN[0] = 7  # digit 7 has a single image
+
+ROUND3_CASES = [
+    Case("series: truncated series_full.json", series_file(b'{"mode": "full", "noteb')),
+    Case("series: series_full.json is a list", series_file(b"[]")),
+    Case("series: empty series_full.json", series_file(b"")),
+    Case("runner: a failing notebook overwrites another's figure", figure_of_another_notebook),
+    Case("flagship: truncated", flagship_file(raw=b'{"split": "fit 50,0')),
+    Case("flagship: a list", flagship_file(raw=b"[]")),
+    Case("flagship: seconds 'fast'", flagship_run_with(seconds="fast")),
+    Case("flagship: epochs -5", flagship_run_with(epochs=-5)),
+    Case("flagship: val_accuracy 250", flagship_run_with(val_accuracy=250)),
+    Case("flagship: val_accuracy NaN", flagship_file(raw=json.dumps(dict(split="s", split_fingerprint="f", recipes={}, runs=[{**GOOD_FLAGSHIP_RUN, "val_accuracy": float("nan")}])).encode())),
+    Case("flagship: runs missing", flagship_file(runs=None, raw=b'{"split": "s", "split_fingerprint": "f", "recipes": {}}')),
+    Case("flagship: a FIFO", fifo_results),
+    Case("architectures: {}", architectures_file({})),
+    Case("architectures: predictions 5 short", architectures_file(dict(labels=LABELS10, runs=[compare_run(val_predictions="01234")]))),
+    Case("architectures: no runs", architectures_file(dict(labels=LABELS10, runs=[]))),
+    Case("architectures: truncated", architectures_file(raw=b'{"labels": {"val": "01')),
+    Case("architectures: accuracy as text", architectures_file(dict(labels=LABELS10, runs=[compare_run(val_accuracy="97%")]))),
+    Case("beyond: truncated", beyond_file(raw=b'{"choice": {"chosen"')),
+    Case("beyond: a list", beyond_file([])),
+    Case("beyond: chosen names no candidate", beyond_file(dict(candidates={"cnn": "x"}, choice={"chosen": "rnn"}))),
+    Case("beyond: summary mean as text", beyond_file(dict(summary={"cnn": {"val_accuracy": {"mean": "high"}, "seeds": [0]}}))),
+    Case("joined: rows are not objects", joined_file(dict(cnn_runs_07=[1, 2]))),
+    Case("joined: top level a list", joined_file([])),
+    Case("loader: $MNIST_PATH is a FIFO", fifo),
+    Case("mode: MNIST_FAST=2", fast_value("2")),
+    Case("mode: MNIST_FAST=fast", fast_value("fast")),
+    Case("mode: MNIST_FAST=y", fast_value("y")),
+    Case("args: load_mnist(limit=10.5)", call_with(lambda: data.stratified_limit(np.zeros((100, 2)), ONE_SEVEN[:100], 10.5), TypeError, "10.5")),
+    Case("args: load_mnist(limit='100')", call_with(lambda: data.stratified_limit(np.zeros((100, 2)), ONE_SEVEN[:100], "100"), TypeError, "'100'")),
+    Case("args: one_hot on booleans", call_with(lambda: data.one_hot(np.array([True, False])), TypeError, "booleans")),
+    Case("args: one_hot on strings", call_with(lambda: data.one_hot(np.array(["3", "7"])), TypeError, "<U1")),
+    Case("args: read_info with a string info", sidecar_info("not a dict")),
+    Case("args: decode_labels('²³')", call_with(lambda: compare.decode_labels("²³"), ValueError, "'²³'")),
+    Case("args: split with a digit of one image", call_with(lambda: split.split_indices(ONE_SEVEN), ValueError, "[7]")),
+    Case("args: split with seed='0'", call_with(lambda: split.split_indices(ONE_SEVEN[1:], seed="0"), TypeError, "'0'")),
+    Case("args: exercise_08_2 replicas=0", call_with(lambda: __import__("helpers.checks").checks.exercise_08_2(128, replicas=0), ValueError, "replicas")),
+]  # fmt: skip
+
+#: What is wrong, then the fix, for every case of issue 23.
+SAYS_23 = {
+    "series: truncated series_full.json": "not valid JSON.*Restore it .*--no-record",
+    "series: series_full.json is a list": "top level should be an object.*Restore it",
+    "series: empty series_full.json": "is empty.*Restore it",
+    "runner: a failing notebook overwrites another's figure": "FAILED at cell 2 of 2.*late",
+    "flagship: truncated": "not valid JSON.*Restore it",
+    "flagship: a list": "should be an object.*Restore it",
+    "flagship: seconds 'fast'": r"runs\[0\].seconds should be a number.*Restore it",
+    "flagship: epochs -5": r"runs\[0\].epochs = -5 is below.*Restore it",
+    "flagship: val_accuracy 250": r"runs\[0\].val_accuracy = 250 is above.*Restore it",
+    "flagship: val_accuracy NaN": r"runs\[0\].val_accuracy should be a finite number.*Restore it",
+    "flagship: runs missing": "runs is missing.*Restore it",
+    "flagship: a FIFO": "not a regular file.*Restore it",
+    "architectures: {}": "labels is missing.*Restore it",
+    "architectures: predictions 5 short": r"runs\[0\].val_predictions holds 5 digits.*10 images.*Restore it",
+    "architectures: no runs": "runs should hold at least 1.*Restore it",
+    "architectures: truncated": "not valid JSON.*Restore it",
+    "architectures: accuracy as text": r"runs\[0\].val_accuracy should be a number.*Restore it",
+    "beyond: truncated": "not valid JSON.*Restore it",
+    "beyond: a list": "should be an object.*Restore it",
+    "beyond: chosen names no candidate": "'rnn' is not one of its candidates.*Restore it",
+    "beyond: summary mean as text": "summary.cnn.val_accuracy.mean should be a number.*Restore it",
+    "joined: rows are not objects": r"cnn_runs_07\[0\] should be an object.*Restore it",
+    "joined: top level a list": "should be an object.*Restore it",
+    "loader: $MNIST_PATH is a FIFO": "neither a regular file nor a folder.*Point it at mnist.npz",
+    "mode: MNIST_FAST=2": "neither mode.*MNIST_FAST=1",
+    "mode: MNIST_FAST=fast": "neither mode.*MNIST_FAST=1",
+    "mode: MNIST_FAST=y": "neither mode.*unset it",
+    "args: load_mnist(limit=10.5)": "whole number of images.*or None",
+    "args: load_mnist(limit='100')": "whole number of images.*or None",
+    "args: one_hot on booleans": "class numbers 0-9.*y\\[mask\\]",
+    "args: one_hot on strings": "class numbers 0-9.*dtype=int",
+    "args: read_info with a string info": "should be an object.*str.*Delete",
+    "args: decode_labels('²³')": "string of digits .ASCII 0-9.",
+    "args: split with a digit of one image": "only one training image.*Load more images",
+    "args: split with seed='0'": "whole number >= 0 such as 0",
+    "args: exercise_08_2 replicas=0": "at least 1",
+}
+
+
+@pytest.mark.parametrize("case", ROUND3_CASES, ids=[c.id for c in ROUND3_CASES])
+def test_round_3_bad_input_is_refused_clearly_and_changes_nothing(case, tmp_path, monkeypatch):
+    import signal
+
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr(run, "KEPT_DIR", tmp_path.parent / f"{tmp_path.name}_kept")
+    monkeypatch.setattr(run, "FAILED_DIR", tmp_path.parent / f"{tmp_path.name}_failed")
+    call, expected, needle = case.build(tmp_path, monkeypatch)
+    before = snapshot(tmp_path)
+
+    def hung(*_):
+        raise AssertionError(f"{case.id}: still waiting after 60 s (a hang)")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(expected) as info:
+            call()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    message = str(info.value)
+    assert needle in message, f"the message does not name {needle!r}: {message}"
+    assert re.search(SAYS_23[case.id], message, re.S), f"{case.id}: {message}"
+    assert "\x1b" not in message
+    assert snapshot(tmp_path) == before, "a file was written, changed or deleted"
+
+
+def test_round_3_corpus_covers_every_case():
+    assert set(SAYS_23) == {c.id for c in ROUND3_CASES} and len(ROUND3_CASES) >= 30
+
+
+def test_flagship_run_without_load_average_is_read(tmp_path):
+    """A stored run without ``load_average`` (an optional field) is read, not a KeyError."""
+
+    class FakeSplit:
+        y_test = np.array([1, 2, 3])
+
+        def describe(self):
+            return "s"
+
+        def fingerprint(self):
+            return "f"
+
+    recipe = training.IMPROVED_RECIPE
+    run_ = {k: v for k, v in GOOD_FLAGSHIP_RUN.items() if k != "load_average"}
+    run_.update(test_predictions="123", test_accuracy=100.0)
+    path = tmp_path / "flagship.json"
+    recipes = {"improved": recipe.as_dict()}
+    path.write_text(
+        json.dumps(dict(split="s", split_fingerprint="f", recipes=recipes, runs=[run_]))
+    )
+    got, why = training._stored_run(recipe, FakeSplit(), 0, path)
+    assert why is None and got.load_average is None and "not recorded" in got.source
+
+
+def test_mode_is_one_reading_after_import(monkeypatch):
+    """Setting MNIST_FAST after helpers was imported switches RUN, FAST, pick() and the
+    artifacts folder together (a full-size run can no longer land in artifacts/fast)."""
+    for value, fast in (("1", True), ("0", False), ("ON", True), ("", False)):
+        monkeypatch.setenv(config.FAST_ENV, value)
+        assert config.is_fast() is fast and config.FAST is fast
+        assert config.RUN is (config.FAST_SIZES if fast else config.FULL_SIZES)
+        assert config.artifacts_dir().name == ("fast" if fast else "full")
+        assert config.pick("full", "fast") == ("fast" if fast else "full")
+
+
+def test_checker_core_rejects_what_is_not_the_answer():
+    from helpers import checks
+
+    assert checks.check_integer(1, 1) and checks.check_integer(1.0, 1)
+    for wrong in (1.7, True, np.True_, float("nan"), "1", np.array(["1"]), [1, 1]):
+        assert not checks.check_integer(wrong, 1), wrong
+    assert "whole number" in checks.check_integer(1.7, 1).message
+    assert "not True" in checks.check_integer(True, 1).message
+    assert checks.exercise_01_4(100, 3, 16) and not checks.exercise_01_4(100.4, 3, 16)
+    assert "finite" in checks.check_number(float("nan"), 1.0).message
+    assert "finite" in checks.check_number(float("inf"), 1.0).message
+    assert "text" in checks.check_number("abc", 1.0).message
+    assert checks._check_count(79510.0000001, 79510, "params")  # float arithmetic: accepted
+    assert not checks._check_count(79510.1, 79510, "params")
+    assert not checks._check_count(79511, 79510, "params")
+    assert not checks.check_integer(3.7, 3) and not checks.check_integer(True, 1)
+    v = checks.exercise_01_3(np.array([["a", "b"]]), np.zeros((1, 2), np.uint8))
+    assert not v and ("text" in v.message or "numbers" in v.message)  # not a UFuncTypeError

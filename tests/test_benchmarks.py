@@ -120,8 +120,8 @@ def test_series_totals_missing_failed_and_busy(fake_root):
     assert "FAILED for 02_b.ipynb" in text
     assert "busy machine" in text and "load average up to 3.5" in text  # full mode only
     assert text.count("busy machine") == 1
-    assert "| M1 | 1,000 | 1.00 | 98.20 | 98.10 ± 0.14 | 190 |" in text
-    assert "| M2 | 1,000 | 2.00 | 95.10 | 95.00 | 500 |" in text
+    assert "| M1 | 1,000 | 2 | 1.00 | 98.20 | 98.10 ± 0.14 | 190 |" in text
+    assert "| M2 | 1,000 | 1 | 2.00 | 95.10 | 95.00 | 500 |" in text
     assert "| NumPy epoch | 0.41 s |" in text
 
 

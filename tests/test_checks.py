@@ -12,21 +12,46 @@ def test_unanswered_exercise_nudges_instead_of_failing(capsys):
     assert not verdict and "replace the ..." in capsys.readouterr().out
 
 
-def test_exercise_01_zero_fraction():
-    x = np.zeros((2, 28, 28), np.uint8)
-    x[0, :7] = 200  # 7 of 56 rows carry ink -> 87.5% zeros
-    assert checks.exercise_01_1(0.875, x)
-    assert "percentage" in checks.exercise_01_1(87.5, x).message
-    assert "NON-zero" in checks.exercise_01_1(0.125, x).message
-    assert "single number" in checks.exercise_01_1("a lot", x).message
+def _frame_images():
+    x = np.zeros((4, 28, 28), np.uint8)
+    x[0, 0, 0] = 10  # ink in the outermost ring
+    x[1, 3, 14] = 200  # ink in the frame's innermost row (row 3)
+    x[2, 4, 14] = 200  # ink just inside the frame: not counted
+    x[3, 14, 14] = 200  # centre only
+    return x
 
 
-def test_exercise_01_commonest_digit():
-    y = np.array([1, 1, 1, 2, 2, 3, 0, 4, 5, 6, 7, 8, 9, 9])
-    assert checks.exercise_01_2(1, y)
-    assert "FEWEST" in checks.exercise_01_2(0, y).message
-    assert "another digit has more" in checks.exercise_01_2(9, y).message
-    assert "not a digit" in checks.exercise_01_2(12, y).message
+def test_exercise_01_frame_share():
+    x = _frame_images()
+    assert checks.exercise_01_1(0.5, x)  # images 0 and 1
+    assert "percentage" in checks.exercise_01_1(50.0, x).message
+    assert "PIXELS" in checks.exercise_01_1(2 / (4 * (784 - 400)), x).message
+    assert "5 pixels wide" in checks.exercise_01_1(0.75, x).message  # counts row 4 too
+    assert not checks.exercise_01_1(0.51, x)
+    for bad, text in [
+        (True, "not True"),
+        ("0.5", "text"),
+        (float("nan"), "finite"),
+        (np.array([0.5, 0.5]), "single number"),
+    ]:
+        assert text in checks.exercise_01_1(bad, x).message
+
+
+def test_exercise_01_most_ink():
+    y = np.array([0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])  # 1 is the commonest digit
+    rows = {0: 10, 1: 3, 2: 1}  # inked rows per image: 0 the most ink, 2 the least
+    x = np.zeros((len(y), 28, 28), np.uint8)
+    for i, d in enumerate(y):
+        x[i, : rows.get(int(d), 5)] = 255
+    assert checks.exercise_01_2(0, x, y)
+    assert checks.exercise_01_2(np.int64(0), x, y)
+    assert "most IMAGES" in checks.exercise_01_2(1, x, y).message
+    assert "LEAST ink" in checks.exercise_01_2(2, x, y).message
+    assert "another digit has more ink" in checks.exercise_01_2(5, x, y).message
+    assert "not a digit" in checks.exercise_01_2(12, x, y).message
+    assert "whole number" in checks.exercise_01_2(0.4, x, y).message  # not truncated to 0
+    assert "not True" in checks.exercise_01_2(True, x, y).message  # True is not the digit 1
+    assert "text" in checks.exercise_01_2("0", x, y).message
 
 
 def test_exercise_01_normalise():
@@ -35,6 +60,11 @@ def test_exercise_01_normalise():
     assert "still uint8" in checks.exercise_01_3(image, image).message
     assert "twice" in checks.exercise_01_3(image / 255 / 255, image).message
     assert "dtype is float64" in checks.exercise_01_3(image / 255, image).message
+    # the values are checked before the dtype: a float64 with wrong values is not "right"
+    assert "256" in checks.exercise_01_3(image / 256, image).message
+    assert "differ" in checks.exercise_01_3(image / 300, image).message
+    assert "numbers" in checks.exercise_01_3(np.array([["a", "b", "c"]]), image).message
+    assert "NaN" in checks.exercise_01_3(np.full(image.shape, np.nan, np.float32), image).message
     assert "shape changed" in checks.exercise_01_3(image.ravel() / 255, image).message
     assert "divide by 255" in checks.exercise_01_3(image.astype(np.float32), image).message
 
@@ -43,6 +73,7 @@ def test_exercise_01_flat_index():
     assert checks.exercise_01_4(28 * 4 + 9, row=4, col=9)
     assert "swapped" in checks.exercise_01_4(28 * 9 + 4, row=4, col=9).message
     assert not checks.exercise_01_4(28 * 4 + 10, row=4, col=9)
+    assert "whole number" in checks.exercise_01_4(28 * 4 + 9.4, row=4, col=9).message
 
 
 def test_check_array_reports_shape_then_values():

@@ -59,6 +59,7 @@ def test_02_3_gradient_of_one_example():
     assert says(checks.exercise_02_3(z - y, z, 1), "raw logits")
     assert says(checks.exercise_02_3(p - np.array([1.0, 0, 0]), z, 1), "not p - y yet")
     assert says(checks.exercise_02_3([0.1, 0.2], z, 1), "one entry per logit")
+    assert says(checks.exercise_02_3(["0.2", "-0.3", "0.1"], z, 1), "numbers")
 
 
 def test_02_4_probability_for_a_loss():
@@ -144,3 +145,16 @@ def test_unanswered_gets_a_nudge(checker):
     verdict = checker(..., [784, 10]) if checker.__name__ != "exercise_02_4" else checker(...)
     assert not verdict
     assert "replace the ..." in verdict.message
+
+
+def test_02_03_numbers_are_strict():
+    """True is not 1, "0.5" is not 0.5, NaN is no answer, 3.7 is not the count 3."""
+    assert says(checks.exercise_02_4(True, loss=1.0), "not True")
+    assert says(checks.exercise_02_4(str(math.exp(-1)), loss=1.0), "text")
+    assert says(checks.exercise_02_1(float("nan"), [0, 1], [0.3, 0.7]), "finite")
+    sizes = [784, 64, 32, 10]
+    right = (784 + 1) * 64 + (64 + 1) * 32 + (32 + 1) * 10
+    assert checks.exercise_03_1(right, layer_sizes=sizes)
+    assert checks.exercise_03_1(float(right), layer_sizes=sizes)
+    assert says(checks.exercise_03_1(right + 0.4, layer_sizes=sizes), "whole number")
+    assert says(checks.exercise_03_1(str(right), layer_sizes=sizes), "text")

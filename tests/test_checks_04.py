@@ -82,27 +82,50 @@ def test_exercise_04_4_zero_rows_of_dw1():
     assert not checks.exercise_04_4("many", x)
 
 
-def test_exercise_04_5_symmetry():
-    assert checks.exercise_04_5(1, width=16)
-    v = checks.exercise_04_5(16, width=16)
-    assert not v and "same value" in v.message
-    v = checks.exercise_04_5(5, width=16)
-    assert not v and "round" in v.message
-    assert not checks.exercise_04_5(0, width=16)
-    assert not checks.exercise_04_5(..., width=16)
+def _symmetry_data():
+    rng = np.random.default_rng(1)
+    x = (rng.random((300, 784)) * (rng.random((300, 784)) < 0.2)).astype(np.float32)
+    return x, rng.integers(0, 10, 300)
+
+
+def test_exercise_04_5_one_equal_layer():
+    x, y = _symmetry_data()
+    spread, moved = checks.symmetry_experiment(x, y)
+    assert checks.exercise_04_5(spread, x, y)
+    assert checks.exercise_04_5(spread * 1.04, x, y)  # within the stated 5%
+    assert not checks.exercise_04_5(spread * 1.2, x, y)
+    v = checks.exercise_04_5(0.0, x, y)
+    assert not v and "BOTH layers" in v.message
+    v = checks.exercise_04_5(moved, x, y)
+    assert not v and "how far the weights moved" in v.message
+    v = checks.exercise_04_5(16, x, y)
+    assert not v and "not a count" in v.message
+    for bad in (True, "0.2", float("nan"), float("inf"), [spread, spread]):
+        v = checks.exercise_04_5(bad, x, y)
+        assert not v and "number" in v.message
+    assert not checks.exercise_04_5(..., x, y)
 
 
 def test_exercise_04_5_claim_holds_for_the_real_net():
-    """What the checker calls correct really happens: equal weights stay one unit."""
-    from helpers.numpy_nn import MLP
+    """What the checker says happens really happens: equal weights in both layers keep one
+    unit (to float rounding), equal first-layer weights alone come apart."""
+    x, y = _symmetry_data()
+    both_spread, both_moved = checks.symmetry_experiment(x, y, equal_output_layer=True)
+    one_spread, one_moved = checks.symmetry_experiment(x, y)
+    assert both_moved > 1e-3 and one_moved > 1e-3  # the weights did move
+    assert both_spread < 1e-4 * both_moved  # a tolerance, not rounding to a grid
+    assert one_spread > 0.1 * one_moved
 
-    rng = np.random.default_rng(1)
-    x = rng.random((300, 784)).astype(np.float32)
-    y = rng.integers(0, 10, 300)
-    net = MLP([784, 16, 10], seed=0)
-    net.set_weights(
-        [np.full_like(w, 0.05) if w.ndim == 2 else np.zeros_like(w) for w in net.get_weights()]
-    )
-    net.fit(x, y, epochs=1, batch_size=32, lr=0.1, verbose=0)
-    assert np.abs(net.W[0] - 0.05).max() > 1e-3  # the weights did move
-    assert np.unique(net.W[0].round(6), axis=1).shape[1] == 1
+
+def test_exercise_04_4_whole_numbers_only():
+    x = np.zeros((4, 784), np.float32)
+    x[:, 300:] = 1.0  # 300 blank pixels
+    assert checks.exercise_04_4(300, x)
+    assert checks.exercise_04_4(300.0, x)
+    assert checks.exercise_04_4(np.int64(300), x)
+    for bad in (300.4, 299.7, True, "300", float("nan")):
+        assert not checks.exercise_04_4(bad, x), bad
+    x1 = np.ones((4, 784), np.float32)
+    x1[:, 0] = 0  # one blank pixel: True must not pass as 1
+    assert checks.exercise_04_4(1, x1)
+    assert not checks.exercise_04_4(True, x1)

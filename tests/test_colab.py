@@ -88,28 +88,59 @@ def requirement_lines(path) -> dict[str, str]:
 
 
 def test_colab_installs_nothing_that_upgrades_colabs_stack():
-    """What the setup cell installs on Colab: a package of the supported range is asked for
-    at its floor (Colab already has it: nothing is upgraded under a running session); a
-    package Colab lacks is pinned exactly as requirements.txt pins it."""
+    """What the setup cell installs on Colab: every package at a floor (``>=``) that Colab's
+    current runtime (constraints/colab.txt, its published pip freeze) already meets, so on
+    today's Colab ``%pip`` installs and upgrades nothing; a package of the supported range
+    is asked for at exactly its supported floor."""
+    from packaging.requirements import Requirement
+
     ranges = colab.supported_range()
-    pins = requirement_lines(config.ROOT / "requirements.txt")
+    colab_now = {
+        name: line.split("==", 1)[1]
+        for name, line in requirement_lines(config.ROOT / "constraints" / "colab.txt").items()
+    }
     words = [w.strip('"') for w in colab.COLAB_PIP.split()]
     assert words and all(w for w in words)
-    for requirement in words:
-        name = re.split(r"[~=<>]", requirement)[0].lower()
+    for word in words:
+        requirement = Requirement(word)
+        name = requirement.name.lower()
+        assert str(requirement.specifier).startswith(">=") and "," not in str(
+            requirement.specifier
+        ), f"setup cell installs {word!r}: only floors, so nothing Colab has is upgraded"
+        assert name in colab_now, f"constraints/colab.txt does not say which {name} Colab has"
+        assert requirement.specifier.contains(colab_now[name]), (
+            f"setup cell installs {word!r}, which Colab's {name} {colab_now[name]} does not "
+            "meet: it would upgrade it under a running session"
+        )
         if name in ranges:
-            assert requirement == name + ranges[name], (
-                f"setup cell installs {requirement!r}; the supported range is {ranges[name]!r}"
-            )
-            assert ranges[name].startswith(">=") and "," not in ranges[name]
-        else:
-            assert re.search(r"(~=|==)\d", requirement), f"{requirement!r} is not pinned"
-            assert pins.get(name) == requirement, (
-                f"setup cell installs {requirement!r}; requirements.txt has {pins.get(name)!r}"
+            assert word == name + ranges[name], (
+                f"setup cell installs {word!r}; the supported range is {ranges[name]!r}"
             )
     # shell-safe: every requirement with a comparison is quoted (an unquoted > redirects)
     for word in colab.COLAB_PIP.split():
         assert not re.search(r"[<>]", word) or (word.startswith('"') and word.endswith('"'))
+
+
+def test_colab_constraints_are_inside_the_supported_range_with_date_and_source():
+    """constraints/colab.txt (CI's end "Colab now") pins exactly, inside pyproject.toml's
+    range, and says where its versions come from and when they were read."""
+    from packaging.specifiers import SpecifierSet
+
+    path = config.ROOT / "constraints" / "colab.txt"
+    text = path.read_text(encoding="utf-8")
+    assert "googlecolab/backend-info" in text and "pip-freeze.txt" in text
+    assert re.search(r"\b20\d\d-\d\d-\d\d\b", text), "colab.txt must date its versions"
+    ranges = colab.supported_range()
+    pins = requirement_lines(path)
+    assert {"tensorflow", "keras", "numpy", "anywidget"} <= set(pins)
+    for name, line in pins.items():
+        assert "==" in line, f"{path.name}: {line!r} is not an exact pin"
+        if name in ranges:
+            version = line.split("==", 1)[1]
+            assert SpecifierSet(ranges[name]).contains(version), (
+                f"{path.name}: Colab's {name} {version} is outside the supported range "
+                f"{ranges[name]}: widen pyproject.toml (and test it) or say why not"
+            )
 
 
 # --------------------------------------------------------------------------- running it
@@ -126,6 +157,14 @@ class FakeIPython:
 
     def run_line_magic(self, magic, line, _stack_depth=1):
         self.calls.append(("%" + magic, line))
+
+    def getoutput(self, command):  # `names = !command`; IPython expands {name} first
+        command = command.format(**sys._getframe(1).f_globals)
+        self.calls.append(("!=", command))
+        return self.listing(command)
+
+    def listing(self, command):
+        return []
 
     def run_cell_magic(self, magic, line, cell):  # pragma: no cover - fails the test below
         self.calls.append(("%%" + magic, line))
@@ -148,8 +187,9 @@ def run_setup_cell(source: str, monkeypatch, on_colab: bool, shell=None) -> Fake
 
 
 class FakeColab(FakeIPython):
-    """A Colab shell whose ``git clone`` writes a complete repository, a partial one, or
-    nothing (``outcome`` "ok", "interrupted", "offline")."""
+    """A Colab shell whose ``git clone`` writes a complete repository, a partial one,
+    nothing, or a complete clone of a repository without helpers/ (``outcome`` "ok",
+    "interrupted", "offline", "no helpers")."""
 
     def __init__(self, outcome="ok"):
         super().__init__()
@@ -160,10 +200,17 @@ class FakeColab(FakeIPython):
         if command.startswith("git clone") and self.outcome != "offline":
             target = Path(command.split()[5])
             (target / ".git").mkdir(parents=True)
+            if self.outcome in ("ok", "no helpers"):
+                (target / "notebooks").mkdir()
             if self.outcome == "ok":
                 (target / "helpers").mkdir()
                 (target / "helpers" / "__init__.py").write_text("")
-                (target / "notebooks").mkdir()
+
+    def listing(self, command):  # `git ls-tree --name-only HEAD` of the clone
+        target = Path(command.split()[2])
+        if self.outcome == "interrupted" or not target.is_dir():
+            return []  # no commit fetched: git prints nothing (its error goes to /dev/null)
+        return sorted(p.name for p in target.iterdir() if p.name != ".git")
 
 
 def colab_source(tmp_path, number="07") -> tuple[str, Path]:
@@ -248,12 +295,27 @@ def test_setup_cell_stops_when_the_clone_fails(monkeypatch, tmp_path, outcome):
     with pytest.raises(RuntimeError, match=r"git clone above failed.*run this cell again"):
         run_setup_cell(source, monkeypatch, on_colab=True, shell=shell)
     assert not repo.exists(), "a failed clone must not leave a folder that looks cloned"
-    assert [kind for kind, _ in shell.calls] == ["!"], "nothing runs after a failed clone"
+    assert [kind for kind, _ in shell.calls] == ["!", "!="], "nothing runs after a failed clone"
     # the next run starts afresh and succeeds
     shell.outcome = "ok"
     code = TransformerManager().transform_cell(source)
     exec(compile(code, "<setup cell>", "exec"), {"get_ipython": lambda: shell})
     assert (repo / "helpers" / "__init__.py").is_file()
+
+
+def test_setup_cell_reports_a_clone_without_helpers_as_such(monkeypatch, tmp_path):
+    """A clone that worked, of a repository without helpers/ (a class copy of the notebooks
+    alone), is not reported as a network failure: the message names the repository and what
+    it lacks, nothing is installed, and no half folder is left behind."""
+    source, repo = colab_source(tmp_path)
+    shell = FakeColab("no helpers")
+    with pytest.raises(RuntimeError) as caught:
+        run_setup_cell(source, monkeypatch, on_colab=True, shell=shell)
+    message = str(caught.value)
+    assert colab.repo_url() in message and "no helpers/ folder" in message
+    assert "internet" not in message
+    assert not repo.exists() and not Path(f"{repo}.partial").exists()
+    assert not any(kind.startswith("%") for kind, _ in shell.calls), "nothing installed"
 
 
 def test_setup_cell_on_an_old_colab_says_so_and_offers_one_pip_line(monkeypatch, capsys, tmp_path):
@@ -395,7 +457,8 @@ def test_notebook_badge_and_setup_cell_are_generated(path):
     nb = nbformat.read(path, as_version=4)
     changes = colab.expected_changes(nb, path)
     assert changes == [], (
-        f"{path.name}: {', '.join(changes)} out of date: run `python -m helpers.colab --write`"
+        f"{path.name}: {', '.join(changes)} out of date: run `python -m helpers.colab --write` "
+        "and commit the notebooks (it rewrites only their badge line and setup cell)"
     )
 
 

@@ -88,37 +88,62 @@ def test_majority_vote_and_its_ties():
         compare.majority_vote(p[0])
 
 
-def test_summary_means_and_t_intervals(labels):
+def test_summary_means_and_intervals_of_both_sources(labels):
     y_val, y_test = labels
     runs = fake_runs({"mlp_100": [0.97, 0.98, 0.99], "flagship": [0.98]}, y_val, y_test)
-    s = compare.summarize(runs)
+    s = compare.summarize(runs, y_val, y_test)
     assert list(s.index) == ["mlp_100", "flagship"]  # order of CANDIDATES
     assert s.loc["mlp_100", "val_accuracy"] == pytest.approx(0.98)
-    # t-interval with 2 degrees of freedom: 4.303 * 0.01 / sqrt(3)
-    assert s.loc["mlp_100", "val_high"] - 0.98 == pytest.approx(4.3027 * 0.01 / np.sqrt(3), rel=1e-3)  # fmt: skip
+    est = stats.procedure_accuracy(y_val, compare.predictions(runs, "mlp_100", "val"))
+    assert (s.loc["mlp_100", "val_low"], s.loc["mlp_100", "val_high"]) == pytest.approx(
+        (est.low, est.high)
+    )
+    # seeds 0.97 / 0.98 / 0.99 on 2,000 images: the interval is wider than the seeds' own
+    # t-interval would be without the images, and stays inside [0, 1]
+    assert 0 < s.loc["mlp_100", "val_low"] < 0.98 < s.loc["mlp_100", "val_high"] < 1
+    assert s.loc["mlp_100", "val_sd"] == pytest.approx(0.01)
+    assert 0 < s.loc["mlp_100", "val_seed_share"] < 1
     assert np.isnan(s.loc["flagship", "val_low"])  # one seed: spread unknown, not zero
+    assert s.loc["mlp_100", "seeds"] == 3
     table = compare.display_table(s)
-    assert table.loc["784-100-10 ReLU", "validation acc % [95% CI]"] == "98.00 [95.52, 100.48]"
-    assert table.loc["flagship (BatchNorm + Dropout)", "test acc % [95% CI]"] == "98.00"
+    assert table.loc["flagship (BatchNorm + Dropout)", "test acc % [95% CI]"] == (
+        "98.00 (1 seed: no interval)"
+    )
 
 
-def test_paired_tests_use_the_majority_vote_and_holm(labels):
+def test_paired_tests_compare_procedures_on_seeds_and_images_with_holm(labels):
     y_val, y_test = labels
     runs = fake_runs(
-        {"mlp_300_100": [0.99] * 3, "mlp_100": [0.90] * 3, "flagship": [0.99] * 3},
+        {"mlp_300_100": [0.99] * 3, "mlp_100": [0.90] * 3, "flagship": [0.99] * 2},
         y_val,
         y_test,
     )
     pairs = [("mlp_300_100", "mlp_100"), ("flagship", "mlp_300_100")]
     t = compare.paired_tests(runs, y_test, pairs)
-    votes = {n: compare.majority_vote(compare.predictions(runs, n)) for n in ("mlp_300_100", "mlp_100")}  # fmt: skip
-    m = stats.mcnemar(y_test, votes["mlp_300_100"], votes["mlp_100"])
-    assert (t.loc[0, "only_a_right"], t.loc[0, "only_b_right"]) == (m.only_a_right, m.only_b_right)
+    c = stats.compare_procedures(
+        y_test, compare.predictions(runs, "mlp_300_100"), compare.predictions(runs, "mlp_100")
+    )
+    assert t.loc[0, "p_value"] == pytest.approx(c.p_value)
+    assert (t.loc[0, "low_points"], t.loc[0, "high_points"]) == pytest.approx(
+        (100 * c.low, 100 * c.high)
+    )
+    assert t.loc[0, "difference_points"] == pytest.approx(9.0)
     assert t.loc[0, "verdict"] == "clear"  # 9 points on 2,000 images
     assert t.loc[1, "verdict"] == "no evidence"  # equally good
+    assert t.loc[1, "seeds"] == "2 / 3"
     np.testing.assert_allclose(t["p_holm"], stats.holm(t["p_value"]))
-    assert len(t.loc[0, "per_seed_p"]) == 3
+    assert len(t.loc[0, "per_seed_p"]) == 3 and len(t.loc[1, "per_seed_p"]) == 2
+    m = stats.mcnemar(y_test, compare.predictions(runs, "mlp_300_100")[1], compare.predictions(runs, "mlp_100")[1])  # fmt: skip
+    assert t.loc[0, "per_seed_p"][1] == pytest.approx(m.p_value)
     assert "p (Holm)" in compare.display_tests(t).columns
+
+
+def test_a_single_seed_gets_no_test(labels):
+    y_val, y_test = labels
+    runs = fake_runs({"mlp_300_100": [0.99] * 3, "mlp_100": [0.90]}, y_val, y_test)
+    t = compare.paired_tests(runs, y_test, [("mlp_300_100", "mlp_100")])
+    assert t.loc[0, "verdict"] == "one seed: no test" and np.isnan(t.loc[0, "p_holm"])
+    assert compare.display_tests(t).iloc[0]["95% CI (seeds + images)"] == "-"
 
 
 def test_choice_is_made_on_validation_not_on_test(labels):
@@ -131,18 +156,45 @@ def test_choice_is_made_on_validation_not_on_test(labels):
         test_acc={"mlp_300_100": [0.95] * 3, "mlp_100": [0.99] * 3},
     )
     choice = compare.choose(runs, y_val)
-    assert choice["best"] == "mlp_300_100" and choice["tied"] == []
+    assert choice["best"] == "mlp_300_100" and choice["not_distinguished"] == []
     assert choice["ranking"] == ["mlp_300_100", "mlp_100"]
-    # equal on validation: tied, and the smaller one is named
+    assert choice["within_margin"] == [] and choice["smallest"] == "mlp_300_100"
+
+
+def test_no_evidence_of_a_difference_is_not_equivalence(labels):
+    y_val, y_test = labels
+    # equal on 2,000 validation images: no evidence of a difference, but the interval is
+    # wider than 0.2 points, so the smaller model is NOT shown to be as good
     runs = fake_runs({"mlp_300_100": [0.97] * 3, "mlp_100": [0.97] * 3}, y_val, y_test)
     choice = compare.choose(runs, y_val)
+    assert choice["not_distinguished"] == ["mlp_100"] or choice["best"] == "mlp_100"
+    assert choice["within_margin"] == []
+    # with a margin of 2 points the interval fits, and the smaller one is named
+    choice = compare.choose(runs, y_val, margin=0.02)
     assert choice["smallest"] == "mlp_100"
 
 
-def test_speed_rule():
+def test_speed_rule_comes_from_the_measured_spread():
     s = pd.DataFrame({"seconds_per_epoch": [1.0, 1.4, 1.6, 5.0]}, index=["a", "b", "c", "d"])
-    assert compare.fastest_group(s) == ["a", "b"]
+    assert compare.fastest_group(s, 1.5) == ["a", "b"]
+    assert compare.fastest_group(s, 1.7) == ["a", "b", "c"]
     assert compare.speed_ratio(s, "d", "a") == 5.0
+    runs = pd.DataFrame(
+        {
+            "name": ["a", "a", "b", "b", "b", "c", "cnn"],
+            "kind": ["keras"] * 6 + ["joined"],
+            "seconds_per_epoch": [1.0, 1.2, 2.0, 3.0, 2.5, 9.0, 50.0],
+        }
+    )
+    assert compare.timing_spread(runs) == pytest.approx(1.5)  # b: 3.0 / 2.0; c has one run
+
+
+def test_cheap_candidates_get_more_seeds():
+    proto = compare.Protocol(max_epochs=2, seeds=(0, 1, 2))
+    assert compare.seeds_for("mlp_100", proto) == (0, 1, 2, 3, 4, 5)
+    assert compare.seeds_for("flagship", proto) == (0, 1, 2)
+    assert compare.seeds_for("mlp_100", proto, more_seeds=False) == (0, 1, 2)
+    assert compare.seeds_for("numpy_mlp", proto.with_seeds(0)) == (0, 1)
 
 
 def test_seconds_per_epoch_leaves_out_the_first_epoch():
@@ -301,7 +353,7 @@ def test_stored_cnn_runs_join_the_table_the_choice_and_the_tests(joined_file, la
     cnn = out[out["name"] == "cnn"]
     assert list(cnn["seed"]) == [0, 1, 2] and set(cnn["kind"]) == {"joined"}
     assert cnn["label"].iloc[0].endswith("(stored: bench_beyond_mlp.py)")
-    summary = compare.summarize(out)
+    summary = compare.summarize(out, y_val, y_test)
     assert list(summary.index) == ["mlp_300_100", "flagship", "cnn"]
     assert summary.loc["cnn", "val_accuracy"] == pytest.approx(0.99, abs=1e-3)
     choice = compare.choose(out, y_val)  # on validation, the CNN included
@@ -311,9 +363,10 @@ def test_stored_cnn_runs_join_the_table_the_choice_and_the_tests(joined_file, la
         ("flagship", "mlp_300_100"),
         ("cnn", "flagship"),
     ]
-    votes = {n: compare.majority_vote(compare.predictions(out, n)) for n in ("cnn", "flagship")}
-    m = stats.mcnemar(y_test, votes["cnn"], votes["flagship"])
-    assert (tests.loc[1, "only_a_right"], tests.loc[1, "only_b_right"]) == (m.only_a_right, m.only_b_right)  # fmt: skip
+    c = stats.compare_procedures(
+        y_test, compare.predictions(out, "cnn"), compare.predictions(out, "flagship")
+    )
+    assert tests.loc[1, "p_value"] == pytest.approx(c.p_value)
     np.testing.assert_allclose(tests["p_holm"], stats.holm(tests["p_value"]))  # m = 2 questions
     assert "(stored: bench_beyond_mlp.py)" in tests.loc[1, "comparison"]
 

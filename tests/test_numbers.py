@@ -160,10 +160,7 @@ ALLOWED = [
 #: Notebooks whose prose is being rewritten in parallel (issue 26): the all-markdown check
 #: skips them with this reason until their owner removes the entry. Their Summary is checked.
 PENDING = {
-    "03_parameter_counting": "nb0103 rewriting it for issue 26 (formula terms not yet printed)",
     "04_backprop_from_scratch": "owner fixing in parallel (issue 26)",
-    "05_training_with_keras": "owner fixing in parallel (issue 26); passed when added",
-    "07_architecture_comparison": "owner fixing in parallel (issue 26); passed when added",
     "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
 }
 

@@ -182,9 +182,104 @@ def test_upload_elsewhere_offers_an_upload_button(mnist_and_model, monkeypatch):
     _, _, model = mnist_and_model
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     box = pad.upload_digit(model, show=False)
-    button, output = box.children
+    button, output = box.box.children
     button.value = ({"name": "IMG_0001.png", "type": "image/png", "size": 1,
                      "content": memoryview((config.SAMPLES_DIR / "1_drawn_thin_pencil_like.png").read_bytes()),
                      "last_modified": datetime.datetime(2026, 1, 1)},)  # fmt: skip
     (result,) = box.results
     assert result["name"] == "IMG_0001.png" and result["probabilities"].shape == (10,)
+
+
+def test_upload_button_is_shown_once_with_its_whole_label(mnist_and_model, monkeypatch):
+    """``pad.upload_digit(model)`` as a cell's last line: upload_digit displays the button;
+    what it returns displays nothing more (before: the button appeared twice). The button
+    is as wide as its label (before: "Choose a phot...")."""
+    from IPython.core.formatters import DisplayFormatter
+
+    _, _, model = mnist_and_model
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    readings = pad.upload_digit(model, show=False)
+    assert shown == [readings.box]
+    button = readings.box.children[0]
+    assert button.description == "Choose a photo" and button.layout.width == "max-content"
+    # what IPython does with a cell's last value: _ipython_display_ shows nothing more
+    data, _ = DisplayFormatter().format(readings)
+    assert readings._ipython_display_() is None and "_ipython_display_" in dir(readings)
+    assert (
+        "UploadReadings" in repr(readings)
+        and data.get("application/vnd.jupyter.widget-view+json") is None
+    )
+
+
+def _arc(cx, cy, r, a0, a1, n=32, ry=None):
+    t = np.radians(np.linspace(a0, a1, n))
+    return [(cx + r * np.cos(a), cy + (ry or r) * np.sin(a)) for a in t]
+
+
+#: A few digits as pad strokes on the 280 px canvas, about 200 px tall.
+DRAWN = {
+    0: [_arc(140, 140, 60, 0, 360, 40, ry=95)],
+    1: pad.ONE,
+    3: pad.THREE,
+    4: [[(170, 45), (80, 170), (205, 170)], [(170, 45), (170, 250)]],
+    7: [[(75, 45), (205, 45), (120, 250)]],
+}
+
+
+def _placed(strokes, scale, corner):
+    """``strokes`` scaled by ``scale`` and moved into a corner of the canvas."""
+    points = np.array([p for line in strokes for p in line], dtype=float)
+    low, high = points.min(axis=0), points.max(axis=0)
+    half = (high - low) * scale / 2 + pad.STROKE
+    at = {"centre": np.array([140.0, 140.0]), "top-left": half, "bottom-right": 280 - half}
+    return [[tuple(p) for p in (np.array(line) - (low + high) / 2) * scale + at[corner]]
+            for line in strokes]  # fmt: skip
+
+
+def _sent(strokes):
+    """What the browser sends for a drawing: the canvas box-averaged to SIDE x SIDE."""
+    canvas = Image.fromarray((255 * pad.draw_strokes(strokes)).astype(np.uint8))
+    return np.asarray(canvas.resize((pad.SIDE, pad.SIDE), Image.Resampling.BOX)) / 255.0
+
+
+def test_a_small_digit_in_a_corner_reads_like_a_large_one():
+    """The pen is fixed in canvas pixels, so a digit drawn small had, after the scaling to
+    MNIST's 20 px box, strokes several times fatter than MNIST's (a small 3 read as 8).
+    With the pen width known, the pad thins a small drawing to scale first. Measured on five
+    digits drawn at 60%, 40% and 30% of the large size in a corner: the ink of the 28x28 the
+    network sees stays near the large drawing's, and a nearest-mean-digit reader of MNIST
+    reads each small digit as it reads the large one."""
+    from helpers import data
+
+    (x, y), _ = data.load_mnist(normalize_pixels=True, verbose=False)
+    means = np.stack([x[y == d].mean(axis=0).ravel() for d in range(10)])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+
+    def read(image):
+        return int(np.argmax(means @ image.ravel()))
+
+    pen = pad.STROKE * pad.SIDE / pad.CANVAS
+    before_ratio, after_ratio = [], []
+    for digit, strokes in DRAWN.items():
+        large = pad.read_drawing(_sent(_placed(strokes, 1.0, "centre")), None, pen=pen)["image"]
+        for scale, corner in [(0.6, "top-left"), (0.4, "bottom-right"), (0.3, "top-left")]:
+            sent = _sent(_placed(strokes, scale, corner))
+            after = pad.read_drawing(sent, None, pen=pen)["image"]
+            before = images.prepare_digit(sent)  # without the pen's width: no thinning
+            assert read(after) == read(large), f"{digit} at {scale:.0%} read {read(after)}"
+            before_ratio.append(before.sum() / large.sum())
+            after_ratio.append(after.sum() / large.sum())
+            assert 0.5 < after_ratio[-1] < 1.7, (digit, scale, after_ratio[-1])
+    # the fix is real: without it the small digits carry far more ink than the large ones
+    print(
+        f"ink ratio small/large: before {np.mean(before_ratio):.2f}, after {np.mean(after_ratio):.2f}"
+    )
+    assert np.mean(before_ratio) > 1.5 and np.mean(after_ratio) < 1.35, (
+        np.mean(before_ratio), np.mean(after_ratio))  # fmt: skip
+
+
+def test_a_large_drawing_is_not_changed_by_the_thinning():
+    sent = _sent(_placed(pad.THREE, 1.0, "centre"))
+    np.testing.assert_array_equal(pad.thin_to_scale(sent, 4.0), sent.astype(np.float32))

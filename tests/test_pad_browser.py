@@ -13,6 +13,7 @@ the test is skipped with a loud reason; on CI (``CI=true``) it fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -106,6 +107,45 @@ class DevTools:
         self.ws.close()
 
 
+@contextlib.contextmanager
+def chromium(tmp_path: Path, offline: bool = False):
+    """Headless Chromium with the DevTools protocol on a free port, as a :class:`DevTools` of
+    its first page; ``offline``: every request beyond this machine fails (a proxy that
+    refuses, and the DevTools network emulation). Always stopped."""
+    path = find_browser()
+    profile = tmp_path / "chromium-profile"
+    command = [
+        path, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+        "--disable-background-networking", "--disable-sync", "--remote-debugging-port=0",
+        "--remote-allow-origins=*", f"--user-data-dir={profile}", "--window-size=1280,1000",
+    ]  # fmt: skip
+    if offline:  # a proxy on a port nobody listens on: every http(s) request is refused
+        command += ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+    command.append("about:blank")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = profile / "DevToolsActivePort"
+        wait_for("Chromium to start", lambda: port_file.exists() and port_file.read_text(), 20)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as answer:
+            pages = [p for p in json.load(answer) if p["type"] == "page"]
+        tools = DevTools(pages[0]["webSocketDebuggerUrl"])
+        if offline:
+            tools.call("Network.enable")
+            tools.call("Network.emulateNetworkConditions", offline=True, latency=0,
+                       downloadThroughput=-1, uploadThroughput=-1)  # fmt: skip
+        yield tools
+        tools.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @pytest.fixture(params=["lab", "notebook"])
 def lab(tmp_path, request):
     """JupyterLab 4 or Notebook 7 serving a copy of the test notebook; yields (frontend,
@@ -155,32 +195,8 @@ def lab(tmp_path, request):
 @pytest.fixture
 def browser(tmp_path):
     """Headless Chromium with the DevTools protocol on a free port; always stopped."""
-    path = find_browser()
-    profile = tmp_path / "chromium-profile"
-    command = [
-        path, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-        "--disable-background-networking", "--disable-sync", "--remote-debugging-port=0",
-        "--remote-allow-origins=*", f"--user-data-dir={profile}", "--window-size=1280,1000",
-        "about:blank",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = profile / "DevToolsActivePort"
-        wait_for("Chromium to start", lambda: port_file.exists() and port_file.read_text(), 20)
-        port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as answer:
-            pages = [p for p in json.load(answer) if p["type"] == "page"]
-        tools = DevTools(pages[0]["webSocketDebuggerUrl"])
+    with chromium(tmp_path) as tools:
         yield tools
-        tools.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def canvas_box(tools: DevTools) -> dict:

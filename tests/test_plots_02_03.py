@@ -53,18 +53,25 @@ def test_softmax_bars_show_the_probabilities():
     plt.close(fig)
 
 
-def test_parameter_cost_bars_stack_trainable_and_non_trainable():
+def test_parameter_cost_bars_show_both_parameter_kinds_and_the_training_ratio():
     rows = {}
     for name in ("mlp_100", "flagship"):
         spec = models.ARCHITECTURES[name]
         sizes = models.layer_sizes(name)
         counts = models.count_params(sizes, batchnorm=spec.get("batchnorm", False))
-        rows[name] = dict(**counts, mult_adds_per_image=models.cost(sizes)["mult_adds_per_image"])
+        cost = models.cost(sizes)
+        rows[name] = dict(
+            **counts,
+            mult_adds_per_image=cost["mult_adds_per_image"],
+            train_mult_adds_per_image=cost["train_mult_adds_per_image"],
+        )
     table = pd.DataFrame(rows).T
     fig = plots.parameter_cost_bars(table)
     widths = [patch.get_width() for patch in fig.axes[0].patches]
     assert widths == [79_510, 569_226, 0, 1_792]
-    assert [patch.get_width() for patch in fig.axes[1].patches] == list(
-        table["mult_adds_per_image"]
-    )
+    assert fig.axes[0].get_xscale() == "log"  # 1,792 next to 569,226 stays visible
+    ratios = [patch.get_width() for patch in fig.axes[1].patches]
+    expected = table["train_mult_adds_per_image"] / table["mult_adds_per_image"]
+    np.testing.assert_allclose(ratios, expected.to_numpy(dtype=float), rtol=1e-12)
+    assert all(2 <= r < 3 for r in ratios)
     plt.close(fig)

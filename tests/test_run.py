@@ -47,9 +47,12 @@ def scratch_target():
     target.unlink(missing_ok=True)
 
 
-def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_target, monkeypatch):
+def test_a_failing_notebook_changes_nothing_and_says_where(
+    tmp_path, scratch_target, monkeypatch, capsys
+):
     rel, target = scratch_target
     monkeypatch.setattr(run, "KEPT_DIR", tmp_path / "kept")
+    monkeypatch.setattr(run, "FAILED_DIR", tmp_path / "failed")
     protected = tmp_path / "results"
     protected.mkdir()
     good = protected / "series.json"
@@ -60,11 +63,19 @@ def test_a_failing_notebook_changes_nothing_and_says_where(tmp_path, scratch_tar
         f"open({str(good)!r}, 'w').write('half-written')\n"
         f"open({str(protected / 'new.json')!r}, 'w').write('{{}}')",
         "x = 1",
-        "raise ValueError('\\x1b[31mthe pipeline broke\\x1b[0m')",
+        "print('line', 1)\nprint('line', 2)\nraise ValueError('\\x1b[31mthe pipeline broke\\x1b[0m')",
         "y = 2",
     )
     before = nb_path.read_bytes()
     result = run.execute(nb_path, write=True, timeout=120, protected=[protected])
+    # the whole story is printed: the cell's source, what it printed, the whole traceback
+    err = capsys.readouterr().err
+    assert "--- cell 4 of 5, its source:\nprint('line', 1)" in err
+    assert "line 1\nline 2" in err and "----> 3 raise ValueError" in err
+    assert "ValueError: the pipeline broke" in err and "\x1b" not in err
+    # and the executed copy is kept to open (git-ignored), the notebook itself untouched
+    copy = nbformat.read(tmp_path / "failed" / "01_fails.ipynb", as_version=4)
+    assert copy.cells[3].outputs[-1]["output_type"] == "error"
     assert result.status.startswith("FAILED at cell 4 of 5")
     assert "ValueError: the pipeline broke" in result.status
     assert "\x1b" not in result.status  # no terminal colour codes in tables or JSON
@@ -192,10 +203,40 @@ def test_normalise_only_touches_metadata(tmp_path):
     assert nb_path.read_text() == text  # idempotent: nothing to do the second time
 
 
-def test_a_failed_run_only_puts_back_its_own_figures_and_results():
+def test_a_failed_run_puts_back_every_file_it_can_touch():
     img, res = config.IMG_DIR, config.RESULTS_DIR
+    assert config.NOTEBOOKS_DIR in run.PROTECTED and img in run.PROTECTED and res in run.PROTECTED
     assert run._guarded(img / "05_learning_curves.png", "05")
-    assert not run._guarded(img / "07_models.png", "05")  # another runner's notebook
+    assert run._guarded(img / "07_models.png", "05")  # another notebook's figure too
+    assert run._guarded(config.NOTEBOOKS_DIR / "06_evaluation_confusion_roc.ipynb", "05")
     assert not run._guarded(img / "scratch" / "05_x.png", "05")  # FAST figures: not committed
     assert run._guarded(res / "flagship.json", "05")
     assert not run._guarded(res / "series_full.json", "05")  # only run.record writes it
+
+
+def test_a_second_runner_in_the_same_clone_stops_at_once(tmp_path, monkeypatch):
+    """Two runners in one clone would undo each other's files: the second one refuses."""
+    lock = tmp_path / "runner.lock"
+    monkeypatch.setattr(run, "RUNNER_LOCK", lock)
+    monkeypatch.setenv("MNIST_FAST", os.environ.get("MNIST_FAST", ""))  # main() changes it
+
+    def never(*a, **k):
+        raise AssertionError("the second runner ran a notebook")
+
+    monkeypatch.setattr(run, "execute", never)
+    name = run.notebooks()[0].name[:2]
+    with run.runner_lock(lock):
+        with pytest.raises(SystemExit, match="another python -m helpers.run is working"):
+            run.main([name, "--no-record"])
+    with run.runner_lock(lock):  # released: the next runner gets it
+        pass
+
+
+def test_the_progress_output_carries_no_kernel_tcp_warning(tmp_path, capfd):
+    """ipykernel warns at start-up that its TCP traffic is unencrypted; the runner's kernels
+    start at log level ERROR, so that line does not reach the runner's output."""
+    nb_path = notebook(tmp_path / "05_quiet.ipynb", "print('hello')")
+    assert run.execute(nb_path, write=False, timeout=120, protected=[]).status == "ok"
+    out = capfd.readouterr()
+    assert "without encryption" not in out.err + out.out
+    assert "--IPKernelApp.log_level=ERROR" in run.KERNEL_ARGUMENTS

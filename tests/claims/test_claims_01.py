@@ -1,0 +1,47 @@
+"""Notebook 01: the sentences about this data set's outcome follow the committed outputs."""
+
+from claims.committed import cell_output, markdown, notebook, number
+
+NB = notebook("01")
+
+
+def test_rarest_and_commonest_digit_are_the_ones_named():
+    printed = cell_output(NB, "rarest digit: {share.idxmin()}")
+    rarest, commonest = number(printed, "rarest digit:"), number(printed, "commonest:")
+    text = markdown(NB, "The classes are close to balanced")
+    assert f"the rarest digit, {rarest:.0f}," in text, "the prose names another rarest digit"
+    assert f"the most common, {commonest:.0f}," in text, "the prose names another commonest digit"
+
+
+def test_frame_sentence_follows_the_measured_share():
+    printed = cell_output(NB, "frame_ink = (x_train[:, frame] > 0).any(axis=1)")
+    share = number(printed, "training images with ink in the frame:")  # the count, then the %
+    line = next(ln for ln in printed.splitlines() if "with ink in the frame" in ln)
+    percent = float(line.rsplit("(", 1)[1].rstrip(")%\n"))
+    text = markdown(NB, "tag:claim-frame")
+    assert f"{percent:.1f}% of the images ({share:,.0f} of" in text
+    # "would cut ink from most images" needs a majority
+    assert percent > 50 and "cut ink from most images" in text, (
+        f"the prose says cropping damages most images; this run measured {percent}%"
+    )
+
+
+def test_least_and_most_alike_mean_digits_are_the_ones_named():
+    printed = cell_output(NB, "pairs = sorted((cosine[a, b], a, b)")
+    low = next(ln for ln in printed.splitlines() if ln.startswith("least alike:"))
+    high = next(ln for ln in printed.splitlines() if ln.startswith("most alike:"))
+    low_pair = low.split(":")[1].split(",")[0].strip()  # "0 and 1"
+    high_pair = high.split(":")[1].split(",")[0].strip()
+    text = markdown(NB, "tag:claim-mean-overlap")
+    assert f"the least alike mean digits are {low_pair}" in text
+    assert f"The most alike are {high_pair}" in text
+    assert number(low, "cosine") > 0.2, "the prose says even the least alike pair overlaps"
+
+
+def test_baselines_sentence_follows_the_table():
+    printed = cell_output(NB, "validation accuracy %")
+    nearest = number(printed, "nearest mean digit")
+    linear = number(printed, "linear softmax (logistic regression)")
+    text = markdown(NB, "Read the table by its validation column")
+    assert "Ten mean images already get most digits" in text and nearest > 50
+    assert "one linear layer does better still" in text and linear > nearest

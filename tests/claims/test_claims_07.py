@@ -1,0 +1,101 @@
+"""Notebook 07: run-dependent sentences against the committed full run's outputs and results.
+
+The verdicts, intervals and the choice are written by ``compare.findings`` from the tables,
+so they cannot drift; what is checked here is the prose written by hand about what this run
+shows, and that the committed run is the one ``benchmarks/results/architectures.json`` holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from claims.committed import cell_output, markdown, notebook, number, numbers
+from helpers import compare, config
+
+NB = notebook("07")
+
+
+def _results():
+    return json.loads((config.RESULTS_DIR / "architectures.json").read_text(encoding="utf-8"))
+
+
+def test_the_committed_run_is_the_stored_full_run_with_more_seeds_for_the_small_nets():
+    payload = _results()
+    assert payload["mode"] == "full"
+    seeds = {}
+    for r in payload["runs"]:
+        seeds.setdefault(r["name"], set()).add(r["seed"])
+    proto = set(payload["protocol"]["seeds"])
+    for name, s in seeds.items():
+        want = len(proto) * (compare.CHEAP_SEED_FACTOR if name in compare.CHEAP else 1)
+        assert len(s) == want, f"{name}: {len(s)} seeds stored, the notebook says {want}"
+    printed = cell_output(NB, "runs = compare.run_all(split, protocol, more_seeds=True)")
+    assert f"{len(payload['runs'])} runs in" in printed, "the notebook's run is not the stored one"
+
+
+def test_seeds_disagree_on_many_more_images_than_their_accuracies_differ_by():
+    text = markdown(NB, "The counts above show it")
+    assert "disagree on many more images than their accuracies differ by" in text
+    printed = cell_output(NB, 'name = "mlp_100"')
+    accs = numbers(printed, "test accuracy of each (%):")
+    n = number(printed, "images on which the seeds' predictions differ:")
+    n_test = numbers(printed, "images on which the seeds' predictions differ:")[1]
+    spread_images = (max(accs) - min(accs)) / 100 * n_test
+    assert len(accs) >= 2 and n > 3 * spread_images, (accs, n)
+
+
+def test_the_majority_vote_paragraph_matches_what_the_cell_shows():
+    text = markdown(NB, "Two tempting ways to")
+    printed = cell_output(NB, "tag:majority-vote")
+    # "single seeds can disagree with each other": one seed's McNemar test is below 0.05,
+    # another's is not
+    per_seed = [float(p) for p in re.findall(r"McNemar p = ([\d.e+-]+)", printed)]
+    assert "single seeds can disagree" in text
+    assert min(per_seed) < 0.05 <= max(per_seed), per_seed
+    # "the vote can even reverse the order of the seed means": shown by at least one pair
+    gaps = re.findall(
+        r"mean of the seeds ([+-][\d.]+) points, majority votes ([+-][\d.]+)", printed
+    )
+    assert "reverse the order of the seed means" in text
+    assert any(float(a) * float(b) < 0 for a, b in gaps), gaps
+    # "voting helps some models more than others": the printed gains differ
+    gain = [
+        float(line.rsplit(None, 1)[1])
+        for line in printed.split("what the vote adds to the mean of the seeds (points):")[1]
+        .strip()
+        .splitlines()
+    ]
+    assert "helps some models more than others" in text
+    assert max(gain) - min(gain) >= 0.1, gain
+
+
+def test_no_table_calls_a_seed_only_interval_a_confidence_interval_of_the_accuracy():
+    """Every interval the notebook prints as 'how sure are we' covers the test images too."""
+    tables = [
+        cell_output(NB, "summary = compare.summarize(runs, y_val, y_test)"),
+        cell_output(NB, "tests = compare.paired_tests(runs, y_test)"),
+    ]
+    assert "seeds + images" in tables[1]
+    for source in (c.source for c in NB.cells if c.cell_type == "code"):
+        assert "stats.t_interval(" not in source, "a seed-only t-interval is printed"
+    assert "majority" not in "".join(
+        c.source for c in NB.cells if c.cell_type == "code" and "paired_tests" in c.source
+    )
+
+
+def test_choice_and_test_report_follow_validation():
+    printed = cell_output(NB, "choice = compare.choose(runs, y_val)")
+    best = re.search(r"best on validation: (.+)", printed).group(1).strip()
+    chosen = re.search(r"chosen: (.+)", printed).group(1).strip()
+    payload = _results()
+    joined, _ = compare.stored_runs(payload["labels"], payload["protocol"])
+    means = {}
+    for r in payload["runs"] + joined:
+        if r["group"] == "architecture":
+            means.setdefault(r["label"], []).append(r["val_accuracy"])
+    assert best == max(means, key=lambda label: np.mean(means[label]))
+    if "within the margin of it: none" in printed:
+        assert chosen == best
