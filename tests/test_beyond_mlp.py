@@ -22,7 +22,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from helpers import augment, checks, compare, config, models, stats  # noqa: E402
+from helpers import augment, checks, compare, config, modelio, models, stats  # noqa: E402
 
 
 def keras_numbers(model):
@@ -243,6 +243,38 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
     monkeypatch.setattr(keras, "__version__", "0.0.1")
     _, other = augment.load_or_train(longer, _TinySplit(seed=1), seed=0, verbose=0)
     assert other["loaded"] is False
+
+
+class _TinySplitWithTest(_TinySplit):
+    """With test images too: notebook 07's trainer predicts them after training."""
+
+    def __init__(self, seed=0):
+        super().__init__(seed)
+        rng = np.random.default_rng(100 + seed)
+        self.x_test = rng.random((32, 28, 28), dtype=np.float32)
+        self.y_test = rng.integers(0, 10, 32)
+
+
+def test_plain_cnn_is_saved_with_its_checksum_and_reused_only_for_the_same_split(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
+    data = _TinySplitWithTest()
+    first, record = augment.load_or_train_plain_cnn(data, seed=0)
+    assert record["loaded"] is False and record["epochs"] >= 1
+    path = tmp_path / "cnn_seed0.keras"
+    assert path.is_file() and "Trained the plain CNN" in capsys.readouterr().out
+    assert first.layers[0].name != "augment"  # no augmentation block: the plain CNN
+    again, record2 = augment.load_or_train_plain_cnn(data, seed=0)
+    assert record2["loaded"] is True and "Loaded the plain CNN" in capsys.readouterr().out
+    np.testing.assert_array_equal(
+        augment.predict_digits(again, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
+    )
+    _, other = augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
+    assert other["loaded"] is False  # another split: trained again, never reused
+    path.write_bytes(path.read_bytes()[:-10])  # a damaged file is refused, not loaded
+    with pytest.raises(modelio.ModelFileError):
+        augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
 
 
 def test_benchmark_cache_key_is_what_the_cache_file_holds():
