@@ -1222,15 +1222,27 @@ def exercise_07_4(answer, hidden=(200,)):
     from helpers import models
 
     sizes = [784, *hidden, 10]
+    what = f"the parameters of {'-'.join(map(str, sizes))}"
+    # a count: 159010.4 is not 159010 (a tolerance of 0.5 would accept it)
+    value, problem = as_number(answer, what)
+    if problem is not None:
+        return verdict(False, problem)
+    whole, not_whole = as_integer(value, what)
+    if not_whole is not None:
+        return verdict(False, f"{what} is a count, a whole number; {value!r} is not.")
     expected = models.count_params(sizes)["total"]
     weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
+    no_output = models.count_params(sizes[:-1])["total"]  # the Dense layers before the output
     return check_number(
-        answer,
+        whole,
         expected,
         rel_tol=0,
-        abs_tol=0.5,
-        what=f"the parameters of {'-'.join(map(str, sizes))}",
-        hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
+        abs_tol=0,
+        what=what,
+        hints=[
+            (weights_only, "you counted the weights; every unit also has a bias."),
+            (no_output, f"you left out the output layer ({sizes[-2]} -> {sizes[-1]})."),
+        ],
     )
 
 
