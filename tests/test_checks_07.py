@@ -24,7 +24,8 @@ def test_07_1_accepts_the_exact_p_value_and_explains_the_usual_mistakes():
     y, a, b = _pair()
     exact = binomtest(12, 16, 0.5).pvalue
     assert checks.exercise_07_1(exact, y, a, b)
-    assert checks.exercise_07_1(exact * (1 + 5e-4), y, a, b)  # within the stated 1e-3
+    assert checks.exercise_07_1(exact * (1 + 5e-5), y, a, b)  # within the stated 1e-4
+    assert not checks.exercise_07_1(exact * (1 + 5e-3), y, a, b)
     one_tail = binomtest(4, 16, 0.5, alternative="less").pvalue
     msg = str(checks.exercise_07_1(one_tail, y, a, b))
     assert not checks.exercise_07_1(one_tail, y, a, b) and "one tail" in msg
@@ -69,3 +70,11 @@ def test_07_checkers_say_not_yet_to_an_unanswered_cell():
     y, a, b = _pair()
     assert "Not yet" in str(checks.exercise_07_1(..., y, a, b))
     assert "Not yet" in str(checks.exercise_07_4(..., hidden=(200,)))
+
+
+def test_07_1_refuses_the_two_digit_value_a_table_prints():
+    y, a, b = _pair()
+    exact = binomtest(12, 16, 0.5).pvalue  # 0.0768...
+    msg = str(checks.exercise_07_1(float(f"{exact:.2g}"), y, a, b))
+    assert msg.startswith("Not yet") and "rounded to 2 digits" in msg
+    assert checks.exercise_07_1(float(f"{exact:.4g}"), y, a, b)
