@@ -1035,11 +1035,9 @@ def exercise_06_1(answer, cm, true, predicted):
     """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
     cm = _cm(cm)
     expected = int(cm[true, predicted])
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the number of {true}s predicted as {predicted}",
         hints=[
             (int(cm[predicted, true]), "that is the mirror cell: rows are the TRUE digit, "
@@ -1049,18 +1047,24 @@ def exercise_06_1(answer, cm, true, predicted):
 
 
 @exercise
-def exercise_06_2(answer, cm, digit):
-    """Recall of ``digit`` from the confusion matrix: diagonal / row total."""
+def exercise_06_2(answer, cm, digit, metric="recall"):
+    """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
+    if metric not in ("recall", "precision"):
+        raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
     cm = _cm(cm)
     recall = cm[digit, digit] / cm[digit, :].sum()
     precision = cm[digit, digit] / cm[:, digit].sum()
-    hints = [(100 * recall, "that looks like a percentage; give a fraction between 0 and 1.")]
+    expected, other = (recall, precision) if metric == "recall" else (precision, recall)
+    hints = [(100 * expected, "that looks like a percentage; give a fraction between 0 and 1.")]
     if not np.isclose(precision, recall, rtol=1e-6):
         hints.append(
-            (precision, "that is the PRECISION (divided by the column total); recall divides "
+            (other, "that is the RECALL (divided by the row total, all images that really are "
+             "the digit); precision divides by the column total, all images CALLED the digit."
+             if metric == "precision" else
+             "that is the PRECISION (divided by the column total); recall divides "
              "by the row total, all images that really are the digit.")
         )  # fmt: skip
-    return check_number(answer, recall, rel_tol=1e-4, what=f"the recall of digit {digit}",
+    return check_number(answer, expected, rel_tol=1e-4, what=f"the {metric} of digit {digit}",
                         hints=hints)  # fmt: skip
 
 
@@ -1093,10 +1097,9 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
     from helpers import metrics
 
-    try:
-        threshold = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"the threshold should be a single number, got {answer!r}.")
+    threshold, problem = as_number(answer, "the threshold")
+    if problem is not None:
+        return verdict(False, problem)
     best = metrics.threshold_for_precision(is_positive_val, scores_val, target)
     got = metrics.precision_recall_at(is_positive_val, scores_val, threshold)
     want = metrics.precision_recall_at(is_positive_val, scores_val, best)
@@ -1264,12 +1267,20 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
     """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
     from helpers import models
 
-    try:
-        out_side, params = (int(v) for v in answer)
-    except (TypeError, ValueError):
+    if _holds_text(answer) or isinstance(answer, dict) or not hasattr(answer, "__len__"):
         return verdict(
             False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
         )
+    if len(answer) != 2:
+        return verdict(
+            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+        )
+    out_side, problem = _whole(answer[0], "the output side")
+    if problem is not None:
+        return problem
+    params, problem = _whole(answer[1], "the number of parameters")
+    if problem is not None:
+        return problem
     expected_side = side - kernel + 1
     expected_params = models.conv2d_params(kernel, 1, filters)
     if out_side == side:
