@@ -1044,11 +1044,9 @@ def exercise_06_1(answer, cm, true, predicted):
     """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
     cm = _cm(cm)
     expected = int(cm[true, predicted])
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the number of {true}s predicted as {predicted}",
         hints=[
             (int(cm[predicted, true]), "that is the mirror cell: rows are the TRUE digit, "
@@ -1058,18 +1056,24 @@ def exercise_06_1(answer, cm, true, predicted):
 
 
 @exercise
-def exercise_06_2(answer, cm, digit):
-    """Recall of ``digit`` from the confusion matrix: diagonal / row total."""
+def exercise_06_2(answer, cm, digit, metric="recall"):
+    """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
+    if metric not in ("recall", "precision"):
+        raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
     cm = _cm(cm)
     recall = cm[digit, digit] / cm[digit, :].sum()
     precision = cm[digit, digit] / cm[:, digit].sum()
-    hints = [(100 * recall, "that looks like a percentage; give a fraction between 0 and 1.")]
+    expected, other = (recall, precision) if metric == "recall" else (precision, recall)
+    hints = [(100 * expected, "that looks like a percentage; give a fraction between 0 and 1.")]
     if not np.isclose(precision, recall, rtol=1e-6):
         hints.append(
-            (precision, "that is the PRECISION (divided by the column total); recall divides "
+            (other, "that is the RECALL (divided by the row total, all images that really are "
+             "the digit); precision divides by the column total, all images CALLED the digit."
+             if metric == "precision" else
+             "that is the PRECISION (divided by the column total); recall divides "
              "by the row total, all images that really are the digit.")
         )  # fmt: skip
-    return check_number(answer, recall, rel_tol=1e-4, what=f"the recall of digit {digit}",
+    return check_number(answer, expected, rel_tol=1e-4, what=f"the {metric} of digit {digit}",
                         hints=hints)  # fmt: skip
 
 
@@ -1102,10 +1106,9 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
     from helpers import metrics
 
-    try:
-        threshold = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"the threshold should be a single number, got {answer!r}.")
+    threshold, problem = as_number(answer, "the threshold")
+    if problem is not None:
+        return verdict(False, problem)
     best = metrics.threshold_for_precision(is_positive_val, scores_val, target)
     got = metrics.precision_recall_at(is_positive_val, scores_val, threshold)
     want = metrics.precision_recall_at(is_positive_val, scores_val, best)
@@ -1133,7 +1136,8 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
 
 @exercise
 def exercise_07_1(answer, y_true, pred_a, pred_b):
-    """The exact two-sided McNemar p-value of two models' predictions on the same images."""
+    """The exact two-sided McNemar p-value of two models' predictions on the same images,
+    within 1e-4 relative (4 significant digits)."""
     from scipy.stats import binomtest, chi2
 
     from helpers import stats
@@ -1162,10 +1166,19 @@ def exercise_07_1(answer, y_true, pred_a, pred_b):
             (binomtest(min(b, c), total, 0.5).pvalue,
              f"count only the {n} images where exactly one model is right, not all {total}.")
         )  # fmt: skip
+        # section 10's table prints per-seed McNemar p-values to 2 significant digits: a copy
+        # of that rounded number is not a computation (4 significant digits are asked for)
+        rounded = float(f"{m.p_value:.2g}")
+        if not np.isclose(rounded, m.p_value, rtol=1e-4, atol=0.0):
+            hints.append(
+                (rounded,
+                 "that is the p-value rounded to 2 digits (as a table prints it); compute it "
+                 "from the two counts, to at least 4 significant digits.")
+            )  # fmt: skip
     return check_number(
         answer,
         m.p_value,
-        rel_tol=1e-3,
+        rel_tol=1e-4,
         abs_tol=0.0,
         what=f"the exact McNemar p-value ({b} images only A gets right, {c} only B)",
         hints=hints,
@@ -1231,15 +1244,27 @@ def exercise_07_4(answer, hidden=(200,)):
     from helpers import models
 
     sizes = [784, *hidden, 10]
+    what = f"the parameters of {'-'.join(map(str, sizes))}"
+    # a count: 159010.4 is not 159010 (a tolerance of 0.5 would accept it)
+    value, problem = as_number(answer, what)
+    if problem is not None:
+        return verdict(False, problem)
+    whole, not_whole = as_integer(value, what)
+    if not_whole is not None:
+        return verdict(False, f"{what} is a count, a whole number; {value!r} is not.")
     expected = models.count_params(sizes)["total"]
     weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
+    no_output = models.count_params(sizes[:-1])["total"]  # the Dense layers before the output
     return check_number(
-        answer,
+        whole,
         expected,
         rel_tol=0,
-        abs_tol=0.5,
-        what=f"the parameters of {'-'.join(map(str, sizes))}",
-        hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
+        abs_tol=0,
+        what=what,
+        hints=[
+            (weights_only, "you counted the weights; every unit also has a bias."),
+            (no_output, f"you left out the output layer ({sizes[-2]} -> {sizes[-1]})."),
+        ],
     )
 
 
@@ -1251,12 +1276,20 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
     """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
     from helpers import models
 
-    try:
-        out_side, params = (int(v) for v in answer)
-    except (TypeError, ValueError):
+    if _holds_text(answer) or isinstance(answer, dict) or not hasattr(answer, "__len__"):
         return verdict(
             False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
         )
+    if len(answer) != 2:
+        return verdict(
+            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+        )
+    out_side, problem = _whole(answer[0], "the output side")
+    if problem is not None:
+        return problem
+    params, problem = _whole(answer[1], "the number of parameters")
+    if problem is not None:
+        return problem
     expected_side = side - kernel + 1
     expected_params = models.conv2d_params(kernel, 1, filters)
     if out_side == side:

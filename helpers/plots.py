@@ -171,38 +171,6 @@ def class_balance(y_train, y_test):
     return fig
 
 
-def split_shares(shares):
-    """Each digit's share (%) in every set of the split, as grouped bars.
-
-    ``shares``: a DataFrame indexed by digit, one column per set (e.g. fit, validation,
-    test), values in percent.
-    """
-    digits = np.asarray(shares.index)
-    n_sets = shares.shape[1]
-    width = 0.8 / n_sets
-    fig, ax = plt.subplots(figsize=(11, 3.4))
-    hatches = ["", "//", ".."]
-    for i, column in enumerate(shares.columns):
-        ax.bar(
-            digits + (i - (n_sets - 1) / 2) * width,
-            shares[column].to_numpy(),
-            width=width,
-            color=CB_COLORS[i],
-            hatch=hatches[i % len(hatches)],
-            edgecolor="white",
-            label=str(column),
-        )
-    ax.axhline(10, color="black", lw=0.8, ls=":", label="10% (perfectly even)")
-    ax.set_xticks(digits)
-    ax.set_xlabel("digit")
-    ax.set_ylabel("share of the set (%)")
-    ax.set_ylim(0, shares.to_numpy().max() * 1.25)
-    ax.set_title("Every digit has the same share in fit, validation and test")
-    ax.legend(ncols=n_sets + 1, loc="upper center")
-    fig.tight_layout()
-    return fig
-
-
 def best_of_k(ks, simulated, expected, p_true, spread=None, fresh=None, n_test=None):
     """The accuracy reported for the best of k equally good models, against k.
 
