@@ -57,6 +57,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from helpers import config, quiet  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 SEEDS = (0, 1, 2)
 RESULTS_FILE = config.RESULTS_DIR / "beyond_mlp.json"
@@ -138,7 +139,7 @@ def run_one(name: str, seed: int, data, quick: bool, trainers: dict) -> dict:
     row["load_average_start"] = round(load, 2)
     row["load_average_end"] = round(os.getloadavg()[0], 2)
     row["measured"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    path.write_text(json.dumps({"key": key, "row": row}) + "\n")
+    write_atomic(path, json.dumps({"key": key, "row": row}) + "\n")
     print(
         f"{name:<20} seed {seed}: {row['epochs']:>2} epochs, {row['seconds_per_epoch']:6.2f} s/epoch, "
         f"{row['train_seconds']:7.1f} s | val {row['val_accuracy']:.4f} test {row['test_accuracy']:.4f} "
@@ -322,7 +323,7 @@ def main(argv=None) -> int:
                 cnn_runs_07=[{k: r[k] for k in ROW_KEYS} for r in rows if r["name"] == "cnn"],
             )
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+            write_atomic(target, json.dumps(payload, indent=1) + "\n")
     print(f"done in {(time.perf_counter() - start) / 60:.1f} minutes -> {target.relative_to(ROOT)}")
     return 0
 

@@ -35,6 +35,7 @@ if "--quick" in sys.argv:  # before helpers.config reads it
     os.environ["MNIST_FAST"] = "1"
 
 from helpers import compare, config, data, quiet, results, split  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 #: (batch size, learning rate): the old default, then larger batches with the learning rate
 #: scaled linearly with the batch (the same learning rate per image).
@@ -104,7 +105,7 @@ def main(argv=None) -> None:
         runs=rows,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     print("written to", path.relative_to(ROOT))
 
 

@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from helpers import compare, config, quiet, results, split, stats, training  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 SEEDS = (0, 1, 2)
 PUBLISHED_CLAIM = {"test_accuracy": 98.76, "epochs": 10, "batch_size": 32}
@@ -78,7 +79,7 @@ def run_one(recipe: training.Recipe, seed: int, data: split.Split, cache: Path) 
         "load_average": results.machine()["load_average"],
         "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    json_path.write_text(json.dumps(run, indent=1) + "\n")
+    write_atomic(json_path, json.dumps(run, indent=1) + "\n")
     np.save(pred_path, test_pred.astype(np.uint8))
     print(
         f"{recipe.name} seed {seed}: validation {run['val_accuracy']:.2f}%, "
@@ -196,7 +197,7 @@ def main(argv=None) -> Path | None:
     folder = (ROOT / "benchmarks" / "scratch") if args.quick else config.RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "flagship.json"
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     print(json.dumps(payload["summary"], indent=1))
     print(json.dumps(payload["mcnemar_test"], indent=1))
     print(f"wrote {path} (load average {machine['load_average']})")

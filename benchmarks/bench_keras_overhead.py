@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from helpers import config, quiet  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 LAYERS = [784, 256, 128, 10]
 BATCHES = (64, 128, 256, 512, 1024)
@@ -206,7 +207,7 @@ def main(argv=None) -> int:
     folder = RESULTS_FILE.parent if not args.quick else ROOT / "benchmarks" / "scratch"
     target = folder / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(target, json.dumps(payload, indent=1) + "\n")
     for row in by_batch:
         print(row)
     print(costs)

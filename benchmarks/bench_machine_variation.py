@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.results import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
@@ -90,7 +92,8 @@ def one_run(seed: int, threads: int, batchnorm: bool, epochs: int, quick: bool, 
     pred_test = model.predict(x_test, batch_size=1000, verbose=0).argmax(1)
     pred_val = model.predict(x_val, batch_size=1000, verbose=0).argmax(1)
     np.save(out.with_suffix(".npy"), pred_test.astype(np.uint8))
-    out.write_text(
+    write_atomic(
+        out,
         json.dumps(
             {
                 "test_accuracy": float((pred_test == y_test).mean()),
@@ -100,7 +103,7 @@ def one_run(seed: int, threads: int, batchnorm: bool, epochs: int, quick: bool, 
                 "seconds": round(seconds, 1),
                 "source": data.last_source.description if data.last_source else None,
             }
-        )
+        ),
     )
 
 
@@ -222,7 +225,7 @@ def main(argv=None) -> int:
             payload[key] = previous.get(key, payload[key])
     folder = scratch if args.quick else config.RESULTS_DIR
     path = folder / "machine_variation.json"
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
     print(f"written: {path.relative_to(ROOT)}")
     return 0

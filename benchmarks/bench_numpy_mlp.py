@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
 
 from helpers import config, data  # noqa: E402
 from helpers.numpy_nn import MLP  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 LAYERS = [784, 256, 128, 10]
 RECIPE = dict(batch_size=128, lr=0.1, optimizer="momentum", momentum=0.9, lr_decay=0.85)
@@ -697,11 +698,11 @@ def main(argv=None) -> int:
         )
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "numpy_mlp.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_atomic(out_dir / "numpy_mlp.json", json.dumps(result, indent=2) + "\n")
     text = markdown(result)
-    (out_dir / "numpy_mlp.md").write_text(text, encoding="utf-8")
-    (out_dir / "numpy_mlp_profile.txt").write_text(
-        profile_text(result, lines_now, lines_before, profile), encoding="utf-8"
+    write_atomic(out_dir / "numpy_mlp.md", text)
+    write_atomic(
+        out_dir / "numpy_mlp_profile.txt", profile_text(result, lines_now, lines_before, profile)
     )
     print("\n" + text)
     print(f"written to {out_dir.relative_to(ROOT)}/numpy_mlp.json, .md, _profile.txt")

@@ -41,6 +41,7 @@ if "--quick" in sys.argv:  # before helpers.config reads it
     os.environ["MNIST_FAST"] = "1"
 
 from helpers import compare, config, data, quiet, results, split  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 NAMES = ["mlp_100", "mlp_300_100", "flagship"]
 
@@ -134,7 +135,7 @@ def main(argv=None) -> None:
         profiles=profiles,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     print("written to", path.relative_to(ROOT))
 
 

@@ -30,6 +30,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from helpers.results import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
@@ -560,10 +562,10 @@ def main(argv=None) -> int:
         return 1 if stale else 0
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
         print(f"wrote {path.relative_to(ROOT)}")
     if args.write_readme:
-        README.write_text(with_block(readme, block), encoding="utf-8")
+        write_atomic(README, with_block(readme, block))
         print("wrote README.md (results block)")
     return 0
 

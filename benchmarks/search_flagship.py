@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from helpers import config, quiet, results, split, training  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
 
 N_TRIALS = 12
 
@@ -97,7 +98,7 @@ def main(argv=None) -> Path:
     folder = (ROOT / "benchmarks" / "scratch") if args.quick else config.RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "flagship_search.json"
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     print(f"{len(trials)} trials, {wall:.0f} s wall, load {machine['load_average']}: {path}")
     return path
 

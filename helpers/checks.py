@@ -1208,7 +1208,8 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
 
 @exercise
 def exercise_07_1(answer, y_true, pred_a, pred_b):
-    """The exact two-sided McNemar p-value of two models' predictions on the same images."""
+    """The exact two-sided McNemar p-value of two models' predictions on the same images,
+    within 1e-4 relative (4 significant digits)."""
     from scipy.stats import binomtest, chi2
 
     from helpers import stats
@@ -1237,10 +1238,19 @@ def exercise_07_1(answer, y_true, pred_a, pred_b):
             (binomtest(min(b, c), total, 0.5).pvalue,
              f"count only the {n} images where exactly one model is right, not all {total}.")
         )  # fmt: skip
+        # section 10's table prints per-seed McNemar p-values to 2 significant digits: a copy
+        # of that rounded number is not a computation (4 significant digits are asked for)
+        rounded = float(f"{m.p_value:.2g}")
+        if not np.isclose(rounded, m.p_value, rtol=1e-4, atol=0.0):
+            hints.append(
+                (rounded,
+                 "that is the p-value rounded to 2 digits (as a table prints it); compute it "
+                 "from the two counts, to at least 4 significant digits.")
+            )  # fmt: skip
     return check_number(
         answer,
         m.p_value,
-        rel_tol=1e-3,
+        rel_tol=1e-4,
         abs_tol=0.0,
         what=f"the exact McNemar p-value ({b} images only A gets right, {c} only B)",
         hints=hints,
@@ -1306,15 +1316,27 @@ def exercise_07_4(answer, hidden=(200,)):
     from helpers import models
 
     sizes = [784, *hidden, 10]
+    what = f"the parameters of {'-'.join(map(str, sizes))}"
+    # a count: 159010.4 is not 159010 (a tolerance of 0.5 would accept it)
+    value, problem = as_number(answer, what)
+    if problem is not None:
+        return verdict(False, problem)
+    whole, not_whole = as_integer(value, what)
+    if not_whole is not None:
+        return verdict(False, f"{what} is a count, a whole number; {value!r} is not.")
     expected = models.count_params(sizes)["total"]
     weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
+    no_output = models.count_params(sizes[:-1])["total"]  # the Dense layers before the output
     return check_number(
-        answer,
+        whole,
         expected,
         rel_tol=0,
-        abs_tol=0.5,
-        what=f"the parameters of {'-'.join(map(str, sizes))}",
-        hints=[(weights_only, "you counted the weights; every unit also has a bias.")],
+        abs_tol=0,
+        what=what,
+        hints=[
+            (weights_only, "you counted the weights; every unit also has a bias."),
+            (no_output, f"you left out the output layer ({sizes[-2]} -> {sizes[-1]})."),
+        ],
     )
 
 

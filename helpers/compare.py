@@ -46,7 +46,10 @@ from pathlib import Path
 import numpy as np
 
 from helpers import config, quiet, stats, training
-from helpers.results import machine  # re-exported: notebook 07 prints it
+from helpers.results import (
+    machine,  # re-exported: notebook 07 prints it
+    write_atomic,
+)
 
 #: Set this environment variable to "1" to make notebook 07 show the stored results of
 #: the last full run instead of training (instant; the notebook says so loudly).
@@ -929,7 +932,7 @@ def save_results(runs, proto: Protocol, split, full_run: bool, total_seconds: fl
         runs=runs.to_dict(orient="records"),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(payload, indent=1) + "\n")
     return path
 
 

@@ -520,7 +520,7 @@ CNN_ARCHITECTURES: dict[str, dict] = {
         batchnorm=False,
         description=(
             "conv 32 (3x3) - pool - conv 64 (3x3) - pool - dense 128 - dropout 0.5 - 10: "
-            "the size of Keras's MNIST example, the series' CNN"
+            "the series' CNN"
         ),
     ),
     "cnn_small": dict(

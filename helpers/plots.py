@@ -171,38 +171,6 @@ def class_balance(y_train, y_test):
     return fig
 
 
-def split_shares(shares):
-    """Each digit's share (%) in every set of the split, as grouped bars.
-
-    ``shares``: a DataFrame indexed by digit, one column per set (e.g. fit, validation,
-    test), values in percent.
-    """
-    digits = np.asarray(shares.index)
-    n_sets = shares.shape[1]
-    width = 0.8 / n_sets
-    fig, ax = plt.subplots(figsize=(11, 3.4))
-    hatches = ["", "//", ".."]
-    for i, column in enumerate(shares.columns):
-        ax.bar(
-            digits + (i - (n_sets - 1) / 2) * width,
-            shares[column].to_numpy(),
-            width=width,
-            color=CB_COLORS[i],
-            hatch=hatches[i % len(hatches)],
-            edgecolor="white",
-            label=str(column),
-        )
-    ax.axhline(10, color="black", lw=0.8, ls=":", label="10% (perfectly even)")
-    ax.set_xticks(digits)
-    ax.set_xlabel("digit")
-    ax.set_ylabel("share of the set (%)")
-    ax.set_ylim(0, shares.to_numpy().max() * 1.25)
-    ax.set_title("Every digit has the same share in fit, validation and test")
-    ax.legend(ncols=n_sets + 1, loc="upper center")
-    fig.tight_layout()
-    return fig
-
-
 def best_of_k(ks, simulated, expected, p_true, spread=None, fresh=None, n_test=None):
     """The accuracy reported for the best of k equally good models, against k.
 
@@ -504,14 +472,13 @@ def history_curves(histories, keys=("loss", "accuracy")):
     return fig
 
 
-def fix_steps_chart(table, target=0.98):
+def fix_steps_chart(table):
     """Validation accuracy after each step (mean over seeds, error bar = one standard
     deviation, dots = the single seeds), in two panels: every step on the full scale, and
     the good steps zoomed in so that differences of a few tenths of a point are visible.
 
     ``table``: a DataFrame with columns ``step``, ``val_accuracy`` (list of per-seed values,
-    0-1), one row per step, in order (the first row at the top). ``target`` draws a
-    dashed line in the zoomed panel, where it crosses no label.
+    0-1), one row per step, in order (the first row at the top).
     """
     import seaborn as sns
 
@@ -537,12 +504,10 @@ def fix_steps_chart(table, target=0.98):
     lo = np.nanmin([np.nanmin(v) for v, g in zip(seeds, good, strict=True) if g])
     hi = np.nanmax([np.nanmax(v) for v in seeds])
     pad = max(0.1, 0.08 * (hi - lo))
-    axes[1].set_xlim(lo - pad, max(hi, 100 * target) + pad)
-    axes[1].axvline(100 * target, color=colors[2], ls="--", lw=1.2,
-                    label=f"{100 * target:.0f}%")  # fmt: skip
+    axes[1].set_xlim(lo - pad, hi + pad)
     axes[1].set_xlabel("validation accuracy (%), zoomed on the good steps")
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9)
+    fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=9)
     for i in np.flatnonzero(~good):
         axes[1].annotate(f"{mean[i]:.1f}% (off scale)", (0.02, i), xycoords=("axes fraction", "data"),
                          va="center", fontsize=8, color="0.35")  # fmt: skip
@@ -571,7 +536,7 @@ def side_by_side(table):
         ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=9, padding=2)
         ax.set_ylabel(label)
         ax.set_ylim(0, max(values) * 1.2)
-    axes[0].set_ylim(90, 100)
+    axes[0].set_ylim(0, 100)  # from 0: a bar's length is its value
     fig.suptitle("The same network, the same start, the same training: NumPy vs Keras")
     fig.tight_layout()
     return fig
@@ -625,14 +590,23 @@ def step_curves(curves, xlabel="step", ylabel="training loss (batch)", title=Non
     return ax
 
 
-def train_val_curves(histories, keys=("loss", "accuracy"), title=None):
+def train_val_curves(histories, keys=("loss", "accuracy"), title=None, val_loss_panel=True):
     """Training (solid) and validation (dashed) curves per epoch, one colour per run:
-    ``histories`` maps a label to an ``MLP.fit`` history with a validation set."""
+    ``histories`` maps a label to an ``MLP.fit`` history with a validation set.
+
+    With ``val_loss_panel`` (and "loss" among ``keys``) a last panel shows the validation
+    loss alone on a linear scale, each run's lowest epoch circled: on the log scale next to
+    a training loss near 0, a rise of the validation loss is hard to see. Epoch ticks are
+    whole numbers.
+    """
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     colors = sns.color_palette("colorblind")
-    fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys), 3.7), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
+    extra = val_loss_panel and "loss" in keys
+    n_panels = len(keys) + extra
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.2 * n_panels, 3.7), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=False):
         for i, (label, h) in enumerate(histories.items()):
             epochs = np.arange(1, len(h[key]) + 1)
             ax.plot(epochs, h[key], color=colors[i], lw=1.6, label=f"{label}: training")
@@ -642,13 +616,28 @@ def train_val_curves(histories, keys=("loss", "accuracy"), title=None):
         ax.set_ylabel(key)
         if key == "loss":
             ax.set_yscale("log")
+            ax.set_title("loss (log scale)", fontsize=10)
         ax.grid(alpha=0.3)
+    if extra:
+        ax = axes[0, -1]
+        for i, h in enumerate(histories.values()):
+            values = np.asarray(h["val_loss"], dtype=float)
+            epochs = np.arange(1, len(values) + 1)
+            ax.plot(epochs, values, color=colors[i], lw=1.6, ls="--", marker="o", ms=2.5)
+            low = int(np.argmin(values))
+            ax.plot(epochs[low], values[low], "o", ms=11, mfc="none", mew=1.8, color=colors[i])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation loss")
+        ax.set_title("validation loss alone (linear); circle: lowest", fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     # one legend below the panels (a column per run: training over validation), off the curves
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(histories), fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.12 if len(keys) == 1 else 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.12 if n_panels == 1 else 0.1, 1, 1))
     return fig
 
 

@@ -86,6 +86,18 @@ plt.imshow(np.random.default_rng(0).random((200, 200)))
 limited()
 plots.save_fig("x", fig)
 """,
+    "compare.save_results (architectures.json)": """
+import numpy as np
+import pandas as pd
+from types import SimpleNamespace
+from helpers import compare
+compare.results_file = lambda full_run: target
+labels = np.arange(10) % 10
+split = SimpleNamespace(describe=lambda: "a split", y_val=labels, y_test=labels)
+runs = pd.DataFrame([{"name": "m", "note": "n" * 100_000}])
+limited()
+compare.save_results(runs, compare.protocol(), split, True, 1.0)
+""",
     "modelio sidecar": """
 from helpers import modelio
 limited()

@@ -160,8 +160,6 @@ ALLOWED = [
 #: Notebooks whose prose is being rewritten in parallel (issue 26): the all-markdown check
 #: skips them with this reason until their owner removes the entry. Their Summary is checked.
 PENDING = {
-    "04_backprop_from_scratch": "owner fixing in parallel (issue 26)",
-    "06_evaluation_confusion_roc": "owner fixing in parallel (issue 26)",
     "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
 }
 

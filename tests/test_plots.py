@@ -137,21 +137,6 @@ def test_flatten_picture_marks_rows_at_28_times_the_row():
     plt.close("all")
 
 
-def test_split_shares_draws_every_set():
-    import pandas as pd
-
-    shares = pd.DataFrame(
-        {"fit": np.full(10, 10.0), "validation": np.arange(10) + 5.5, "test": np.full(10, 9.0)},
-        index=range(10),
-    )
-    fig = plots.split_shares(shares)
-    ax = fig.axes[0]
-    heights = [p.get_height() for p in ax.patches]
-    np.testing.assert_allclose(heights[10:20], shares["validation"])
-    assert [t.get_text() for t in ax.get_legend().get_texts()][1:] == ["fit", "validation", "test"]
-    plt.close("all")
-
-
 def test_best_of_k_plots_percent_and_marks_the_truth():
     ks = [1, 2, 5]
     fig = plots.best_of_k(ks, [0.98, 0.982, 0.985], [0.98, 0.9821, 0.9849], 0.98, n_test=1000)

@@ -99,3 +99,44 @@ def test_choice_and_test_report_follow_validation():
     assert best == max(means, key=lambda label: np.mean(means[label]))
     if "within the margin of it: none" in printed:
         assert chosen == best
+
+
+def _speed_cell():
+    return cell_output(NB, "rule = compare.timing_spread(runs)")
+
+
+def test_the_committed_run_was_timed_on_a_busy_machine_and_its_timings_rank_nothing():
+    """c0, c28 and the markdown after the speed table: the committed run's timings were
+    measured under load, and its spread exceeds every gap between the models trained here.
+    A quiet rerun (load below the cores, or a spread that some gap exceeds) fails this test
+    until the prose says what that run shows."""
+    assert "on a busy 2-core machine" in markdown(NB, "**Time:**")
+    text = markdown(NB, "The committed run was timed on a busy machine")
+    printed = _speed_cell()
+    spread = number(printed, "largest slowest/fastest seed ratio of one model:")
+    load, cpus = numbers(printed, "1-minute load average at the end of training:")[:2]
+    assert f"{spread:.2f}x" in text and f"{load:g}" in text and f"on {cpus:g} cores" in text
+    assert load > cpus, "the machine was not busy: rewrite the busy-machine paragraph"
+    payload = _results()
+    assert payload["machine"]["load_average"] > payload["machine"]["cpus"]
+    per_model = {}
+    for r in payload["runs"]:
+        per_model.setdefault(r["name"], []).append(r["seconds_per_epoch"])
+    means = {n: np.mean(s) for n, s in per_model.items()}
+    largest_gap = max(means.values()) / min(means.values())
+    assert spread > largest_gap, (spread, largest_gap)
+    assert "rank nothing" in text
+    # "the NumPy net's seeds alone ran between 0.75 and 26.12 seconds per epoch"
+    numpy_times = per_model["numpy_mlp"]
+    low, high = numbers(text.split("seeds alone ran between")[1], "")[:2]
+    assert np.isclose(min(numpy_times), low, atol=0.005)
+    assert np.isclose(max(numpy_times), high, atol=0.005)
+
+
+def test_the_cnn_runs_took_longer_than_all_the_others_together():
+    """c7: 'on a CPU the CNN's runs take longer than all of the others together'."""
+    assert "take longer than all of the others together" in markdown(NB, "Joined, not trained")
+    payload = _results()
+    joined, _ = compare.stored_runs(payload["labels"], payload["protocol"])
+    cnn_seconds = sum(r["train_seconds"] for r in joined if r["name"] == "cnn")
+    assert cnn_seconds > payload["total_seconds"], (cnn_seconds, payload["total_seconds"])
