@@ -908,12 +908,12 @@ def exercise_04_5(answer, x, y, width=16):
             f"({moved:.3g}): "
             "hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so different OUTGOING "
             "weights give every unit its own gradient. Symmetry needs equal weights on both "
-            "sides of a unit (section 6); one random layer breaks it.",
+            "sides of a unit (section 5); one random layer breaks it.",
         )
     if value < 1e-4 * moved:
         return verdict(
             False,
-            "about 0 is what equal weights in BOTH layers give (section 6). Here only W[0] "
+            "about 0 is what equal weights in BOTH layers give (section 5). Here only W[0] "
             "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
         )
     if np.isclose(value, moved, rtol=0.05, atol=0):
@@ -960,6 +960,10 @@ def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
     ``n_train`` official training images minus the ``n_val`` held out for validation."""
     n_fit = n_train - n_val
     expected = -(-n_fit // batch_size)
+    what = f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})"
+    _, problem = _whole(answer, what)  # a count: 1563.4 is not 1563
+    if problem is not None:
+        return problem
     hints = [
         (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
          "out for validation and never train; count only the fit images."),
@@ -1077,9 +1081,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
     values = np.asarray(history[monitor], dtype=float)
     lower_is_better = "loss" in monitor
+    _, problem = _whole(answer, f"the epoch with the best {monitor}")  # 2.3 is not epoch 2
+    if problem is not None:
+        return problem
     best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
-    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
-              "count from 0.")]  # fmt: skip
+    hints = []
     last = len(values)
     if last != best:
         hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
@@ -1096,8 +1102,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
         o = np.asarray(history[other], dtype=float)
         other_best = int(np.argmax(o) if lower_is_better else np.argmin(o)) + 1
         if other_best != best:
-            hints.append((other_best, f"that is the best {other}; this EarlyStopping "
-                          f"watches {monitor}."))  # fmt: skip
+            hints.append((other_best, f"that is the epoch of the best {other}; the question "
+                          f"is about the best {monitor}."))  # fmt: skip
+    # last: when the best epoch of the other metric is also best - 1, that is the likelier mistake
+    hints.append((best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
+                  "count from 0."))  # fmt: skip
     return check_number(
         answer, best, rel_tol=0, abs_tol=0.01, what=f"the epoch with the best {monitor}",
         hints=hints,
@@ -1119,11 +1128,9 @@ def exercise_06_1(answer, cm, true, predicted):
     """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
     cm = _cm(cm)
     expected = int(cm[true, predicted])
-    return check_number(
+    return check_integer(
         answer,
         expected,
-        rel_tol=0,
-        abs_tol=0.5,
         what=f"the number of {true}s predicted as {predicted}",
         hints=[
             (int(cm[predicted, true]), "that is the mirror cell: rows are the TRUE digit, "
@@ -1133,18 +1140,24 @@ def exercise_06_1(answer, cm, true, predicted):
 
 
 @exercise
-def exercise_06_2(answer, cm, digit):
-    """Recall of ``digit`` from the confusion matrix: diagonal / row total."""
+def exercise_06_2(answer, cm, digit, metric="recall"):
+    """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
+    if metric not in ("recall", "precision"):
+        raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
     cm = _cm(cm)
     recall = cm[digit, digit] / cm[digit, :].sum()
     precision = cm[digit, digit] / cm[:, digit].sum()
-    hints = [(100 * recall, "that looks like a percentage; give a fraction between 0 and 1.")]
+    expected, other = (recall, precision) if metric == "recall" else (precision, recall)
+    hints = [(100 * expected, "that looks like a percentage; give a fraction between 0 and 1.")]
     if not np.isclose(precision, recall, rtol=1e-6):
         hints.append(
-            (precision, "that is the PRECISION (divided by the column total); recall divides "
+            (other, "that is the RECALL (divided by the row total, all images that really are "
+             "the digit); precision divides by the column total, all images CALLED the digit."
+             if metric == "precision" else
+             "that is the PRECISION (divided by the column total); recall divides "
              "by the row total, all images that really are the digit.")
         )  # fmt: skip
-    return check_number(answer, recall, rel_tol=1e-4, what=f"the recall of digit {digit}",
+    return check_number(answer, expected, rel_tol=1e-4, what=f"the {metric} of digit {digit}",
                         hints=hints)  # fmt: skip
 
 
@@ -1177,10 +1190,9 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
     from helpers import metrics
 
-    try:
-        threshold = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"the threshold should be a single number, got {answer!r}.")
+    threshold, problem = as_number(answer, "the threshold")
+    if problem is not None:
+        return verdict(False, problem)
     best = metrics.threshold_for_precision(is_positive_val, scores_val, target)
     got = metrics.precision_recall_at(is_positive_val, scores_val, threshold)
     want = metrics.precision_recall_at(is_positive_val, scores_val, best)
@@ -1348,12 +1360,20 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
     """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
     from helpers import models
 
-    try:
-        out_side, params = (int(v) for v in answer)
-    except (TypeError, ValueError):
+    if _holds_text(answer) or isinstance(answer, dict) or not hasattr(answer, "__len__"):
         return verdict(
             False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
         )
+    if len(answer) != 2:
+        return verdict(
+            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+        )
+    out_side, problem = _whole(answer[0], "the output side")
+    if problem is not None:
+        return problem
+    params, problem = _whole(answer[1], "the number of parameters")
+    if problem is not None:
+        return problem
     expected_side = side - kernel + 1
     expected_params = models.conv2d_params(kernel, 1, filters)
     if out_side == side:

@@ -253,7 +253,11 @@ def load_grey(source) -> np.ndarray:
     if max(grey.shape) > WORK_SIDE:  # shrink big photos first: same result, much faster
         scale = WORK_SIDE / max(grey.shape)
         size = (max(2, round(grey.shape[1] * scale)), max(2, round(grey.shape[0] * scale)))
-        grey = np.asarray(Image.fromarray(grey, "F").resize(size, Image.Resampling.BOX))
+        grey = np.asarray(
+            Image.fromarray(np.ascontiguousarray(grey, dtype=np.float32)).resize(
+                size, Image.Resampling.BOX
+            )
+        )
     return np.clip(grey, 0, 1).astype(np.float32)
 
 
@@ -322,7 +326,7 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
 
 def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Anti-aliased resize of a float image to (width, height)."""
-    image = Image.fromarray(np.ascontiguousarray(array, dtype=np.float32), "F")
+    image = Image.fromarray(np.ascontiguousarray(array, dtype=np.float32))
     return np.asarray(image.resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
 
 

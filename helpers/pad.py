@@ -124,7 +124,7 @@ def thin_to_scale(drawing, pen: float) -> np.ndarray:
     from PIL import Image
     from scipy import ndimage
 
-    big = Image.fromarray(crop, "F").resize(
+    big = Image.fromarray(np.ascontiguousarray(crop, dtype=np.float32)).resize(
         (round(crop.shape[1] * factor), round(crop.shape[0] * factor)), Image.Resampling.BICUBIC
     )
     big = np.clip(np.asarray(big, dtype=np.float32), 0, 1)

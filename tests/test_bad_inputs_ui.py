@@ -102,7 +102,7 @@ def test_a_float_tiff_gets_advice_a_file_can_follow(nothing_written):
     values = np.zeros((40, 40), dtype=np.float32)
     values[5:35, 15:25] = 4000.0  # no meaning as grey levels
     path = nothing_written / "scan.tif"
-    Image.fromarray(values, "F").save(path)
+    Image.fromarray(values).save(path)
     with pytest.raises(images.DigitImageError) as caught:
         images.prepare_digit(path)
     message = str(caught.value)

@@ -409,6 +409,9 @@ def test_exercise_08_checkers():
     assert not checks.exercise_08_1((26, 416), kernel=5, filters=16)  # padding assumed
     assert not checks.exercise_08_1((24, 400), kernel=5, filters=16)  # biases forgotten
     assert not checks.exercise_08_1(..., kernel=5, filters=16)
+    assert checks.exercise_08_1((24.0, 416.0), kernel=5, filters=16)
+    for near in [(24.7, 416), (24, 416.3), (True, 416), ("24", 416), (24,), 24]:
+        assert not checks.exercise_08_1(near, kernel=5, filters=16), near  # 3.7 is not 3
     assert checks.exercise_08_2(64, global_batch=256, replicas=4)
     assert not checks.exercise_08_2(256, global_batch=256, replicas=4)
 

@@ -15,6 +15,9 @@ def test_06_1_reads_row_true_column_predicted():
     wrong = checks.exercise_06_1(9, CM, true=1, predicted=2)
     assert not wrong and "mirror" in wrong.message
     assert not checks.exercise_06_1(..., CM, true=1, predicted=2)
+    for near in (6.4, 5.6, True, "6", float("nan")):  # a count: no rounding, no booleans, no text
+        assert not checks.exercise_06_1(near, CM, true=1, predicted=2), near
+    assert checks.exercise_06_1(6.0, CM, true=1, predicted=2)
 
 
 def test_06_2_recall_is_diagonal_over_row():
@@ -22,6 +25,15 @@ def test_06_2_recall_is_diagonal_over_row():
     assert not checks.exercise_06_2(80.0, CM, digit=1)
     wrong = checks.exercise_06_2(40 / 51, CM, digit=1)
     assert not wrong and "PRECISION" in wrong.message
+
+
+def test_06_2_precision_is_diagonal_over_column():
+    assert checks.exercise_06_2(40 / 51, CM, digit=1, metric="precision")
+    assert checks.exercise_06_2(40 / 51 * (1 + 5e-5), CM, digit=1, metric="precision")
+    wrong = checks.exercise_06_2(40 / 50, CM, digit=1, metric="precision")
+    assert not wrong and "RECALL" in wrong.message
+    assert not checks.exercise_06_2(100 * 40 / 51, CM, digit=1, metric="precision")
+    assert not checks.exercise_06_2(True, CM, digit=1, metric="precision")
 
 
 # validation: positives score 0.95, 0.9, 0.7, 0.5; precision 1 at t=0.9, 0.75 at t=0.7
@@ -44,6 +56,9 @@ def test_06_4_threshold_is_chosen_on_validation():
     assert not too_high and "LOWEST" in too_high.message
     assert not checks.exercise_06_4(..., *args)
     assert not checks.exercise_06_4("high", *args)
+    assert not checks.exercise_06_4("0.7", *args)  # text, even if it reads as a number
+    assert not checks.exercise_06_4(True, *args)  # True is not the threshold 1
+    assert not checks.exercise_06_4(float("nan"), *args)
 
 
 def test_06_3_pair_share_is_the_auc():

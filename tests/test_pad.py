@@ -40,7 +40,7 @@ def mnist_and_model():
 def as_canvas_drawing(digit: np.ndarray) -> np.ndarray:
     """An MNIST digit scaled up to the 280 px canvas and shrunk to the levels the browser
     sends (SIDE x SIDE, box-averaged, as a canvas drawImage does), ink bright on black."""
-    big = Image.fromarray(digit.astype(np.float32), "F").resize(
+    big = Image.fromarray(digit.astype(np.float32)).resize(
         (pad.CANVAS, pad.CANVAS), Image.Resampling.BILINEAR
     )
     return np.asarray(big.resize((pad.SIDE, pad.SIDE), Image.Resampling.BOX))
