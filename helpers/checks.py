@@ -404,34 +404,118 @@ def exercise_02_1(answer, y_true, y_pred):
     )
 
 
+def _rows_softmax(z):
+    """Reference softmax of every row, from SciPy (independent of helpers.losses)."""
+    from scipy.special import softmax
+
+    return softmax(np.asarray(z, dtype=float), axis=1)
+
+
 @exercise
-def exercise_02_2(answer, labels, num_classes=10):
-    """One-hot encode a batch of integer labels: shape (N, num_classes)."""
-    labels = np.asarray(labels).astype(int)
-    expected = np.eye(num_classes)[labels]
-    got = _as_array(answer)
-    n = len(labels)
-    if got.shape == (num_classes, n) and n != num_classes:
+def exercise_02_2(answer, logits=None):
+    """A learner's stable softmax for a batch: a function from (N, K) scores to (N, K) rows.
+
+    It is called on small scores, on scores in the thousands and on a batch whose rows lie
+    far apart, and compared with ``scipy.special.softmax(z, axis=1)`` to 1e-9. ``logits``
+    adds one more batch to try.
+    """
+    import warnings
+
+    if not callable(answer):
         return verdict(
-            False, f"shape {got.shape} is transposed: one ROW per label, {(n, num_classes)}."
+            False,
+            "answer_2 should be your FUNCTION (answer_2 = my_softmax), not its result "
+            f"(got a {type(answer).__name__}).",
         )
-    if got.shape == labels.shape:
-        return verdict(False, "that is still one number per image; make a row of 10 per label.")
-    if got.shape != expected.shape:
+    small = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    square = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0], [2.0, 2.0, -3.0]])
+    huge = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1003.0]])
+    apart = np.array([[0.0, 1.0, 2.0], [1000.0, 1001.0, 1002.0]])
+    cases = [("small scores", small), ("a square batch", square)]
+    cases += [("scores in the thousands", huge), ("rows far apart", apart)]
+    if logits is not None and np.ndim(logits) == 2:
+        cases.append(("your batch", np.asarray(logits, dtype=float)))
+    for name, z in cases:
+        given = z.copy()
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = np.asarray(answer(given), dtype=float)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            hint = ""
+            if "broadcast" in str(exc):
+                hint = " Divide each row by its own sum: .sum(axis=1, keepdims=True)."
+            return verdict(
+                False,
+                f"on {name} {z.shape} your function raised {type(exc).__name__}: {exc}.{hint}",
+            )
+        if not np.array_equal(given, z):
+            return verdict(
+                False,
+                "your function changed its input array; compute on a copy (z - max makes one).",
+            )
+        expected = _rows_softmax(z)
+        if got.shape != z.shape:
+            return verdict(
+                False, f"on {name} the result has shape {got.shape}; it should be {z.shape}."
+            )
+        if not np.isfinite(got).all():
+            one_row = np.array([[1000.0, 1001.0, 1002.0]])
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    alone = np.asarray(answer(one_row.copy()), dtype=float)
+                handles_one_row = np.allclose(alone, _rows_softmax(one_row), atol=1e-9)
+            except Exception:  # the learner's code
+                handles_one_row = False
+            if handles_one_row:
+                return verdict(
+                    False,
+                    f"NaN on {name}: subtract each ROW's own maximum "
+                    "(z.max(axis=1, keepdims=True)); one maximum for the whole batch makes "
+                    "every exp of a much lower row 0, and 0 / 0 is NaN.",
+                )
+            return verdict(
+                False,
+                f"inf or NaN on {name}: exp overflows above about 709; subtract each row's "
+                "maximum before exp (section 2).",
+            )
+        if np.allclose(got, expected, rtol=0, atol=1e-9):
+            continue
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        if np.allclose(got, e, atol=1e-9) or np.allclose(got, np.exp(z), atol=1e-9):
+            return verdict(False, "the rows do not sum to 1: divide exp by each row's sum.")
+        if np.isclose(got.sum(), 1.0, atol=1e-6):
+            return verdict(
+                False,
+                "the whole batch sums to 1: divide by each ROW's sum (axis=1), not by one total.",
+            )
+        if np.allclose(got.sum(axis=0), 1.0, atol=1e-6):
+            return verdict(
+                False, "each COLUMN sums to 1: sum along axis=1, over the classes of one image."
+            )
+        if z.shape[0] == z.shape[1] and np.allclose(got, e / e.sum(axis=1), atol=1e-9):
+            return verdict(
+                False,
+                "each row is divided by the wrong sum: without keepdims=True the row sums "
+                "are spread along the columns. Use .sum(axis=1, keepdims=True).",
+            )
+        if np.allclose(got.sum(axis=1), 1.0, atol=1e-6):
+            return verdict(
+                False,
+                f"on {name} the rows sum to 1 but the values are off by up to "
+                f"{np.max(np.abs(got - expected)):.2g}: exp of (z - row max), then divide.",
+            )
         return verdict(
-            False, f"shape {got.shape}; it should be {expected.shape} (labels x classes)."
+            False,
+            f"on {name} the result differs from softmax by up to "
+            f"{np.max(np.abs(got - expected)):.2g}, and its rows do not sum to 1.",
         )
-    if not np.isin(got, (0, 1)).all():
-        return verdict(False, "a one-hot array holds only 0s and 1s.")
-    if not (got.sum(axis=1) == 1).all():
-        return verdict(False, "every row needs exactly one 1.")
-    if np.array_equal(got.argmax(axis=1), labels):
-        return verdict(True, f"{n} labels, one 1 per row, at the label's position.")
-    shifted = [(labels + k) % num_classes for k in (-1, 1)]
-    if any(np.array_equal(got.argmax(axis=1), s) for s in shifted):
-        return verdict(False, "off by one: digit d goes to column d (column 0 is digit 0).")
-    wrong = int(np.sum(got.argmax(axis=1) != labels))
-    return verdict(False, f"{wrong} of {n} rows have their 1 in the wrong column.")
+    return verdict(
+        True,
+        "your softmax matches scipy.special.softmax on small scores, scores in the thousands "
+        "and rows far apart.",
+    )
 
 
 @exercise
@@ -824,12 +908,12 @@ def exercise_04_5(answer, x, y, width=16):
             f"({moved:.3g}): "
             "hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so different OUTGOING "
             "weights give every unit its own gradient. Symmetry needs equal weights on both "
-            "sides of a unit (section 6); one random layer breaks it.",
+            "sides of a unit (section 5); one random layer breaks it.",
         )
     if value < 1e-4 * moved:
         return verdict(
             False,
-            "about 0 is what equal weights in BOTH layers give (section 6). Here only W[0] "
+            "about 0 is what equal weights in BOTH layers give (section 5). Here only W[0] "
             "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
         )
     if np.isclose(value, moved, rtol=0.05, atol=0):
@@ -876,6 +960,10 @@ def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
     ``n_train`` official training images minus the ``n_val`` held out for validation."""
     n_fit = n_train - n_val
     expected = -(-n_fit // batch_size)
+    what = f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})"
+    _, problem = _whole(answer, what)  # a count: 1563.4 is not 1563
+    if problem is not None:
+        return problem
     hints = [
         (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
          "out for validation and never train; count only the fit images."),
@@ -993,9 +1081,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
     values = np.asarray(history[monitor], dtype=float)
     lower_is_better = "loss" in monitor
+    _, problem = _whole(answer, f"the epoch with the best {monitor}")  # 2.3 is not epoch 2
+    if problem is not None:
+        return problem
     best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
-    hints = [(best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
-              "count from 0.")]  # fmt: skip
+    hints = []
     last = len(values)
     if last != best:
         hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
@@ -1012,8 +1102,11 @@ def exercise_05_4(answer, history, monitor="val_loss"):
         o = np.asarray(history[other], dtype=float)
         other_best = int(np.argmax(o) if lower_is_better else np.argmin(o)) + 1
         if other_best != best:
-            hints.append((other_best, f"that is the best {other}; this EarlyStopping "
-                          f"watches {monitor}."))  # fmt: skip
+            hints.append((other_best, f"that is the epoch of the best {other}; the question "
+                          f"is about the best {monitor}."))  # fmt: skip
+    # last: when the best epoch of the other metric is also best - 1, that is the likelier mistake
+    hints.append((best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
+                  "count from 0."))  # fmt: skip
     return check_number(
         answer, best, rel_tol=0, abs_tol=0.01, what=f"the epoch with the best {monitor}",
         hints=hints,

@@ -33,20 +33,54 @@ def test_02_1_cross_entropy_by_hand():
     assert says(checks.exercise_02_1(..., Y, P), "replace the ...")
 
 
-def test_02_2_one_hot_a_batch():
-    labels = np.array([5, 0, 4, 1, 9, 2])
-    assert checks.exercise_02_2(np.eye(10)[labels], labels)
-    assert checks.exercise_02_2(np.eye(10, dtype=int)[labels], labels)
-    assert says(checks.exercise_02_2(np.eye(10)[labels].T, labels), "transposed")
-    assert says(checks.exercise_02_2(labels, labels), "still one number")
-    assert says(checks.exercise_02_2(np.eye(10)[labels - 1], labels), "off by one")
-    assert says(checks.exercise_02_2(np.eye(10)[labels] * 2, labels), "only 0s and 1s")
-    twice = np.eye(10)[labels]
-    twice[:, 3] = 1
-    assert says(checks.exercise_02_2(twice, labels), "exactly one 1")
-    shuffled = np.eye(10)[labels[::-1]]
-    assert says(checks.exercise_02_2(shuffled, labels), "wrong column")
-    assert says(checks.exercise_02_2(np.zeros((6, 9)), labels), "should be (6, 10)")
+def _stable(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_02_2_the_learners_stable_softmax():
+    """The learner's function is tried on huge scores and far-apart rows, against SciPy."""
+    assert checks.exercise_02_2(_stable)
+    assert checks.exercise_02_2(_stable, np.array([[5.0, -5.0], [700.0, 0.0]]))
+
+    def naive(z):
+        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+    def one_max(z):
+        e = np.exp(z - z.max())
+        return e / e.sum(axis=1, keepdims=True)
+
+    def in_place(z):
+        z -= z.max(axis=1, keepdims=True)
+        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+    def no_keepdims(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1)
+
+    def columns(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
+    def whole_batch(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum()
+
+    assert says(checks.exercise_02_2(naive), "overflows")
+    assert says(checks.exercise_02_2(one_max), "ROW's own maximum")
+    assert says(checks.exercise_02_2(in_place), "changed its input")
+    assert says(checks.exercise_02_2(no_keepdims), "keepdims=True")
+    assert says(checks.exercise_02_2(columns), "COLUMN")
+    assert says(checks.exercise_02_2(whole_batch), "whole batch")
+    assert says(
+        checks.exercise_02_2(lambda z: np.exp(z - z.max(axis=1, keepdims=True))), "sum to 1"
+    )
+    assert says(checks.exercise_02_2(lambda z: _stable(z).T), "shape")
+    assert says(checks.exercise_02_2(_stable(np.zeros((2, 3)))), "FUNCTION")
+    assert says(checks.exercise_02_2(lambda z: 1 / 0), "ZeroDivisionError")
+    assert not checks.exercise_02_2(lambda z: np.full(z.shape, np.nan))
+    assert not checks.exercise_02_2(True)
 
 
 def test_02_3_gradient_of_one_example():
