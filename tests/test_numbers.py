@@ -159,9 +159,7 @@ ALLOWED = [
 
 #: Notebooks whose prose is being rewritten in parallel (issue 26): the all-markdown check
 #: skips them with this reason until their owner removes the entry. Their Summary is checked.
-PENDING = {
-    "08_beyond_the_mlp": "owner fixing in parallel (issue 26)",
-}
+PENDING: dict[str, str] = {}
 
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 

@@ -1,5 +1,7 @@
 """Notebook 06's run-dependent sentences against its committed full-run outputs."""
 
+import re
+
 from claims.committed import cell_output, markdown, notebook, number, numbers
 
 NB = notebook("06")
@@ -44,15 +46,37 @@ def test_the_top_bin_holds_almost_all_images_and_much_of_the_ece():
     assert delivered / stated >= 2, "the summary says several times over-confident"
 
 
-def test_temperature_above_one_softened_and_helped_every_score():
+def test_temperature_above_one_lowered_every_score_and_which_intervals_clear_0():
     fitted = cell_output(NB, "temperature = metrics.fit_temperature(")
     temperature = number(fitted, "T =")
     printed = cell_output(NB, "changes = pd.DataFrame(changes")
-    text = markdown(NB, "Read the tables and the figure together.")
-    assert "$T$ came out above 1" in text and "helped every score above" in text
+    text = " ".join(markdown(NB, "Read the tables and the figure together.").split())
+    assert "$T$ came out above 1" in text and "lowered every score above" in text
     assert temperature > 1
+    sides = {}
     for score in ("ECE (10 bins)", "class-wise ECE", "NLL", "Brier"):
-        assert numbers(printed, f"  {score} ")[0] < 0, f"{score} did not improve on test"
+        line = next(x for x in printed.splitlines() if x.startswith(f"  {score} "))
+        assert numbers(printed, f"  {score} ")[0] < 0, f"{score} did not go down on test"
+        sides[score] = line.rsplit("(", 1)[1].rstrip(")")
+    assert "For the ECE, the NLL and the Brier score the paired interval lies below 0" in text
+    assert "for the class-wise ECE it contains 0" in text
+    assert sides == {
+        "ECE (10 bins)": "below 0",
+        "class-wise ECE": "contains 0",
+        "NLL": "below 0",
+        "Brier": "below 0",
+    }, sides
+
+
+def test_fit_is_the_top_of_the_three_sets_here():
+    printed = cell_output(NB, "gap_fit = three_sets.loc")
+    signed = {  # printed with a sign: +1.42% or -0.07%
+        label: float(re.search(label + r" ([-+]\d+\.\d+)%", printed).group(1))
+        for label in ("fit minus validation:", "validation minus test:")
+    }
+    fit_minus_val, val_minus_test = signed.values()
+    assert "here it is the" in markdown(NB, "What the three rows mean:")
+    assert fit_minus_val > 0 and fit_minus_val + val_minus_test > 0
 
 
 def test_roc_curves_hug_the_corner():
