@@ -61,6 +61,7 @@ def test_like_for_like_comparisons_follow_the_printed_intervals():
     }
     text = markdown(NB, "**Reading the comparisons.**")
     assert "more accurate architecture in both" in text
+    text = markdown(NB, "The estimated gap is larger for the plain pair")
     for label in ("both augmented", "both plain"):
         difference, low = rows[label][-5], rows[label][-4]  # ... points [low, high], p = ...
         assert difference > 0 and low > 0, (label, rows[label])
