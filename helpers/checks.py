@@ -1547,3 +1547,33 @@ def exercise_08_3(answer):
     return verdict(
         True, "column j now holds column j - k, and the k new columns on the left are blank."
     )
+
+
+# ------------------------------------------------------- notebook 04: backprop, written by you
+# The checking lives in helpers/stepcheck.py (TensorFlow and Keras as the references); these
+# wrappers give the exercises the series' checker form ("Not yet" for ..., a Verdict).
+
+
+@exercise
+def exercise_04_momentum(answer):
+    """``momentum_step(params, grads, velocity, lr, mu)``, three steps against Keras's SGD."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_momentum(answer))
+
+
+@exercise
+def exercise_04_weight_decay(answer):
+    """``backward_l2(params, cache, labels, lam)`` against TensorFlow's gradient of the
+    loss plus (lam / 2) times the sum of the squared weights."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_weight_decay(answer))
+
+
+@exercise
+def exercise_04_input_gradient(answer):
+    """``input_gradient(params, x, labels)``: dL/dx against TensorFlow's."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_input_gradient(answer))
