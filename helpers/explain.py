@@ -340,8 +340,8 @@ def _flagship_seed_path(seed: int):
 
 
 def load_or_train_flagship_seed(seed: int, split):
-    """The flagship MLP trained with notebook 05's recipe and ``seed``: seed 0 is notebook
-    05's own model (:func:`helpers.training.load_or_train_flagship`); other seeds are loaded
+    """The flagship MLP trained with notebook 06's recipe and ``seed``: seed 0 is notebook
+    06's own model (:func:`helpers.training.load_or_train_flagship`); other seeds are loaded
     from ``artifacts/<mode>/flagship_seed<seed>.keras`` when trained earlier with exactly
     this recipe, split and seed (checksummed, :mod:`helpers.modelio`), otherwise trained
     now and saved there. Prints one line saying which."""
@@ -361,7 +361,7 @@ def load_or_train_flagship_seed(seed: int, split):
     )  # fmt: skip
     training.save_flagship(model, training.IMPROVED_RECIPE, split, path, seed=seed)
     print(
-        f"Trained the flagship, seed {seed} (notebook 05's recipe, {len(history.epoch)} epochs, "
+        f"Trained the flagship, seed {seed} (notebook 06's recipe, {len(history.epoch)} epochs, "
         f"{seconds:.0f} s); saved to {path.parent.name}/{path.name}."
     )
     return model
@@ -375,7 +375,7 @@ def train_adversarial(split, eps: float, seed: int = config.SEED, epochs=None, b
     """The flagship's layers (Dropout 0.3) trained for a few epochs on batches that hold
     each fit image twice: as it is and as FGSM with ``eps`` against the current weights
     makes it (eps = 0: the clean image twice, the same loop at the same cost). Adam with
-    notebook 05's warm-up and cosine schedule. Returns ``(model, seconds)``."""
+    notebook 06's warm-up and cosine schedule. Returns ``(model, seconds)``."""
     import keras
     import tensorflow as tf
 
@@ -436,3 +436,45 @@ def load_or_train_adversarial(split, eps: float, seed: int = config.SEED):
     modelio.save_model(model, path, info={"how": how, "seconds": seconds})
     print(f"Trained the MLP with FGSM eps = {eps:g} for {epochs} epochs in {seconds:.0f} s.")
     return model, seconds
+
+
+# --------------------------------------------------------------------------- non-digits
+
+#: Capital letters as pen strokes on the drawing pad's 280 px canvas (polylines of (x, y)),
+#: none of them shaped like a digit (no I, O, S, Z, B, G, L, Q, D).
+LETTER_STROKES = {
+    "A": [[(60, 240), (140, 40), (220, 240)], [(95, 160), (185, 160)]],
+    "E": [[(200, 40), (80, 40), (80, 240), (200, 240)], [(80, 140), (180, 140)]],
+    "F": [[(200, 40), (80, 40), (80, 240)], [(80, 140), (180, 140)]],
+    "H": [[(70, 40), (70, 240)], [(210, 40), (210, 240)], [(70, 140), (210, 140)]],
+    "K": [[(80, 40), (80, 240)], [(210, 40), (80, 150)], [(120, 120), (210, 240)]],
+    "M": [[(50, 240), (60, 40), (140, 170), (220, 40), (230, 240)]],
+    "N": [[(70, 240), (70, 40), (210, 240), (210, 40)]],
+    "R": [
+        [(80, 240), (80, 40), (170, 45), (200, 90), (170, 135), (80, 140)],
+        [(130, 140), (210, 240)],
+    ],
+    "T": [[(50, 40), (230, 40)], [(140, 40), (140, 240)]],
+    "V": [[(60, 40), (140, 240), (220, 40)]],
+    "W": [[(40, 40), (90, 240), (140, 100), (190, 240), (240, 40)]],
+    "X": [[(60, 40), (220, 240)], [(220, 40), (60, 240)]],
+    "Y": [[(60, 40), (140, 140), (220, 40)], [(140, 140), (140, 240)]],
+}
+
+
+def letter_images(per_letter: int = 10, seed: int = config.SEED):
+    """``(images, letters)``: every letter of :data:`LETTER_STROKES` drawn ``per_letter``
+    times with the pad's pen (:func:`helpers.pad.draw_strokes`), each time with its points
+    moved at random by up to 15 px, and prepared exactly like a drawing on the pad
+    (:func:`helpers.images.prepare_digit`): (n, 28, 28) in [0, 1]."""
+    from helpers import images, pad
+
+    rng = np.random.default_rng(seed)
+    out, names = [], []
+    for letter, strokes in LETTER_STROKES.items():
+        for _ in range(per_letter):
+            moved = [[(x + rng.uniform(-15, 15), y + rng.uniform(-15, 15)) for x, y in line]
+                     for line in strokes]  # fmt: skip
+            out.append(images.prepare_digit(pad.draw_strokes(moved)))
+            names.append(letter)
+    return np.stack(out).astype(np.float32), np.array(names)

@@ -237,3 +237,47 @@ def test_noise_images_are_sparse_images_in_range():
     inked = (noise > 0).mean(axis=(1, 2))
     assert np.all((inked > 0.1) & (inked < 0.3))
     assert np.array_equal(noise, explain.noise_images(5, seed=1))
+
+
+# --------------------------------------------------------------------------- the checkers
+
+
+def test_exercise_10_checkers_accept_solutions_and_explain_mistakes(capsys):
+    from helpers import checks
+
+    assert checks.exercise_10_1(lambda x, g, e: np.clip(x + e * np.sign(g), 0, 1))
+    assert not checks.exercise_10_1(lambda x, g, e: x + e * np.sign(g))
+    assert "clip" in capsys.readouterr().out
+    assert not checks.exercise_10_1(lambda x, g, e: np.clip(x - e * np.sign(g), 0, 1))
+    assert "against the gradient" in capsys.readouterr().out
+    assert not checks.exercise_10_1(lambda x, g, e: np.clip(x + e * g, 0, 1))
+    assert "sign" in capsys.readouterr().out
+    assert not checks.exercise_10_1(...)
+    assert not checks.exercise_10_1(3.7)
+
+    def entropy(p):
+        p = np.asarray(p)
+        return -np.sum(p * np.log(np.where(p > 0, p, 1.0)), axis=1)
+
+    assert checks.exercise_10_2(entropy)
+    assert not checks.exercise_10_2(lambda p: -entropy(p))
+    assert "sign" in capsys.readouterr().out
+    assert not checks.exercise_10_2(lambda p: entropy(p) / np.log(2))
+    assert "bits" in capsys.readouterr().out
+    with np.errstate(divide="ignore", invalid="ignore"):  # the learner's log(0)
+        assert not checks.exercise_10_2(lambda p: -np.sum(np.asarray(p) * np.log(p), axis=1))
+    assert "NaN" in capsys.readouterr().out
+
+    def refuse(confidence, correct, share):
+        order = np.argsort(-np.asarray(confidence))
+        kept = len(order) - int(np.rint(share * len(order)))
+        return float(np.mean(np.asarray(correct)[order[:kept]]))
+
+    assert checks.exercise_10_3(refuse)
+    assert not checks.exercise_10_3(lambda c, k, s: refuse(-np.asarray(c), k, s))
+    assert "MOST confident" in capsys.readouterr().out
+    assert not checks.exercise_10_3(lambda c, k, s: 100 * refuse(c, k, s))
+    assert "percentage" in capsys.readouterr().out
+    assert not checks.exercise_10_3(lambda c, k, s: float(np.mean(k)))
+    assert not checks.exercise_10_3(lambda c, k, s: np.array([refuse(c, k, s)] * 2))
+    assert not checks.exercise_10_3(True)
