@@ -150,7 +150,7 @@ def log_probability(model, x, target) -> np.ndarray:
 
 def randomized_copy(model, n_top: int, seed: int = config.SEED):
     """A copy of ``model`` whose top ``n_top`` weighted layers (Dense or Conv2D, counted
-    from the output) have fresh random weights from their own initialisers (biases zero);
+    from the output) have fresh He-uniform random weights (biases zero);
     the layers below keep the trained weights. Adebayo et al. (2018)'s cascading
     randomisation: an explanation of the *model* must change when its weights do."""
     import keras

@@ -281,3 +281,47 @@ def test_exercise_10_checkers_accept_solutions_and_explain_mistakes(capsys):
     assert not checks.exercise_10_3(lambda c, k, s: float(np.mean(k)))
     assert not checks.exercise_10_3(lambda c, k, s: np.array([refuse(c, k, s)] * 2))
     assert not checks.exercise_10_3(True)
+
+
+# --------------------------------------------------------------------------- models and inputs
+
+
+class TinySplit:
+    """A few hundred fit images, enough for one quick epoch."""
+
+    def __init__(self, n=256):
+        rng = np.random.default_rng(3)
+        self.x_fit = rng.random((n, 28, 28)).astype("float32")
+        self.y_fit = rng.integers(0, 10, n)
+
+    def describe(self):
+        return "tiny random split for tests"
+
+
+def test_adversarial_training_is_saved_with_how_it_was_trained_and_loaded_again(
+    tmp_path, monkeypatch, capsys
+):
+    from helpers import config
+
+    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
+    split = TinySplit()
+    model, seconds = explain.load_or_train_adversarial(split, 0.1)
+    assert "Trained" in capsys.readouterr().out and seconds > 0
+    p = explain.predict(model, split.x_fit[:5])
+    assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    again, _ = explain.load_or_train_adversarial(split, 0.1)
+    assert "Loaded" in capsys.readouterr().out
+    assert np.allclose(explain.predict(again, split.x_fit[:5]), p, atol=1e-6)
+    explain.load_or_train_adversarial(split, 0.05)  # another eps: another file, trained
+    assert "Trained" in capsys.readouterr().out
+    assert len(list(tmp_path.glob("flagship_fgsm*.keras"))) == 2
+
+
+def test_letters_are_prepared_like_pad_drawings():
+    letters, names = explain.letter_images(per_letter=2, seed=4)
+    assert letters.shape == (2 * len(explain.LETTER_STROKES), 28, 28)
+    assert letters.min() >= 0 and letters.max() <= 1 and set(names) == set(explain.LETTER_STROKES)
+    inked = (letters > 0.5).mean(axis=(1, 2))
+    assert np.all((inked > 0.03) & (inked < 0.4))  # strokes of MNIST's width, not blobs
+    again, _ = explain.letter_images(per_letter=2, seed=4)
+    assert np.array_equal(letters, again)
