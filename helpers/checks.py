@@ -1103,6 +1103,53 @@ def exercise_05_momentum(answer):
     )
 
 
+def momentum_buildup_steps(mu=0.9, share=0.9) -> int:
+    """How many momentum steps, from v = 0 under a constant gradient, until a step is at least
+    ``share`` of its limit lr g / (1 - mu): the smallest t with 1 - mu^t >= share."""
+    step, limit, t = 0.0, 1 / (1 - mu), 0
+    while step < share * limit * (1 - 1e-12):
+        step = mu * step + 1.0  # v_t = mu v_{t-1} - lr g, with lr g = -1
+        t += 1
+    return t
+
+
+@exercise
+def exercise_05_momentum_buildup(answer, mu=0.9, share=0.9):
+    """Experiment: under a constant gradient, after how many momentum steps (from v = 0) is
+    the step at least ``share`` of its limit lr g / (1 - mu)? A count: whole numbers only."""
+    value, problem = _whole(answer, "the number of steps")
+    if problem is not None:
+        return problem
+    t = momentum_buildup_steps(mu, share)
+    reached = 1 - mu**t
+    if value == t:
+        return verdict(
+            True,
+            f"after t steps the step is lr g (1 - mu^t) / (1 - mu); 1 - {mu:g}^{t} = "
+            f"{reached:.1%} of the limit, and {t - 1} steps give {1 - mu ** (t - 1):.1%}. "
+            "Momentum needs a couple of dozen steps of a steady gradient to build its speed.",
+        )
+    if value == t - 1:
+        return verdict(
+            False,
+            f"one short: after {t - 1} steps the step is {1 - mu ** (t - 1):.2%} of the limit, "
+            f"below {share:.0%}. Count the first step, v_1 = -lr g, as step 1.",
+        )
+    if abs(value - 1 / (1 - mu)) < 1e-9:
+        return verdict(
+            False,
+            "1 / (1 - mu) is the factor the limit is larger than one plain step, not the "
+            "number of steps it takes to get near it: run the steps (or solve 1 - mu^t >= "
+            f"{share:g}).",
+        )
+    direction = "too many" if value > t else "too few"
+    return verdict(
+        False,
+        f"{value} steps is {direction}. Start from v = 0, apply v = mu * v - lr * g with a "
+        f"constant g, and count the steps until |v| >= {share:g} * lr * |g| / (1 - mu).",
+    )
+
+
 @exercise
 def exercise_05_symmetry(answer, x, y, width=16):
     """Experiment: the first layer's weights all equal (0.05, biases 0), the output layer

@@ -99,3 +99,20 @@ def test_weight_decay_experiment(images):
     assert not v and "no difference" in v.message
     for refused in (True, "0.94", float("nan"), np.array([ratio, ratio])):
         assert not checks.exercise_05_weight_decay(refused, x, y)
+
+
+def test_momentum_buildup():
+    # 1 - 0.9^t >= 0.9  <=>  t >= ln 0.1 / ln 0.9 = 21.85...
+    assert checks.momentum_buildup_steps(0.9, 0.9) == 22
+    assert checks.momentum_buildup_steps(0.5, 0.75) == 2  # exactly on the boundary: 1 - 0.25
+    assert checks.exercise_05_momentum_buildup(22)
+    assert checks.exercise_05_momentum_buildup(22.0)
+    v = checks.exercise_05_momentum_buildup(21)
+    assert not v and "one short" in v.message
+    v = checks.exercise_05_momentum_buildup(10)
+    assert not v and "1 / (1 - mu)" in v.message
+    v = checks.exercise_05_momentum_buildup(30)
+    assert not v and "too many" in v.message
+    for refused in (21.85, True, "22", float("nan"), [22, 23]):
+        assert not checks.exercise_05_momentum_buildup(refused), refused
+    assert repr(checks.exercise_05_momentum_buildup(...)).startswith("Not yet")
