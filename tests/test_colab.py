@@ -66,7 +66,11 @@ def test_write_inserts_badge_and_setup_then_check_passes(tmp_path):
         nbformat.v4.new_code_cell("placeholder", metadata={"tags": ["setup"]}),
     ]
     path = tmp_path / "09_test.ipynb"
-    assert sorted(colab.expected_changes(nb, path)) == ["badge", "setup cell"]
+    assert sorted(colab.expected_changes(nb, path)) == [
+        "badge",
+        "setup cell",
+        "setup cell metadata (collapsed)",
+    ]
     assert nb.cells[0].source.splitlines()[:3] == ["# 09 · Test", "", colab.badge_markdown(path)]
     assert nb.cells[1].source == colab.setup_cell_source("09")
     assert colab.expected_changes(nb, path) == []  # idempotent
@@ -498,3 +502,49 @@ def test_readme_problems_detects_missing_and_foreign_badges():
 
 def test_check_command_passes():
     assert colab.main(["--check"]) == 0, "run `python -m helpers.colab --write`"
+
+
+# --------------------------------------------------------------------------- collapsed setup cell
+
+
+def test_setup_cell_source_opens_with_a_one_line_colab_form_title():
+    source = colab.setup_cell_source("07")
+    first, second = source.splitlines()[:2]
+    assert first == colab.SETUP_TITLE
+    assert re.fullmatch(r"#@title [^\n]{10,100}", first), first  # Colab's form title syntax
+    assert "run" in first.lower() and "setup" in first.lower(), "say what the cell does"
+    assert not second.startswith("#@"), "one title line only"
+
+
+def test_write_collapses_the_setup_cell_and_check_notices_when_it_is_not(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 09 · Test\n\n" + colab.badge_markdown("09_test.ipynb")),
+        nbformat.v4.new_code_cell(colab.setup_cell_source("09"), metadata={"tags": ["setup"]}),
+    ]
+    path = tmp_path / "09_test.ipynb"
+    assert colab.expected_changes(nb, path) == ["setup cell metadata (collapsed)"]
+    meta = nb.cells[1].metadata
+    assert meta["jupyter"]["source_hidden"] is True and meta["cellView"] == "form"
+    assert meta["tags"] == ["setup"], "other metadata is kept"
+    nbformat.validate(nb)
+    assert colab.expected_changes(nb, path) == []
+    meta["jupyter"]["source_hidden"] = False  # someone expanded it and saved
+    assert colab.expected_changes(nb, path) == ["setup cell metadata (collapsed)"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_setup_cell_is_collapsed_in_jupyterlab_and_colab(path):
+    nb = nbformat.read(path, as_version=4)
+    (setup,) = [c for c in nb.cells if colab.SETUP_TAG in c.metadata.get("tags", [])]
+    assert setup.source.splitlines()[0].startswith("#@title "), (
+        f"{path.name}: the setup cell's first line should be its Colab form title: run "
+        "`python -m helpers.colab --write`"
+    )
+    assert setup.metadata.get("jupyter", {}).get("source_hidden") is True, (
+        f"{path.name}: the setup cell is not collapsed in JupyterLab (metadata "
+        "jupyter.source_hidden): run `python -m helpers.colab --write`"
+    )
+    assert setup.metadata.get("cellView") == "form", (
+        f"{path.name}: the setup cell is not in Colab's form view (metadata cellView: form)"
+    )
