@@ -1096,8 +1096,11 @@ def exercise_06_3(answer, loaded, model, x, y):
                        "file you saved: loaded = keras.saving.load_model(path).")  # fmt: skip
     if not _keras_model(loaded):
         return verdict(False, f"loaded should be a Keras model, got {type(loaded).__name__}.")
-    p = np.asarray(model.predict(x, batch_size=1024, verbose=0), dtype=float)
-    p_loaded = np.asarray(loaded.predict(x, batch_size=1024, verbose=0), dtype=float)
+    import keras
+
+    # calling the models directly: no predict function traced again for every call
+    p = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=float)
+    p_loaded = np.asarray(keras.ops.convert_to_numpy(loaded(x, training=False)), dtype=float)
     if p_loaded.shape != p.shape or not np.allclose(p_loaded, p, atol=1e-5):
         return verdict(False, "the model you loaded does not predict like the trained flagship: "
                        "save `model` after training (model.save(path)), then load that file.")  # fmt: skip
