@@ -1105,9 +1105,12 @@ def exercise_06_3(answer, loaded, model, x, y):
         return verdict(False, "the model you loaded does not predict like the trained flagship: "
                        "save `model` after training (model.save(path)), then load that file.")  # fmt: skip
     y = np.asarray(y).astype(int)
-    index, problem = _whole(answer, "the index of the most confident mistake")
+    value, problem = as_number(answer, "the index of the most confident mistake")
     if problem is not None:
-        return problem
+        return verdict(False, problem)
+    index, problem = as_integer(value)
+    if problem is not None:
+        return verdict(False, f"an index in x_val is a whole number; {value:g} is not.")
     predicted, sure = p.argmax(axis=1), p.max(axis=1)
     wrong = np.flatnonzero(predicted != y)
     if len(wrong) == 0:
