@@ -317,7 +317,17 @@ def load_committed(name: str, how: dict):
     if _without_keras(stored.get("how") or {}) != _without_keras(how):
         return None, f"benchmarks/models/{name} was trained with another recipe or split"
     fix = "Restore it with git checkout -- benchmarks/models/, or train it yourself."
-    model = modelio.load_model(path, compile=False, fix=fix)  # sha256 checked, safe_mode on
+    try:
+        model = modelio.load_model(path, compile=False, fix=fix)  # sha256 checked, safe_mode
+    except modelio.ModelFileError as exc:
+        import keras
+
+        saved_by = stored["how"].get("keras")
+        intact = modelio.file_sha256(path) == modelio._read_sidecar(path)["sha256"]
+        if intact and saved_by != keras.__version__:  # an older Keras may not read it
+            print(f"Keras {keras.__version__} cannot load {path.name} (saved by Keras {saved_by}).")
+            return None, str(exc)
+        raise
     return model, stored
 
 

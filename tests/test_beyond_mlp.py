@@ -514,3 +514,30 @@ def test_committed_plain_cnn_is_of_notebook_07s_protocol():
     assert info["how"]["candidate"] == augment.PLAIN_CNN and info["how"]["seed"] == 0
     model = modelio.load_model(path, compile=False)
     assert model.count_params() == models.build("cnn").count_params()
+
+
+def test_a_committed_copy_another_keras_cannot_read_is_trained_instead(tmp_path, monkeypatch):
+    committed = tmp_path / "committed"
+    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    augment.load_or_train(recipe, data, seed=0, verbose=0)
+    path = augment.model_path(recipe, 0)
+    info = modelio.read_info(path)
+    saved = modelio.save_model(modelio.load_model(path, compile=False), committed / path.name, info)
+    path.unlink()
+
+    def cannot_read(*args, **kwargs):
+        raise modelio.ModelFileError("Keras cannot load it")
+
+    monkeypatch.setattr(modelio, "load_model", cannot_read)
+    # saved by this Keras: an intact file Keras cannot read is an error, not a silent retrain
+    with pytest.raises(modelio.ModelFileError):
+        augment.load_committed(saved.name, info["how"])
+    # saved by another Keras: said, and trained instead
+    side = json.loads(modelio.sidecar_path(saved).read_text())
+    side["info"]["how"]["keras"] = "9.9.9"
+    modelio.sidecar_path(saved).write_text(json.dumps(side))
+    model, reason = augment.load_committed(saved.name, info["how"])
+    assert model is None and "cannot load" in reason
