@@ -331,6 +331,27 @@ def load_committed(name: str, how: dict):
     return model, stored
 
 
+def committed_table():
+    """The committed models (:data:`COMMITTED_DIR`) as a table: what each one is, how long
+    its training took when ``benchmarks/bench_beyond_mlp.py`` trained it, and its size.
+    Reads only the JSON sidecars (nothing is loaded)."""
+    import pandas as pd
+
+    from helpers import modelio
+
+    rows = {}
+    for path in sorted(COMMITTED_DIR.glob("*.keras")):
+        info = modelio.read_info(path) or {}
+        how, record = info.get("how", {}), info.get("record", {})
+        what = (how.get("recipe") or {}).get("name") or how.get("candidate", "?")
+        rows[path.name] = {
+            "recipe": what,
+            "training (min)": round(record.get("seconds", float("nan")) / 60, 1),
+            "size (MB)": round(path.stat().st_size / 1e6, 2),
+        }
+    return pd.DataFrame(rows).T
+
+
 def _say_loaded_committed(what: str, name: str, stored: dict) -> None:
     minutes = stored["record"]["seconds"] / 60
     print(

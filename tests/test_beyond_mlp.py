@@ -541,3 +541,12 @@ def test_a_committed_copy_another_keras_cannot_read_is_trained_instead(tmp_path,
     modelio.sidecar_path(saved).write_text(json.dumps(side))
     model, reason = augment.load_committed(saved.name, info["how"])
     assert model is None and "cannot load" in reason
+
+
+def test_committed_table_reads_the_sidecars():
+    table = augment.committed_table()
+    info = modelio.read_info(augment.COMMITTED_DIR / "cnn_deep_augmented_seed0.keras")
+    row = table.loc["cnn_deep_augmented_seed0.keras"]
+    assert row["recipe"] == "cnn_deep_augmented"
+    assert row["training (min)"] == pytest.approx(info["record"]["seconds"] / 60, abs=0.05)
+    assert table.loc["cnn_seed0.keras", "recipe"] == augment.PLAIN_CNN
