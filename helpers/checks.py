@@ -10,7 +10,10 @@ first principles; none holds a hard-coded number that depends on the data set.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +53,9 @@ def exercise(func):
     @functools.wraps(func)
     def wrapper(answer, *args, **kwargs):
         if answer is Ellipsis or answer is None:
-            return verdict(False, "replace the ... with your answer and run the cell again.")
+            v = Verdict(False, "replace the ... with your answer and run the cell again.")
+            _show_unanswered(v, func.__name__, expected_answer(func, *args, **kwargs))
+            return v
         try:
             return func(answer, *args, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -63,6 +68,74 @@ def exercise(func):
             )
 
     return wrapper
+
+
+# --------------------------------------------------------------------------- the expected answer
+#
+# tests/test_exercise_answers.py checks that no output printed before an exercise shows its
+# answer. The answer is the checker's own reference, obtained by *probing* the checker: it is
+# called with a probe instead of an answer, and the first comparison it makes (check_number,
+# check_integer, _check_count) reports what it compares with and the tolerance, instead of
+# judging. A checker whose answer is code (a function to write) or an array has no single
+# printed number to leak; the probe then finds none.
+
+
+class _Expected(Exception):
+    def __init__(self, value, rel_tol: float, abs_tol: float):
+        super().__init__(value)
+        self.found = {"value": float(value), "rel_tol": float(rel_tol), "abs_tol": float(abs_tol)}
+
+
+class _ProbeAnswer:
+    """Stands for an answer while probing; the number helpers read it as 0."""
+
+    def __repr__(self) -> str:
+        return "<probe>"
+
+
+_PROBE = _ProbeAnswer()
+_PROBING = contextvars.ContextVar("probing", default=False)
+#: Output metadata key of an unanswered exercise's "Not yet" line.
+METADATA_KEY = "mnist-series"
+
+
+def _probe_point(expected, rel_tol: float, abs_tol: float) -> None:
+    if _PROBING.get():
+        raise _Expected(expected, rel_tol, abs_tol)
+
+
+def expected_answer(func, *args, **kwargs) -> dict | None:
+    """The number checker ``func`` (undecorated or decorated) compares an answer with, with
+    its tolerance: ``{"value", "rel_tol", "abs_tol"}``; None when it compares no single number.
+    Nothing is printed."""
+    func = getattr(func, "__wrapped__", func)
+    token = _PROBING.set(True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            func(_PROBE, *args, **kwargs)
+    except _Expected as found:
+        return found.found
+    except Exception:  # a checker that cannot take the probe compares no number
+        return None
+    finally:
+        _PROBING.reset(token)
+    return None
+
+
+def _show_unanswered(v: Verdict, name: str, expected: dict | None) -> None:
+    """Print the "Not yet" line; in a notebook kernel, as display data whose (invisible)
+    metadata records the checker's expected answer for the tests."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import publish_display_data
+    except ImportError:  # pragma: no cover - IPython is always there with Jupyter
+        get_ipython = None
+    shell = get_ipython() if get_ipython else None
+    if shell is None or not hasattr(shell, "kernel"):
+        print(repr(v))
+        return
+    record = {"checker": name, "expected": expected}
+    publish_display_data({"text/plain": repr(v)}, metadata={METADATA_KEY: record})
 
 
 def _holds_text(answer) -> bool:
@@ -99,6 +172,8 @@ def as_number(answer, what="the value"):
     Refused: booleans (``True`` is not 1), text, arrays of more than one value, complex
     numbers, NaN and infinity. A one-element array or a NumPy scalar is fine.
     """
+    if answer is _PROBE:
+        return 0.0, None
     if isinstance(answer, (bool, np.bool_)):
         return None, f"{what} should be a number, not {answer!r} (a boolean)."
     if isinstance(answer, (str, bytes)):
@@ -140,6 +215,7 @@ def as_integer(answer, what="the value"):
 def check_integer(answer, expected: int, what="the value", hints=()):
     """Compare a whole number exactly (after :func:`as_integer`); ``hints`` as in
     :func:`check_number` (compared exactly too)."""
+    _probe_point(expected, 0.0, 0.0)
     number, problem = as_number(answer, what)
     if problem:
         return verdict(False, problem)
@@ -159,6 +235,7 @@ def check_number(answer, expected, rel_tol=1e-3, abs_tol=1e-9, what="the value",
     """Compare a number within ``rel_tol`` (relative) or ``abs_tol`` (absolute), whichever
     is looser; ``hints`` is a list of (wrong_value, explanation) to recognise. Booleans,
     text, several values, NaN and infinity are refused with a message (:func:`as_number`)."""
+    _probe_point(expected, rel_tol, abs_tol)
     value, problem = as_number(answer, what)
     if problem:
         return verdict(False, problem)
@@ -575,6 +652,7 @@ def _sizes_text(layer_sizes) -> str:
 
 def _check_count(answer, expected: int, what: str, hints=()):
     """An exact whole number (a count of parameters, bytes, operations), shown with commas."""
+    _probe_point(expected, 0.0, 0.0)
     value, problem = _scalar(answer, what)
     if problem is not None:
         return problem
@@ -709,7 +787,7 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
-# --------------------------------------------------------------------------- notebook 04
+# --------------------------------------------------------------------------- notebook 05
 
 
 def _call(fn, *args):
@@ -723,7 +801,7 @@ def _call(fn, *args):
 
 
 @exercise
-def exercise_04_1(answer):
+def exercise_05_1(answer):
     """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
     z = np.linspace(-3, 3, 61)
     a = np.tanh(z)
@@ -749,7 +827,7 @@ def exercise_04_1(answer):
 
 
 @exercise
-def exercise_04_2(answer):
+def exercise_05_2(answer):
     """``answer(a_prev, delta)``: the weight gradient dW of one Dense layer.
 
     ``a_prev`` (n, n_in) are the layer's inputs, ``delta`` (n, n_out) = dL/dz, already
@@ -780,8 +858,8 @@ def exercise_04_2(answer):
     return verdict(False, "the shape is right but the values are not a_prev.T @ delta.")
 
 
-#: Exercise 04_3: what happens when every weight of the ReLU net starts at zero?
-EXERCISE_04_3_CHOICES = {
+#: Exercise 05_3: what happens when every weight of the ReLU net starts at zero?
+EXERCISE_05_3_CHOICES = {
     "a": "it learns as usual, only a little slower",
     "b": "it gives every image the same answer, so about 10% are right",
     "c": "the loss becomes NaN in the first epoch",
@@ -790,11 +868,11 @@ EXERCISE_04_3_CHOICES = {
 
 
 @exercise
-def exercise_04_3(answer):
+def exercise_05_3(answer):
     """Multiple choice: a ReLU net with every weight and bias at zero, trained one epoch."""
     letter = str(answer).strip().lower().strip("()")
-    if letter not in EXERCISE_04_3_CHOICES:
-        return verdict(False, f"answer with one letter of {sorted(EXERCISE_04_3_CHOICES)}.")
+    if letter not in EXERCISE_05_3_CHOICES:
+        return verdict(False, f"answer with one letter of {sorted(EXERCISE_05_3_CHOICES)}.")
     explanations = {
         "a": "with zero weights every hidden ReLU outputs 0, so dW of every layer is "
         "a_prev.T @ delta = 0 and backprop passes 0 down: only the output biases move.",
@@ -828,7 +906,7 @@ def _real_number(answer, what: str, whole: bool = False):
 
 
 @exercise
-def exercise_04_4(answer, x_batch):
+def exercise_05_4(answer, x_batch):
     """Experiment: how many rows of dL/dW1 are exactly zero for the images ``x_batch``?
 
     dW1 = X^T Delta_1, so row j is zero when pixel j is 0 in every image of the batch.
@@ -861,13 +939,13 @@ def exercise_04_4(answer, x_batch):
     )
 
 
-#: Exercise 04_5's set-up: the first layer's weights all start at this value.
-EXERCISE_04_5_START = 0.05
+#: Exercise 05_5's set-up: the first layer's weights all start at this value.
+EXERCISE_05_5_START = 0.05
 
 
 def symmetry_experiment(x, y, width=16, equal_output_layer=False, seed=0):
-    """Exercise 04_5's experiment: MLP([784, width, 10], seed), every first-layer weight at
-    ``EXERCISE_04_5_START`` and its biases at 0 (the output layer keeps its random start,
+    """Exercise 05_5's experiment: MLP([784, width, 10], seed), every first-layer weight at
+    ``EXERCISE_05_5_START`` and its biases at 0 (the output layer keeps its random start,
     unless ``equal_output_layer``), one epoch of SGD (batch 32, lr 0.1) on ``x, y``.
 
     Returns (the largest difference between two hidden units, the largest distance any
@@ -878,19 +956,19 @@ def symmetry_experiment(x, y, width=16, equal_output_layer=False, seed=0):
     x = np.asarray(x).reshape(len(x), -1)
     net = MLP([x.shape[1], width, 10], seed=seed)
     weights = net.get_weights()
-    weights[0] = np.full_like(weights[0], EXERCISE_04_5_START)
+    weights[0] = np.full_like(weights[0], EXERCISE_05_5_START)
     weights[1] = np.zeros_like(weights[1])
     if equal_output_layer:
-        weights[2] = np.full_like(weights[2], EXERCISE_04_5_START)
+        weights[2] = np.full_like(weights[2], EXERCISE_05_5_START)
     net.set_weights(weights)
     net.fit(x, y, epochs=1, batch_size=32, lr=0.1, verbose=0)
     spread = float(np.ptp(net.W[0], axis=1).max())
-    moved = float(np.abs(net.W[0] - EXERCISE_04_5_START).max())
+    moved = float(np.abs(net.W[0] - EXERCISE_05_5_START).max())
     return spread, moved
 
 
 @exercise
-def exercise_04_5(answer, x, y, width=16):
+def exercise_05_5(answer, x, y, width=16):
     """Experiment: equal first-layer weights, random output layer, one epoch; the answer is
     the largest difference between two hidden units, ``np.ptp(net.W[0], axis=1).max()``.
 
@@ -932,11 +1010,11 @@ def exercise_04_5(answer, x, y, width=16):
     )
 
 
-# --------------------------------------------------------------------------- notebook 05
+# --------------------------------------------------------------------------- notebook 06
 
 
 @exercise
-def exercise_05_1(answer, n_classes=26):
+def exercise_06_1(answer, n_classes=26):
     """Cross-entropy of an untrained net that gives every one of ``n_classes`` the same
     probability: -ln(1/n) = ln(n)."""
     n = int(n_classes)
@@ -955,7 +1033,7 @@ def exercise_05_1(answer, n_classes=26):
 
 
 @exercise
-def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
+def exercise_06_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
     """Weight updates in one epoch: ceil(fit images / batch), where the fit images are the
     ``n_train`` official training images minus the ``n_val`` held out for validation."""
     n_fit = n_train - n_val
@@ -991,7 +1069,7 @@ def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
 
 
 @exercise
-def exercise_05_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
+def exercise_06_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
     """The warm-up + cosine learning rate at ``step``."""
     expected = warmup_cosine(step, peak, warmup_steps, decay_steps)
     t_wrong = min(step, decay_steps) / decay_steps
@@ -1035,7 +1113,7 @@ def _l2_strengths(model) -> list[float]:
 
 
 @exercise
-def exercise_05_5(answer, plain_model, decayed_model, l2=None):
+def exercise_06_5(answer, plain_model, decayed_model, l2=None):
     """How many times larger the sum of squared kernel weights of ``plain_model`` is than
     that of ``decayed_model`` (trained the same way with an L2 penalty of strength ``l2``,
     when given)."""
@@ -1075,7 +1153,7 @@ def exercise_05_5(answer, plain_model, decayed_model, l2=None):
 
 
 @exercise
-def exercise_05_4(answer, history, monitor="val_loss"):
+def exercise_06_4(answer, history, monitor="val_loss"):
     """The epoch (counted from 1, as Keras prints it) whose weights EarlyStopping with
     ``restore_best_weights=True`` puts back: the lowest ``monitor`` for a loss, the highest
     for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
@@ -1113,7 +1191,7 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     )  # fmt: skip
 
 
-# --------------------------------------------------------------------------- notebook 06
+# --------------------------------------------------------------------------- notebook 07
 
 
 def _cm(cm) -> np.ndarray:
@@ -1124,7 +1202,7 @@ def _cm(cm) -> np.ndarray:
 
 
 @exercise
-def exercise_06_1(answer, cm, true, predicted):
+def exercise_07_1(answer, cm, true, predicted):
     """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
     cm = _cm(cm)
     expected = int(cm[true, predicted])
@@ -1140,7 +1218,7 @@ def exercise_06_1(answer, cm, true, predicted):
 
 
 @exercise
-def exercise_06_2(answer, cm, digit, metric="recall"):
+def exercise_07_2(answer, cm, digit, metric="recall"):
     """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
     if metric not in ("recall", "precision"):
         raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
@@ -1162,7 +1240,7 @@ def exercise_06_2(answer, cm, digit, metric="recall"):
 
 
 @exercise
-def exercise_06_3(answer, is_positive, scores):
+def exercise_07_3(answer, is_positive, scores):
     """AUC as a ranking: the share of (positive, negative) pairs in which the positive
     image gets the higher score (ties count one half)."""
     is_positive = np.asarray(is_positive, dtype=bool)
@@ -1184,7 +1262,7 @@ def exercise_06_3(answer, is_positive, scores):
 
 
 @exercise
-def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
+def exercise_07_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
                   scores_test=None):  # fmt: skip
     """A threshold chosen on VALIDATION: the lowest one whose validation precision reaches
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
@@ -1215,11 +1293,11 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
                    "the LOWEST threshold that reaches the target.")  # fmt: skip
 
 
-# --------------------------------------------------------------------------- notebook 07
+# --------------------------------------------------------------------------- notebook 08
 
 
 @exercise
-def exercise_07_1(answer, y_true, pred_a, pred_b):
+def exercise_08_1(answer, y_true, pred_a, pred_b):
     """The exact two-sided McNemar p-value of two models' predictions on the same images,
     within 1e-4 relative (4 significant digits)."""
     from scipy.stats import binomtest, chi2
@@ -1270,7 +1348,7 @@ def exercise_07_1(answer, y_true, pred_a, pred_b):
 
 
 @exercise
-def exercise_07_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
+def exercise_08_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
                   b="mlp_128_64_32_sigmoid"):  # fmt: skip
     """After training two more seeds of a and b: the verdict of the planned comparison
     (the two training procedures on seeds and test images, Holm over all planned pairs)."""
@@ -1304,7 +1382,7 @@ def exercise_07_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
 
 
 @exercise
-def exercise_07_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
+def exercise_08_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
     """Is ``fast`` faster than ``slow`` by the notebook's rule (at least ``rule`` times per
     epoch, the measured run-to-run spread of one model's epoch time)?"""
     from helpers import compare
@@ -1323,7 +1401,7 @@ def exercise_07_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
 
 
 @exercise
-def exercise_07_4(answer, hidden=(200,)):
+def exercise_08_4(answer, hidden=(200,)):
     """Parameters of an MLP 784-hidden-10 (Dense layers only)."""
     from helpers import models
 
@@ -1352,11 +1430,11 @@ def exercise_07_4(answer, hidden=(200,)):
     )
 
 
-# --------------------------------------------------------------------------- notebook 08
+# --------------------------------------------------------------------------- notebook 09
 
 
 @exercise
-def exercise_08_1(answer, kernel=5, filters=16, side=28):
+def exercise_09_1(answer, kernel=5, filters=16, side=28):
     """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
     from helpers import models
 
@@ -1410,7 +1488,7 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
 
 
 @exercise
-def exercise_08_2(answer, global_batch=256, replicas=4):
+def exercise_09_2(answer, global_batch=256, replicas=4):
     """Images each replica gets per step under MirroredStrategy."""
     for name, value in (("global_batch", global_batch), ("replicas", replicas)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -1434,7 +1512,7 @@ def exercise_08_2(answer, global_batch=256, replicas=4):
 
 
 @exercise
-def exercise_08_3(answer):
+def exercise_09_3(answer):
     """A function ``shift_right(images, k)``: move (n, 28, 28) images k pixels right, zeros in."""
     if not callable(answer):
         return verdict(False, f"answer a function shift_right(images, k), got {answer!r}.")
@@ -1469,3 +1547,33 @@ def exercise_08_3(answer):
     return verdict(
         True, "column j now holds column j - k, and the k new columns on the left are blank."
     )
+
+
+# ------------------------------------------------------- notebook 04: backprop, written by you
+# The checking lives in helpers/stepcheck.py (TensorFlow and Keras as the references); these
+# wrappers give the exercises the series' checker form ("Not yet" for ..., a Verdict).
+
+
+@exercise
+def exercise_04_momentum(answer):
+    """``momentum_step(params, grads, velocity, lr, mu)``, three steps against Keras's SGD."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_momentum(answer))
+
+
+@exercise
+def exercise_04_weight_decay(answer):
+    """``backward_l2(params, cache, labels, lam)`` against TensorFlow's gradient of the
+    loss plus (lam / 2) times the sum of the squared weights."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_weight_decay(answer))
+
+
+@exercise
+def exercise_04_input_gradient(answer):
+    """``input_gradient(params, x, labels)``: dL/dx against TensorFlow's."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_input_gradient(answer))
