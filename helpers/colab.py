@@ -18,14 +18,15 @@ from pathlib import Path
 
 from helpers import config
 
-#: The setup cell's first line: a Colab form title (``#@title``), so Colab's form view shows
+#: The setup cell's first line: a Colab form title (``# @title``, the spelling Colab itself
+#: writes and ``ruff format`` keeps; Colab also reads ``#@title``), so Colab's form view shows
 #: this one line instead of the code; JupyterLab hides the code by the cell metadata
 #: :data:`SETUP_METADATA` (Notebook 7 and VS Code ignore it and show the code).
 SETUP_TITLE = (
-    "#@title Setup (run me first): fetch the series on Colab, check versions, set the seed"
+    "# @title Setup (run me first): fetch the series on Colab, check versions, set the seed"
 )
 #: Cell metadata of the setup cell: JupyterLab's collapsed input (``jupyter.source_hidden``)
-#: and Colab's form view (``cellView: form``, the code hidden behind the ``#@title``).
+#: and Colab's form view (``cellView: form``, the code hidden behind the ``# @title``).
 SETUP_METADATA = {"jupyter": {"source_hidden": True}, "cellView": "form"}
 BADGE_RE = re.compile(r"^\[!\[Open In Colab\]\(.*?\)\]\(.*?\)[ \t]*$", re.MULTILINE)
 SETUP_TAG = "setup"

@@ -26,6 +26,22 @@ to write into ``notebooks/`` and, without ``--force``, into a folder that is not
 
 It also refuses a notebook that still has a checker call with an answer outside a cell tagged
 ``solution`` (an untagged solution would otherwise be handed out).
+
+Implementation steps (notebook 04: the learner writes the forward pass, the backward pass,
+the training loop) keep the teacher's code between nbgrader's markers, inside a function::
+
+    def relu(z):
+        # the ReLU, element-wise (the docstring stays)
+        ### BEGIN SOLUTION
+        return np.maximum(z, 0)
+        ### END SOLUTION
+
+The student edition replaces each marked region with a skeleton at the same indentation,
+``# YOUR CODE HERE`` and ``raise NotImplementedError`` (signature and docstring kept), or
+``# YOUR CODE HERE`` alone for a region at the top level of a cell. In a notebook with such
+regions, the outputs of every code cell from the first marked cell on are cleared (they
+depend on the learner's code); the step checkers then say "Not yet" and continue with their
+reference implementation. A region without its END marker is refused.
 """
 
 from __future__ import annotations
@@ -145,6 +161,44 @@ def untagged_solutions(nb) -> list[int]:
     ]
 
 
+# ---------------------------------------------------------------- solution regions
+
+BEGIN_MARK = "### BEGIN SOLUTION"
+END_MARK = "### END SOLUTION"
+SKELETON_COMMENT = "# YOUR CODE HERE"
+
+
+def has_solution_region(cell) -> bool:
+    return cell.cell_type == "code" and BEGIN_MARK in cell.source
+
+
+def strip_solution_regions(source: str, where: str = "cell") -> str:
+    """``source`` with each BEGIN/END SOLUTION region replaced by a skeleton."""
+    lines, out, inside = source.splitlines(), [], None
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped == BEGIN_MARK:
+            if inside is not None:
+                raise ValueError(f"{where}: line {number} opens a solution region inside another")
+            indent = line[: len(line) - len(line.lstrip())]
+            inside = number
+            out.append(indent + SKELETON_COMMENT)
+            if indent:
+                out.append(indent + "raise NotImplementedError")
+        elif stripped == END_MARK:
+            if inside is None:
+                raise ValueError(f"{where}: line {number} closes a solution region never opened")
+            inside = None
+        elif inside is None:
+            out.append(line)
+    if inside is not None:
+        raise ValueError(
+            f"{where}: the solution region opened on line {inside} has no {END_MARK!r}; add it "
+            "so the student edition knows where the solution ends."
+        )
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
 # --------------------------------------------------------------- where copies live
 
 
@@ -229,6 +283,8 @@ def student_notebook(nb, path: Path, pub: Publication):
         )
     out = copy.deepcopy(nb)
     cells = []
+    marked = [i for i, c in enumerate(out.cells) if has_solution_region(c)]
+    first_marked = marked[0] if marked else len(out.cells)
     for i, cell in enumerate(out.cells):
         if is_solution(cell):
             continue
@@ -242,9 +298,11 @@ def student_notebook(nb, path: Path, pub: Publication):
             continue  # the heading of the solutions, left untagged
         if cell.cell_type == "markdown":
             cell.source = SOLUTIONS_SENTENCE_RE.sub(STUDENT_SENTENCE, cell.source)
-        if is_exercise(cell):
+        if is_exercise(cell) or (cell.cell_type == "code" and i >= first_marked):
             cell.outputs = []
             cell.execution_count = None
+        if has_solution_region(cell):
+            cell.source = strip_solution_regions(cell.source, f"{Path(path).name} cell {i}")
         cells.append(cell)
     out.cells = cells
     first_md = next((c for c in out.cells if c.cell_type == "markdown"), None)

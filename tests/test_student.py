@@ -250,3 +250,113 @@ def test_student_notebooks_run_in_fast_mode_and_say_not_yet(edition):
                     problems.append(f"{path.name} cell {i}: no 'Not yet' from the checker")
     print("student notebooks, FAST, seconds (busy machine):", seconds)
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------- implementation steps (notebook 04's markers)
+
+STEPS_NB = next(iter(sorted(config.NOTEBOOKS_DIR.glob("04_*written_by_you.ipynb"))), None)
+needs_04 = pytest.mark.skipif(STEPS_NB is None, reason="notebook 04 (backprop, written by you)")
+
+
+def test_solution_regions_become_skeletons():
+    source = (
+        "def relu(z):\n"
+        '    """max(z, 0)."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    return np.maximum(z, 0)\n"
+        "    ### END SOLUTION\n"
+        "\n\n"
+        'relu = stepcheck.checked("relu", relu)\n'
+        "### BEGIN SOLUTION\n"
+        "top_level = 1\n"
+        "### END SOLUTION\n"
+    )
+    out = student.strip_solution_regions(source)
+    assert "np.maximum" not in out and "top_level" not in out and "SOLUTION" not in out
+    assert '    """max(z, 0)."""\n    # YOUR CODE HERE\n    raise NotImplementedError\n' in out
+    assert out.endswith('relu = stepcheck.checked("relu", relu)\n# YOUR CODE HERE\n')
+    namespace = {}
+    exec(out.replace('relu = stepcheck.checked("relu", relu)', ""), namespace)  # it parses
+    with pytest.raises(NotImplementedError):
+        namespace["relu"](1.0)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "has no '### END SOLUTION'"),
+        ("x = 1\n### END SOLUTION\n", "never opened"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
+    ],
+)
+def test_broken_solution_regions_are_refused(source, message):
+    with pytest.raises(ValueError, match=message):
+        student.strip_solution_regions(source, "04 cell 6")
+
+
+def test_marked_cells_lose_their_outputs_and_solutions():
+    v4 = nbformat.v4
+    nb = synthetic_notebook()
+    marked = v4.new_code_cell(
+        "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
+        outputs=[v4.new_output("stream", text="f: all Correct\n")],
+        execution_count=3,
+    )
+    after = v4.new_code_cell("print(f(1))", outputs=[v4.new_output("stream", text="2\n")])
+    nb.cells[2:2] = [marked, after]
+    pupil = student.student_notebook(
+        nb, config.NOTEBOOKS_DIR / "99_test.ipynb", student.publication()
+    )
+    assert "return 2 * x" not in pupil.cells[2].source
+    assert "raise NotImplementedError" in pupil.cells[2].source
+    assert pupil.cells[2].outputs == [] and pupil.cells[3].outputs == []  # from the first on
+    assert "return 2 * x" in nb.cells[2].source  # the teacher's notebook is untouched
+
+
+@needs_04
+def test_teacher_edition_of_04_passes_every_step_check():
+    nb = nbformat.read(STEPS_NB, as_version=4)
+    steps = [c for c in nb.cells if c.cell_type == "code" and "stepcheck.checked(" in c.source]
+    assert len(steps) >= 10, "notebook 04 should check at least ten implementation steps"
+    for cell in steps:
+        assert student.BEGIN_MARK in cell.source, cell.source[:60]
+        text = output_text(cell)
+        n_steps = cell.source.count("stepcheck.checked(")
+        assert text.count("all Correct") == n_steps and "Not yet" not in text, text
+
+
+@needs_04
+def test_student_edition_of_04_runs_in_fast_mode_with_every_step_not_yet(tmp_path, monkeypatch):
+    """The student copy of 04, FAST mode, fresh kernel: each step says Not yet and goes on."""
+    from nbclient import NotebookClient
+
+    teacher = nbformat.read(STEPS_NB, as_version=4)
+    pupil = student.student_notebook(teacher, STEPS_NB, student.publication())
+    secret = {
+        line.strip()
+        for c in teacher.cells
+        if student.has_solution_region(c)
+        for line in c.source.split(student.BEGIN_MARK, 1)[1].split(student.END_MARK)[0].splitlines()
+        if line.strip()
+    }
+    visible = {line.strip() for c in pupil.cells for line in c.source.splitlines()}
+    assert not (secret & visible), secret & visible
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    client = NotebookClient(
+        pupil,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    steps = [c for c in pupil.cells if c.cell_type == "code" and "stepcheck.checked(" in c.source]
+    assert len(steps) >= 10
+    for cell in steps:
+        text = output_text(cell)
+        expected = cell.source.count("stepcheck.checked(")
+        assert text.count("NotImplementedError; continuing with the reference") == expected, text
+        assert "all Correct" not in text
+    training = next(c for c in pupil.cells if "train_epoch(params, x_fit" in c.source)
+    assert "validation accuracy" in output_text(training)
+    errors = [o for c in pupil.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
