@@ -1269,50 +1269,206 @@ def exercise_05_weight_decay(answer, x, y, weight_decay=0.01):
 # --------------------------------------------------------------------------- notebook 06
 
 
-@exercise
-def exercise_06_1(answer, n_classes=26):
-    """Cross-entropy of an untrained net that gives every one of ``n_classes`` the same
-    probability: -ln(1/n) = ln(n)."""
-    n = int(n_classes)
-    return check_number(
-        answer,
-        float(np.log(n)),
-        rel_tol=1e-3,
-        what=f"the starting loss with {n} classes",
-        hints=[
-            (float(np.log10(n)), "that is log base 10; cross-entropy uses the natural log (np.log)."),
-            (1.0 / n, "that is the probability of the right class; the loss is -ln of it."),
-            (float(np.log(10)), f"that is ln 10, for 10 classes; here there are {n}."),
-            (-float(np.log(n)), "mind the sign: the loss is MINUS the log of the probability."),
-        ] if n != 10 else [],
-    )  # fmt: skip
+def _keras_model(obj) -> bool:
+    return hasattr(obj, "layers") and hasattr(obj, "predict")
+
+
+def _stop_epoch(callback_class, target, val_accuracy, accuracy):
+    """Drive a callback of ``callback_class(target)`` through epochs with these logs, on a
+    one-unit Keras model: (the 0-based epoch after which it asked fit to stop or None,
+    None) or (None, what went wrong)."""
+    import keras
+
+    try:
+        callback = callback_class(target)
+    except TypeError as error:
+        return None, (
+            f"StopAtTarget({target}) failed ({error}): __init__ should take the target, "
+            "def __init__(self, target), call super().__init__() and keep it (self.target = target)."
+        )
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)], name="probe")
+    model.stop_training = False
+    callback.set_model(model)
+    for epoch, (val, train) in enumerate(zip(val_accuracy, accuracy, strict=True)):
+        logs = {"loss": 1.0 - train, "accuracy": train, "val_loss": 1.0 - val, "val_accuracy": val}
+        try:
+            callback.on_epoch_end(epoch, logs)
+        except Exception as error:  # the learner's code: say what it raised, and where
+            return None, (
+                f"on_epoch_end raised {type(error).__name__}: {error}. The logs Keras passes "
+                f"after each epoch hold {sorted(logs)} (with validation_data)."
+            )
+        if getattr(model, "stop_training", False) is True:
+            return epoch, None
+    return None, None
 
 
 @exercise
-def exercise_06_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
-    """Weight updates in one epoch: ceil(fit images / batch), where the fit images are the
-    ``n_train`` official training images minus the ``n_val`` held out for validation."""
-    n_fit = n_train - n_val
-    expected = -(-n_fit // batch_size)
-    what = f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})"
-    _, problem = _whole(answer, what)  # a count: 1563.4 is not 1563
+def exercise_06_1(answer):
+    """A callback class ``answer(target)`` that stops training at the end of the first
+    epoch whose validation accuracy reaches ``target`` (>=), and never earlier."""
+    import keras
+
+    if isinstance(answer, keras.callbacks.Callback):
+        return verdict(False, "that is an instance; pass the class itself: "
+                       "checks.exercise_06_1(StopAtTarget), not StopAtTarget(0.9).")  # fmt: skip
+    if not isinstance(answer, type):
+        return verdict(False, f"the answer should be your class (class StopAtTarget(...):), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    if not issubclass(answer, keras.callbacks.Callback):
+        return verdict(False, "derive your class from keras.callbacks.Callback "
+                       "(class StopAtTarget(keras.callbacks.Callback):), so that fit can call it.")  # fmt: skip
+    # validation accuracy reaches 0.9 exactly at the third epoch; training accuracy at the second
+    val = [0.80, 0.88, 0.90, 0.93, 0.95]
+    train = [0.85, 0.91, 0.95, 0.97, 0.98]
+    stop, problem = _stop_epoch(answer, 0.9, val, train)
+    if problem:
+        return verdict(False, problem)
+    if stop is None:
+        return verdict(False, "your callback never stopped training, although the validation "
+                       "accuracy reached the target at the third epoch: set "
+                       "self.model.stop_training = True in on_epoch_end when "
+                       "logs['val_accuracy'] >= self.target.")  # fmt: skip
+    if stop == 0:
+        return verdict(False, "your callback stopped after the first epoch, when the validation "
+                       "accuracy (0.80) was still below the target 0.9: is the comparison the "
+                       "wrong way round?")  # fmt: skip
+    if stop == 1:
+        return verdict(False, "your callback stopped after the second epoch, when the TRAINING "
+                       "accuracy reached the target (0.91) but the validation accuracy had not "
+                       "(0.88): watch logs['val_accuracy'] (every target is a validation target).")  # fmt: skip
+    if stop == 3:
+        return verdict(False, "your callback stopped one epoch late: the validation accuracy was "
+                       "exactly 0.9 after the third epoch, and reaching the target counts: use >=.")  # fmt: skip
+    if stop != 2:
+        return verdict(False, f"your callback stopped after epoch {stop + 1}; the validation "
+                       "accuracy reached 0.9 after epoch 3.")  # fmt: skip
+    # a target never reached: no stop at all
+    stop, problem = _stop_epoch(answer, 0.99, val, train)
+    if problem:
+        return verdict(False, problem)
+    if stop is not None:
+        return verdict(False, f"with target 0.99, which the validation accuracy never reaches, your "
+                       f"callback still stopped after epoch {stop + 1}: does it use self.target?")  # fmt: skip
+    return verdict(True, "your callback stops after the first epoch whose validation accuracy "
+                   "reaches the target, and only then.")  # fmt: skip
+
+
+def _loss_name(loss) -> str:
+    if isinstance(loss, str):
+        return loss
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    return str(name or type(loss).__name__)
+
+
+@exercise
+def exercise_06_2(answer, n_fit, epochs=2, batch_size=128, learning_rate=1e-3):
+    """A Keras model compiled with Adam(learning_rate) and the sparse categorical
+    cross-entropy with an accuracy metric, fitted once for ``epochs`` epochs on ``n_fit``
+    images with integer labels in batches of ``batch_size``, with validation data."""
+    import keras
+
+    if not _keras_model(answer):
+        return verdict(False, f"the answer should be your trained Keras model, got "
+                       f"{type(answer).__name__}.")  # fmt: skip
+    if getattr(answer, "optimizer", None) is None or getattr(answer, "loss", None) is None:
+        return verdict(False, "your model is not compiled yet: model.compile(optimizer=..., "
+                       "loss=..., metrics=['accuracy']), then model.fit(...).")  # fmt: skip
+    loss = _loss_name(answer.loss).lower()
+    if "sparse" not in loss:
+        if "categorical" in loss:
+            return verdict(False, "you trained with categorical_crossentropy, which needs one-hot "
+                           "labels: it trains the same, but this exercise asks for the integer "
+                           "labels y_fit with sparse_categorical_crossentropy.")  # fmt: skip
+        return verdict(False, f"the loss is {loss}; with integer labels 0..9 use "
+                       "loss='sparse_categorical_crossentropy'.")  # fmt: skip
+    optimizer = answer.optimizer
+    if not isinstance(optimizer, keras.optimizers.Adam):
+        return verdict(False, f"the optimizer is {type(optimizer).__name__}; use "
+                       f"keras.optimizers.Adam(learning_rate={learning_rate:g}).")  # fmt: skip
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if not np.isclose(rate, learning_rate, rtol=1e-4):
+        return verdict(False, f"Adam's learning rate is {rate:g}; the exercise asks for "
+                       f"{learning_rate:g}.")  # fmt: skip
+    steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
+    expected = epochs * -(-int(n_fit) // batch_size)
+    if steps == 0:
+        return verdict(False, "your model has not been trained yet: call .fit(...).")
+    if steps != expected:
+        if steps == epochs * -(-int(n_fit) // 32):
+            return verdict(False, f"{steps:,} steps is {epochs} epochs at Keras's default batch size "
+                           f"32: pass batch_size={batch_size}.")  # fmt: skip
+        if steps % expected == 0:
+            return verdict(False, f"your model took {steps:,} steps, {steps // expected} times "
+                           f"{expected:,}: did fit run more than once? Build and compile a new "
+                           "model, then fit it once.")  # fmt: skip
+        return verdict(False, f"your model took {steps:,} optimizer steps; {epochs} epochs of the "
+                       f"{int(n_fit):,} fit images in batches of {batch_size} take {expected:,}: "
+                       "check epochs, batch_size and that you fitted x_fit.")  # fmt: skip
+    history = getattr(getattr(answer, "history", None), "history", None) or {}
+    if "val_loss" not in history:
+        return verdict(False, "fit did not report the validation images: pass "
+                       "validation_data=(x_val, y_val).")  # fmt: skip
+    if "val_accuracy" not in history:
+        return verdict(False, "compile with metrics=['accuracy'], so that fit reports the "
+                       "validation accuracy too.")  # fmt: skip
+    return verdict(True, f"{epochs} epochs on integer labels with the sparse loss, "
+                   f"{steps:,} steps, last validation accuracy {history['val_accuracy'][-1]:.2%}.")  # fmt: skip
+
+
+@exercise
+def exercise_06_3(answer, loaded, model, x, y):
+    """The index in ``x`` of the most confident mistake of ``model``: among the images it
+    gets wrong, the one whose predicted (wrong) digit has the highest probability.
+    ``loaded`` must be the model read back from a file (a different object that predicts
+    the same)."""
+    if loaded is Ellipsis or loaded is None:
+        return verdict(False, "first save the model and load it back: loaded = "
+                       "keras.saving.load_model(path).")  # fmt: skip
+    if loaded is model:
+        return verdict(False, "loaded is the model in memory itself; load it back from the "
+                       "file you saved: loaded = keras.saving.load_model(path).")  # fmt: skip
+    if not _keras_model(loaded):
+        return verdict(False, f"loaded should be a Keras model, got {type(loaded).__name__}.")
+    import keras
+
+    # calling the models directly: no predict function traced again for every call
+    p = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=float)
+    p_loaded = np.asarray(keras.ops.convert_to_numpy(loaded(x, training=False)), dtype=float)
+    if p_loaded.shape != p.shape or not np.allclose(p_loaded, p, atol=1e-5):
+        return verdict(False, "the model you loaded does not predict like the trained flagship: "
+                       "save `model` after training (model.save(path)), then load that file.")  # fmt: skip
+    y = np.asarray(y).astype(int)
+    value, problem = as_number(answer, "the index of the most confident mistake")
     if problem is not None:
-        return problem
-    hints = [
-        (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
-         "out for validation and never train; count only the fit images."),
-        (n_fit, "that is the number of images; a step uses a whole batch."),
-    ]  # fmt: skip
-    if n_fit % batch_size:
-        hints.append((n_fit // batch_size, "the last, smaller batch is a step too: round up."))
-    return check_number(
-        answer,
-        expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})",
-        hints=hints,
-    )  # fmt: skip
+        return verdict(False, problem)
+    index, problem = as_integer(value)
+    if problem is not None:
+        return verdict(False, f"an index in x_val is a whole number; {value:g} is not.")
+    predicted, sure = p.argmax(axis=1), p.max(axis=1)
+    wrong = np.flatnonzero(predicted != y)
+    if len(wrong) == 0:
+        return verdict(False, "this model makes no mistake on these images: nothing to find.")
+    best = sure[wrong].max()
+    position = int(np.argmax(sure[wrong]))
+    if not 0 <= index < len(y):
+        return verdict(False, f"{index} is not an index of these {len(y):,} images.")
+    if index in set(wrong.tolist()) and np.isclose(sure[index], best, rtol=0, atol=1e-6):
+        return verdict(True, f"image {index} is read as {predicted[index]} with probability "
+                       f"{sure[index]:.4f}; its true digit is {y[index]}.")  # fmt: skip
+    lowest_true = int(np.argmin(p[np.arange(len(y)), y]))
+    if index == position:
+        return verdict(False, "that is the position of the mistake in the list of mistakes; give "
+                       "its index in the images (wrong[position]).")  # fmt: skip
+    if index == lowest_true:
+        return verdict(False, "that is the image whose TRUE digit got the lowest probability; the "
+                       "question asks for the mistake made with the highest probability for the "
+                       "predicted digit.")  # fmt: skip
+    if predicted[index] == y[index]:
+        return verdict(False, f"the model reads image {index} correctly (a {y[index]}); the "
+                       "question is about the images it gets wrong.")  # fmt: skip
+    return verdict(False, f"image {index} is a mistake, made with probability {sure[index]:.4f}; "
+                   "another mistake is made with a higher one.")  # fmt: skip
 
 
 def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
@@ -1322,26 +1478,6 @@ def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
         return start + (peak - start) * step / warmup_steps
     t = min(step - warmup_steps, decay_steps) / decay_steps
     return 0.5 * peak * (1 + np.cos(np.pi * t))
-
-
-@exercise
-def exercise_06_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
-    """The warm-up + cosine learning rate at ``step``."""
-    expected = warmup_cosine(step, peak, warmup_steps, decay_steps)
-    t_wrong = min(step, decay_steps) / decay_steps
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-3,
-        abs_tol=1e-12,
-        what=f"the learning rate at step {step:,}",
-        hints=[
-            (0.5 * peak * (1 + np.cos(np.pi * t_wrong)), "the cosine starts after the warm-up: "
-             "use step - warmup_steps."),
-            (0.5 * peak * (1 + np.cos(180 * t_wrong)), "np.cos takes radians: use np.pi."),
-            (peak, "that is the peak; the rate has already started to decay."),
-        ] if step > warmup_steps else [],
-    )  # fmt: skip
 
 
 def _squared_weights(model, kernels_only=True) -> float:
@@ -1388,8 +1524,8 @@ def exercise_06_5(answer, plain_model, decayed_model, l2=None):
                        f"exercise asks for lambda = {l2:g}.")  # fmt: skip
     optimizer = getattr(decayed_model, "optimizer", None)
     if optimizer is not None and int(optimizer.iterations.numpy()) == 0:
-        return verdict(False, "your model has not been trained yet: fit it exactly as section "
-                       "5 trained the others, then compute the ratio.")  # fmt: skip
+        return verdict(False, "your model has not been trained yet: fit it exactly as part A "
+                       "trained the others, then compute the ratio.")  # fmt: skip
     plain, decayed = _squared_weights(plain_model), _squared_weights(decayed_model)
     expected = plain / decayed
     all_plain, all_decayed = (_squared_weights(m, kernels_only=False)
