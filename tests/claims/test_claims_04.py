@@ -43,5 +43,7 @@ def test_prose_on_when_the_target_was_cleared():
 
 def test_summary_says_the_full_run_passed_the_target():
     text = markdown(NB, "## Summary")
-    assert "In the full run, your mini-batch SGD loop trained the 784-128-10 net past the 95%" in text
+    assert (
+        "In the full run, your mini-batch SGD loop trained the 784-128-10 net past the 95%" in text
+    )
     assert epochs_printed()[-1][1] >= 95.0
