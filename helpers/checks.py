@@ -1971,6 +1971,14 @@ def exercise_04_input_gradient(answer):
     return verdict(*stepcheck.exercise_input_gradient(answer))
 
 
+@exercise
+def exercise_04_value_tanh(answer, value_class, backward_graph):
+    """``value_tanh(v)``: a new operation for notebook 04's ``Value``, against TensorFlow."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_value_tanh(answer, value_class, backward_graph))
+
+
 # ============================================================================ notebook 10
 # (owner: notebook 10 "what the network looks at"; the checkers of its three exercises)
 

@@ -980,3 +980,82 @@ def exercise_input_gradient(fn) -> tuple[bool, str]:
     if not ok:
         return False, text
     return True, f"dL/dx equals TensorFlow's gradient with respect to the images ({text[:-1]})."
+
+
+def exercise_value_tanh(fn, value_class, backward_graph) -> tuple[bool, str]:
+    """``value_tanh(v)``: a new ``Value`` holding tanh(v.data) that passes gradient back with
+    the local derivative 1 - tanh(v)^2; checked in a small graph against TensorFlow.
+
+    ``value_class`` and ``backward_graph`` are notebook 04's ``Value`` and ``backward_graph``.
+    The graph applies it twice to the same input (L = t1 * t2 + t1 * 0.5, t1 and t2 both
+    tanh(a * b + a)), so a ``pass_back`` that overwrites instead of adding (``=`` for ``+=``)
+    is caught too.
+    """
+    import math
+
+    tf = _tf()
+    a_val, b_val = 0.7, -1.3
+    a, b = value_class(a_val), value_class(b_val)
+    u = a * b + a
+    t, problem = _call(fn, u)
+    if problem:
+        return False, problem
+    if not isinstance(t, value_class):
+        return False, (
+            f"value_tanh returned a {type(t).__name__}; return a new Value (v.unary(...) makes "
+            "one), so that the graph can pass gradient back through it."
+        )
+    if t is u:
+        return False, "value_tanh returned its input; return a new Value made from it."
+    want_data = math.tanh(u.data)
+    if not math.isclose(t.data, want_data, rel_tol=1e-12, abs_tol=1e-12):
+        return False, f"its data is {t.data:.6g}; tanh({u.data:.6g}) = {want_data:.6g}."
+    t2, problem = _call(fn, u)
+    if problem:
+        return False, problem
+    loss = t * t2 + t * 0.5
+    try:
+        backward_graph(loss)
+    except Exception as exc:  # the learner's pass_back
+        return False, f"backward_graph raised {type(exc).__name__}: {str(exc)[:200]}."
+    av, bv = tf.Variable(a_val, dtype=tf.float64), tf.Variable(b_val, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        ut = av * bv + av
+        lt = tf.math.tanh(ut) * tf.math.tanh(ut) + tf.math.tanh(ut) * 0.5
+    ref = [float(g.numpy()) for g in tape.gradient(lt, [av, bv])]
+    mine = [a.grad, b.grad]
+    if all(math.isclose(m, r, rel_tol=1e-9, abs_tol=1e-12) for m, r in zip(mine, ref, strict=True)):
+        return True, (
+            f"dL/da = {mine[0]:+.6f} and dL/db = {mine[1]:+.6f} equal TensorFlow's "
+            "(to 1e-9 relative)."
+        )
+    # the typical slips, each pushed through the same graph: dL/du = (2t + 0.5) * local
+    dl_dt = 2 * want_data + 0.5
+    du_da, du_db = b_val + 1, a_val
+    slips = {
+        "the local derivative is tanh'(u) = 1 - tanh(u)^2, written with the OUTPUT tanh(u); "
+        "1 - u^2 uses the input": 1 - u.data**2,
+        "the local derivative is 1 - tanh(u)^2, not tanh(u)": want_data,
+        "the local derivative is 1 - tanh(u)^2, not 1 + tanh(u)^2": 1 + want_data**2,
+        "no gradient reaches the input: pass it back with the local derivative "
+        "(v.unary(value, local_derivative))": 0.0,
+    }
+    slips = list(slips.items())
+    for share in (want_data + 0.5, want_data):  # one of the two uses of u lost
+        slips.append(
+            (
+                "u is used twice and got the gradient of one use only: pass_back must ADD to "
+                "v.grad (+=), not overwrite it (=)",
+                (1 - want_data**2) * share / dl_dt,
+            )
+        )
+    for message, local in slips:
+        slip = [dl_dt * local * du_da, dl_dt * local * du_db]
+        if all(
+            math.isclose(m, s, rel_tol=1e-9, abs_tol=1e-12) for m, s in zip(mine, slip, strict=True)
+        ):
+            return False, message + "."
+    return False, (
+        f"dL/da = {mine[0]:+.6f}, dL/db = {mine[1]:+.6f}; TensorFlow's: {ref[0]:+.6f}, "
+        f"{ref[1]:+.6f}. The data is right: check the local derivative 1 - tanh(u)^2."
+    )
