@@ -369,6 +369,8 @@ def worker(opt: dict) -> dict:
             result["timings"][str(b)] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
             continue
         result["timings"][str(b)] = {
+            # Keras silently falls back to no compilation for a model it cannot compile
+            "jit_compile_effective": bool(getattr(t["model"], "jit_compile", False)),
             "steps": o["steps"],
             "per_step_seconds": t["per_step"],
             "losses": t["losses"],
