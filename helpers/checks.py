@@ -787,6 +787,56 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
+@exercise
+def exercise_03_6(answer, layer_sizes):
+    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
+    the hand count and its Dense layers the sizes asked for."""
+    import keras
+
+    from helpers import models
+
+    sizes = [int(n) for n in layer_sizes]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
+            "so Keras can create the weights.",
+        )
+    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+        return verdict(
+            False,
+            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the flattened image.",
+        )
+    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    if dense[-1].activation is not keras.activations.softmax:
+        return verdict(False, "the last Dense layer should output probabilities: softmax.")
+    hidden = [layer.activation for layer in dense[:-1]]
+    if any(a is not keras.activations.relu for a in hidden):
+        return verdict(False, "the hidden Dense layers should use activation='relu'.")
+    if any(not layer.use_bias for layer in dense):
+        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
+    expected = models.count_params(sizes)["total"]
+    got = answer.count_params()
+    if got != expected:
+        return verdict(
+            False,
+            f"the model has {got:,} parameters, the hand count {expected:,}: "
+            "is there an extra layer (BatchNormalization?)",
+        )
+    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+
+
 # --------------------------------------------------------------------------- notebook 04
 
 
