@@ -1,4 +1,4 @@
-"""Notebook 08's models over three seeds: the CNN recipes, chosen on validation, and the
+"""Notebook 09's models over three seeds: the CNN recipes, chosen on validation, and the
 flagship MLP with data augmentation.
 
     nice python -m benchmarks.bench_beyond_mlp            # seeds 0, 1, 2 (full data)
@@ -7,11 +7,11 @@ flagship MLP with data augmentation.
 For every seed (seeds outermost, so a run cut short still holds every model for the seeds
 it finished) it trains, on the fit images of :func:`helpers.split.load_split`:
 
-* ``cnn``: the CNN of :func:`helpers.models.build_cnn` under **notebook 07's protocol**
+* ``cnn``: the CNN of :func:`helpers.models.build_cnn` under **notebook 08's protocol**
   (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
   validation accuracy, no augmentation), with :class:`helpers.compare.KerasTrainer`
   itself. These rows are in exactly the format of ``architectures.json``'s ``runs``, and
-  are written under ``cnn_runs_07`` so notebook 07 can join them to its table;
+  are written under ``cnn_runs_08`` so notebook 08 can join them to its table;
 * ``cnn_augmented``: the same CNN with the augmentation of :mod:`helpers.augment` in
   front, :data:`helpers.augment.RECIPES` (fixed number of epochs, warm-up + cosine decay);
 * ``cnn_deep_augmented``: the deeper CNN ``cnn_deep`` (two convolutions per block,
@@ -34,7 +34,7 @@ reported, never used to choose. Finished runs are cached in
 ``benchmarks/scratch/beyond_mlp_runs/`` (reused only for the same recipe, split and seed),
 and the results file is rewritten after every run, so the script can be stopped and
 resumed. The seed-0 model of every augmented recipe is saved to ``artifacts/``
-(:func:`helpers.augment.save_trained`), where notebook 08 loads it instead of training it
+(:func:`helpers.augment.save_trained`), where notebook 09 loads it instead of training it
 again (:func:`helpers.augment.load_or_train`).
 """
 
@@ -64,7 +64,7 @@ RESULTS_FILE = config.RESULTS_DIR / "beyond_mlp.json"
 SCRATCH = ROOT / "benchmarks" / "scratch"
 #: The CNN candidates compared on validation (name in the file -> what it is).
 CNN_CANDIDATES = {
-    "cnn": "CNN, notebook 07's protocol (no augmentation, early stopping)",
+    "cnn": "CNN, notebook 08's protocol (no augmentation, early stopping)",
     "cnn_augmented": "CNN with augmentation (helpers.augment.RECIPES)",
     "cnn_deep_augmented": "deeper CNN (two convolutions per block, BatchNorm) with augmentation",
 }
@@ -105,7 +105,7 @@ def _train(name: str, seed: int, data, trainers: dict) -> dict:
             return trainers["cnn"].train(data, seed)
     recipe = augment.RECIPES[name].for_run()
     model, history, seconds = augment.train(recipe, data, seed=seed, verbose=0)
-    if seed == 0:  # notebook 08 trains seed 0; it loads this model instead when it exists
+    if seed == 0:  # notebook 09 trains seed 0; it loads this model instead when it exists
         augment.save_trained(model, recipe, data, seed, history, seconds)
     cand = compare.Candidate(name, recipe.describe(), "beyond_mlp", base=recipe.architecture)
     row = compare._row(
@@ -225,7 +225,7 @@ def readme_quotes(summary: dict, choice: dict | None, mlp_choice: dict | None = 
         n = len(s["seeds"])
         quotes.append(
             dict(
-                quantity=f"CNN chosen on validation (notebook 08), test accuracy, mean of {n} seeds",
+                quantity=f"CNN chosen on validation (notebook 09), test accuracy, mean of {n} seeds",
                 value=s["test_accuracy"]["mean"],
                 unit="%",
                 note=f"{name}: {CNN_CANDIDATES[name]}; validation {s['val_accuracy']['mean']:.2f}%"
@@ -238,7 +238,7 @@ def readme_quotes(summary: dict, choice: dict | None, mlp_choice: dict | None = 
         s = summary[name]
         quotes.append(
             dict(
-                quantity="Flagship MLP with augmentation, chosen on validation (notebook 08), "
+                quantity="Flagship MLP with augmentation, chosen on validation (notebook 09), "
                 f"test accuracy, mean of {len(s['seeds'])} seeds",
                 value=s["test_accuracy"]["mean"],
                 unit="%",
@@ -320,7 +320,7 @@ def main(argv=None) -> int:
                     test=compare.encode_labels(data_split.y_test),
                 ),
                 runs=rows,
-                cnn_runs_07=[{k: r[k] for k in ROW_KEYS} for r in rows if r["name"] == "cnn"],
+                cnn_runs_08=[{k: r[k] for k in ROW_KEYS} for r in rows if r["name"] == "cnn"],
             )
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, json.dumps(payload, indent=1) + "\n")
@@ -328,7 +328,7 @@ def main(argv=None) -> int:
     return 0
 
 
-#: The keys of a row of notebook 07's architectures.json ``runs`` (helpers.compare._row).
+#: The keys of a row of notebook 08's architectures.json ``runs`` (helpers.compare._row).
 ROW_KEYS = (
     "name", "label", "group", "kind", "seed", "params", "epochs", "best_epoch",
     "seconds_per_epoch", "train_seconds", "val_accuracy", "test_accuracy", "test_errors",

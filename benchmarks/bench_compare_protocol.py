@@ -1,9 +1,9 @@
-"""Notebook 07's batch size and learning rate, chosen on validation, and what they cost.
+"""Notebook 08's batch size and learning rate, chosen on validation, and what they cost.
 
     nice python benchmarks/bench_compare_protocol.py            # the full comparison, seed 0
     nice python benchmarks/bench_compare_protocol.py --quick    # FAST sizes: a smoke test
 
-Notebook 07 trains ten architectures over three seeds under one protocol
+Notebook 08 trains ten architectures over three seeds under one protocol
 (:class:`helpers.compare.Protocol`). On a 2-core CPU a batch of 256 leaves much of each
 epoch to fixed per-batch costs; a larger batch is cheaper per epoch, and with Adam the
 learning rate is scaled with it. Whether that changes what the notebook measures is a
@@ -41,7 +41,7 @@ from helpers.results import write_atomic  # noqa: E402
 #: scaled linearly with the batch (the same learning rate per image).
 SETTINGS = [(256, 1e-3), (512, 2e-3), (1024, 4e-3)]
 #: The smallest Keras net, the slowest to converge, and the largest (the flagship); the
-#: NumPy net is left out (its from-scratch Adam is notebook 04's subject, and on a busy
+#: NumPy net is left out (its from-scratch Adam is notebook 05's subject, and on a busy
 #: machine its BLAS threads make CPU seconds meaningless).
 NAMES = ["mlp_100", "mlp_256_sigmoid", "flagship"]
 

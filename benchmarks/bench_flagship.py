@@ -1,4 +1,4 @@
-"""The flagship's two recipes over three seeds: validation and test accuracy (notebook 05).
+"""The flagship's two recipes over three seeds: validation and test accuracy (notebook 06).
 
     nice python benchmarks/bench_flagship.py                      # both recipes, seeds 0, 1, 2
     nice python benchmarks/bench_flagship.py --recipes published  # one recipe only (cached)
@@ -15,7 +15,7 @@ the test predictions), so one recipe can be measured at a time; a cached run is 
 when its recipe and split are exactly the current ones. With both recipes measured, the
 script writes ``benchmarks/results/flagship.json``: per seed the validation and test
 accuracy, seconds and seconds per epoch, and the test predictions as a string of digits
-(notebook 05 reads the published recipe's seed 0 from it instead of training it again,
+(notebook 06 reads the published recipe's seed 0 from it instead of training it again,
 :func:`helpers.training.flagship_run`); per recipe the mean and 95% t-interval over the
 seeds (:func:`helpers.stats.t_interval`); and per seed an exact McNemar test of the two
 recipes on the same test images (:func:`helpers.stats.mcnemar`). Its ``readme`` list is what
@@ -135,7 +135,7 @@ def readme_quotes(summary: dict, recipes: dict, test_predictions: dict, y_test) 
 
     return [
         {
-            "quantity": "Flagship MLP, chosen recipe (notebook 05), test accuracy, mean of 3 seeds",
+            "quantity": "Flagship MLP, chosen recipe (notebook 06), test accuracy, mean of 3 seeds",
             "value": round(imp["test_accuracy"]["mean"], 2),
             "unit": "%",
             "note": f"{ir.describe().split(': ', 1)[1]}; {interval('improved')}; "

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_keras_overhead            # full: 60,000 images, 3 rounds
     python -m benchmarks.bench_keras_overhead --quick    # 6,000 images, 1 round (scratch/)
 
-Issue 14 asks that Keras train notebook 04's net (784-256-128-10 ReLU, SGD with momentum)
+Issue 14 asks that Keras train notebook 05's net (784-256-128-10 ReLU, SGD with momentum)
 no slower per epoch than the NumPy net at the same batch size. ``bench_numpy_mlp.py``
 measures it at batch 128 only. This script times **one epoch of each at several batch
 sizes**, interleaved (every round times every task once, so a change in the machine's load
@@ -18,7 +18,7 @@ worse than NumPy's but its per_step is larger, then its extra time is a fixed co
 and a large enough batch hides it: the file records the smallest batch size at which
 Keras's median epoch is no slower than NumPy's.
 
-Keras runs with ``steps_per_execution=32`` (as notebooks 05 and 07 do) on tensors converted
+Keras runs with ``steps_per_execution=32`` (as notebooks 06 and 08 do) on tensors converted
 once, twice: as the notebooks compile it, and with XLA (``jit_compile=True``: TensorFlow
 compiles each training step into one fused program). NumPy runs with its default BLAS
 threads. Keras's epochs come at two speeds in one process (some use only about one of the
@@ -181,7 +181,7 @@ def main(argv=None) -> int:
         smallest_batch_keras_no_slower=min(keras_no_slower) if keras_no_slower else None,
         readme=[
             dict(
-                quantity="Keras / NumPy seconds per epoch, notebook 04's net, batches "
+                quantity="Keras / NumPy seconds per epoch, notebook 05's net, batches "
                 f"{BATCHES[0]}-{BATCHES[-1]}"
                 + (" (TensorFlow with oneDNN)" if args.onednn else ""),
                 value=f"{min(r['keras_over_numpy'] for r in by_batch):.2f}-"

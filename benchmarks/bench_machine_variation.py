@@ -18,7 +18,7 @@ spread over seeds (the scale that decides whether a difference matters):
 * the flagship without BatchNorm, seed 0, 1 vs 2 threads (is BatchNorm what is fragile?).
 
 Every run is a separate process (thread counts and oneDNN are fixed when TensorFlow
-starts). Each trains the flagship (improved recipe, fewer epochs than notebook 05 to keep
+starts). Each trains the flagship (improved recipe, fewer epochs than notebook 06 to keep
 the CPU budget small: ``--epochs``) on the series' fit split, picks nothing, and reports
 accuracy on validation and on the test set, plus how many test predictions differ from the
 baseline run. Results: ``benchmarks/results/machine_variation.json`` (``--quick``:
@@ -215,7 +215,7 @@ def main(argv=None) -> int:
         "command": "nice -n 5 python benchmarks/bench_machine_variation.py"
         + (" --quick" if args.quick else f" --epochs {epochs}"),
         "epochs": epochs,
-        "recipe": "improved (warm-up + cosine), fewer epochs than notebook 05",
+        "recipe": "improved (warm-up + cosine), fewer epochs than notebook 06",
         "summary": summary,
         "runs": table,
         "readme": quotes,

@@ -7,9 +7,9 @@
 
 What it measures, all in one run on the same machine:
 
-1. accuracy: the NumPy net of notebook 04 (784-256-128-10 ReLU, He init, momentum SGD lr 0.1
+1. accuracy: the NumPy net of notebook 05 (784-256-128-10 ReLU, He init, momentum SGD lr 0.1
    decaying by 0.85 per epoch, batches of 128: a fixed speed-benchmark recipe, not the one
-   notebook 04 chooses on validation) trained on all 60,000 training images with several
+   notebook 05 chooses on validation) trained on all 60,000 training images with several
    seeds, scored on the 10,000 test images (with one BLAS thread, so that a busy machine
    slows it down but cannot stall it; speed is measured separately);
 2. speed, in interleaved rounds (every round times each task once, so a change in the
@@ -652,7 +652,7 @@ def main(argv=None) -> int:
             ],
             macs_per_sample=fresh.macs_per_sample(),
             gflop_per_epoch=2 * macs_epoch / 1e9,
-            # the interleaved timing, kept under the names notebook 04 reads
+            # the interleaved timing, kept under the names notebook 05 reads
             median_epoch_seconds=timing["numpy_epoch"]["median"],
             gflops=round(2 * macs_epoch / timing["numpy_epoch"]["median"] / 1e9, 1),
         ),

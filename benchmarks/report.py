@@ -7,7 +7,7 @@
 Nothing is measured here: the numbers come from the files that the measuring code writes
 into ``benchmarks/results/``:
 
-* ``architectures.json``: notebook 07 (``helpers.compare``), every model of the series
+* ``architectures.json``: notebook 08 (``helpers.compare``), every model of the series
   trained under one protocol: parameters, seconds per epoch, test accuracy over seeds;
 * ``series_full.json`` and ``series_fast.json``: ``python -m helpers.run [--fast]``, the
   seconds and the kernel's peak memory of every notebook, in full and in FAST mode;
@@ -57,8 +57,8 @@ def _notebooks(root: Path) -> list[str]:
 # --------------------------------------------------------------------------- gathering
 
 
-def joined_07(payload, results_dir: Path = RESULTS_DIR) -> list[dict]:
-    """The runs notebook 07 joins to its table (notebook 08's CNN, trained under its
+def joined_08(payload, results_dir: Path = RESULTS_DIR) -> list[dict]:
+    """The runs notebook 08 joins to its table (notebook 09's CNN, trained under its
     protocol by ``benchmarks/bench_beyond_mlp.py``), when they fit its split and protocol."""
     if "labels" not in payload:
         return []
@@ -83,11 +83,11 @@ def _procedure_interval(rs: list[dict], labels: dict | None) -> tuple:
 
 
 def models_section(payload, results_dir: Path = RESULTS_DIR) -> dict | None:
-    """Mean and spread over seeds per model, from notebook 07's stored runs (and the runs
-    it joins, see :func:`joined_07`)."""
+    """Mean and spread over seeds per model, from notebook 08's stored runs (and the runs
+    it joins, see :func:`joined_08`)."""
     if payload is None:
         return None
-    runs = payload["runs"] + joined_07(payload, results_dir)
+    runs = payload["runs"] + joined_08(payload, results_dir)
     order: list[str] = []
     by_name: dict[str, list[dict]] = {}
     for run in runs:
@@ -210,9 +210,9 @@ def baselines_section(payload) -> dict | None:
     )
 
 
-#: Notebook 08's recipes by the round that introduced them: round 2 was designed after round
-#: 1's test accuracies had been seen (notebook 08, "How the recipes came about").
-ROUNDS_08 = {
+#: Notebook 09's recipes by the round that introduced them: round 2 was designed after round
+#: 1's test accuracies had been seen (notebook 09, "How the recipes came about").
+ROUNDS_09 = {
     "cnn": 1,
     "cnn_augmented": 1,
     "flagship_augmented": 1,
@@ -223,7 +223,7 @@ ROUNDS_08 = {
 
 
 def beyond_mlp_section(payload) -> dict | None:
-    """Notebook 08's benchmark (``benchmarks/bench_beyond_mlp.py``): per model the mean
+    """Notebook 09's benchmark (``benchmarks/bench_beyond_mlp.py``): per model the mean
     validation and test accuracy over its seeds, and the CNN recipe chosen on validation."""
     if payload is None or not payload.get("summary"):
         return None
@@ -288,10 +288,10 @@ def markdown(results: dict) -> str:
     """The results as Markdown: the text of results.md and of README's block."""
     out: list[str] = []
     models = results["models"]
-    out.append("#### Every model under one protocol (notebook 07)")
+    out.append("#### Every model under one protocol (notebook 08)")
     out.append("")
     if models is None:
-        out.append("_Not measured yet: run `python -m helpers.run 07` (full mode)._")
+        out.append("_Not measured yet: run `python -m helpers.run 08` (full mode)._")
     else:
         p = models["protocol"]
         counts = sorted({m["seeds"] for m in models["models"]}) or [len(p["seeds"])]
@@ -307,7 +307,7 @@ def markdown(results: dict) -> str:
             + (f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}")
             + f" seed{'s' if counts[-1] > 1 else ''} per model "
             "(column seeds). Models are ranked and chosen on the validation accuracy (mean over "
-            "the seeds; notebook 07 compares them as training procedures, seeds and images); "
+            "the seeds; notebook 08 compares them as training procedures, seeds and images); "
             f"test accuracy on {n_test:,} test images, reported once: mean over the seeds with "
             "its 95% interval covering the seeds and the test images (mean ± standard "
             "deviation over the seeds where no predictions are stored)."
@@ -338,7 +338,7 @@ def markdown(results: dict) -> str:
             + ". Source: `benchmarks/results/architectures.json`"
             + (
                 "; rows marked stored: their benchmark's results file (trained under the same "
-                "protocol, joined by notebook 07)."
+                "protocol, joined by notebook 08)."
                 if models.get("joined")
                 else "."
             )
@@ -411,7 +411,7 @@ def markdown(results: dict) -> str:
             cnn, mlp = trained.get(beyond["choice"]), trained.get(beyond["mlp_choice"])
             if cnn is not None and mlp is not None:
                 notes.append(
-                    "08 loads the seed-0 models that `benchmarks/bench_beyond_mlp.py` saved in "
+                    "09 loads the seed-0 models that `benchmarks/bench_beyond_mlp.py` saved in "
                     "`artifacts/` when they are there (as in the run above); on a fresh clone "
                     f"it trains them, which took {_minutes(cnn)} (the CNN) and {_minutes(mlp)} "
                     "(the MLP) in the benchmark."
@@ -421,14 +421,14 @@ def markdown(results: dict) -> str:
             published = [r for r in flagship["runs"] if r["recipe"] == "published"]
             loads = [r["load_average"] for r in published]
             notes.append(
-                "05 reads the published recipe's seed-0 run (its test predictions) from the "
+                "06 reads the published recipe's seed-0 run (its test predictions) from the "
                 "committed `benchmarks/results/flagship.json` instead of training it, on a "
                 "fresh clone too; trained, it took "
                 f"{_minutes(statistics.median(r['seconds'] for r in published))} in "
                 f"`benchmarks/bench_flagship.py` (median of {len(published)} seeds, 1-minute "
                 f"load average {min(loads):g}-{max(loads):g} on {flagship['cpus']} cores). "
-                "07 trains all its runs; "
-                "`MNIST_07_STORED=1` shows the last full run's instead, for class time."
+                "08 trains all its runs; "
+                "`MNIST_08_STORED=1` shows the last full run's instead, for class time."
             )
         machine = (full or fast)["machine"]
         notes.append(
@@ -465,13 +465,13 @@ def markdown(results: dict) -> str:
     beyond = results.get("beyond_mlp")
     if beyond:
         out.append("")
-        out.append("#### Beyond the MLP: augmentation and a CNN (notebook 08)")
+        out.append("#### Beyond the MLP: augmentation and a CNN (notebook 09)")
         out.append("")
         out.append(
             "Seeds 0-2 on the series' split. The CNN recipe and the MLP recipe are each chosen "
             "on the mean validation accuracy, and every target is a validation target. The "
             "recipes came in two rounds: the test accuracies of round 1 had been computed and "
-            "seen before round 2 was designed, so the test set saw the race; notebook 08 tells "
+            "seen before round 2 was designed, so the test set saw the race; notebook 09 tells "
             "that story and estimates the optimism it can add to the reported test accuracy. "
             "Test accuracy: mean over the seeds with a 95% interval that covers both the seeds "
             "and the sampling of the 10,000 test images (`helpers.stats.procedure_accuracy`)."
@@ -495,7 +495,7 @@ def markdown(results: dict) -> str:
                 else f" ({t['min']:.2f}-{t['max']:.2f}, range)"
             )
             out.append(
-                f"| {label} | {ROUNDS_08.get(name, '?')} | {len(s['seeds'])} | "
+                f"| {label} | {ROUNDS_09.get(name, '?')} | {len(s['seeds'])} | "
                 f"{'/'.join(map(str, s['epochs']))} | {s['seconds_per_epoch_median']:.1f} | "
                 f"{s['val_accuracy']['mean']:.2f} | {test} |"
             )

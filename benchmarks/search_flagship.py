@@ -1,4 +1,4 @@
-"""The random search on VALIDATION that chose the flagship's training recipe (notebook 05).
+"""The random search on VALIDATION that chose the flagship's training recipe (notebook 06).
 
     nice python benchmarks/search_flagship.py              # 12 trials on the full split
     nice python benchmarks/search_flagship.py --quick      # 3 tiny trials: a smoke test

@@ -1,4 +1,4 @@
-"""Data augmentation, the one pipeline the notebooks share (notebook 08), and how 08 trains.
+"""Data augmentation, the one pipeline the notebooks share (notebook 09), and how 09 trains.
 
 :func:`augmentation` is a small Keras block of preprocessing layers: a random shift
 (``RandomTranslation``), a small random rotation (``RandomRotation``) and a random zoom
@@ -13,7 +13,7 @@ argument) counts as training for these layers (Keras 3) and *does* augment.
 (n, 28, 28) images (the flagship MLP, the CNN), so the augmentation travels with the model
 (``.keras`` files included) and is never applied twice or forgotten.
 
-:class:`Recipe` and :func:`train` are how notebook 08 and ``benchmarks/bench_beyond_mlp.py``
+:class:`Recipe` and :func:`train` are how notebook 09 and ``benchmarks/bench_beyond_mlp.py``
 train with it: Adam with a warm-up then cosine decay, sparse categorical cross-entropy, a
 fixed number of epochs (chosen before training, on the validation images of the
 benchmark), the validation images scored after every epoch.
@@ -107,7 +107,7 @@ def augment_images(images, seed: int = config.SEED, **settings) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Recipe:
-    """How notebook 08 trains a model: Adam, a ``warmup_epochs`` linear warm-up to
+    """How notebook 09 trains a model: Adam, a ``warmup_epochs`` linear warm-up to
     ``learning_rate`` then cosine decay to 0, ``epochs`` epochs at ``batch_size``, with or
     without :func:`augmentation` in front of the model."""
 
@@ -146,10 +146,10 @@ class Recipe:
         return Recipe(**{**asdict(self), **fast})
 
 
-#: The recipes of notebook 08, fixed before any result was seen. The CNN recipe with
-#: augmentation and the one without (notebook 07's protocol) are compared on the
+#: The recipes of notebook 09, fixed before any result was seen. The CNN recipe with
+#: augmentation and the one without (notebook 08's protocol) are compared on the
 #: validation images by benchmarks/bench_beyond_mlp.py; the flagship MLP with augmentation
-#: keeps the flagship's layers and its Dropout 0.3 (notebook 05's chosen recipe) and trains
+#: keeps the flagship's layers and its Dropout 0.3 (notebook 06's chosen recipe) and trains
 #: for twice the flagship's 10 epochs, since augmented images are harder to fit.
 RECIPES = {
     "cnn_augmented": Recipe(
@@ -313,7 +313,7 @@ def load_or_train(recipe: Recipe, split, seed: int = config.SEED, verbose: int =
     return model, record
 
 
-#: The plain CNN (no augmentation) as notebook 07's protocol trains it (the benchmark's
+#: The plain CNN (no augmentation) as notebook 08's protocol trains it (the benchmark's
 #: ``cnn`` candidate).
 PLAIN_CNN = "cnn"
 
@@ -338,7 +338,7 @@ def _plain_cnn_how(split, seed: int) -> dict:
 
 
 def load_or_train_plain_cnn(split, seed: int = config.SEED):
-    """``(model, record)``: the CNN **without augmentation**, trained under notebook 07's
+    """``(model, record)``: the CNN **without augmentation**, trained under notebook 08's
     protocol (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
     validation accuracy, the best epoch restored) exactly as ``bench_beyond_mlp.py`` trains
     its ``cnn`` candidate, with :class:`helpers.compare.KerasTrainer`.
@@ -356,7 +356,7 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED):
         model = modelio.load_model(path)  # checksum verified, safe_mode on: no code runs
         print(
             f"Loaded the plain CNN (seed {seed}) from {path.parent.name}/{path.name}: trained "
-            f"earlier under notebook 07's protocol on this split ({stored['record']['seconds']:.0f} s)."
+            f"earlier under notebook 08's protocol on this split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
     label = "CNN conv32-pool-conv64-pool-dense128"
@@ -371,7 +371,7 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED):
     }
     modelio.save_model(trainer.model, path, info={"how": how, "record": record})
     print(
-        f"Trained the plain CNN (seed {seed}) under notebook 07's protocol in "
+        f"Trained the plain CNN (seed {seed}) under notebook 08's protocol in "
         f"{record['seconds']:.0f} s ({record['epochs']} epochs, best {record['best_epoch']}); "
         f"saved to {path.parent.name}/{path.name}."
     )

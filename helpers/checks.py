@@ -837,7 +837,7 @@ def exercise_03_6(answer, layer_sizes):
     return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
 
 
-# --------------------------------------------------------------------------- notebook 04
+# --------------------------------------------------------------------------- notebook 05
 
 
 def _call(fn, *args):
@@ -851,7 +851,7 @@ def _call(fn, *args):
 
 
 @exercise
-def exercise_04_1(answer):
+def exercise_05_1(answer):
     """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
     z = np.linspace(-3, 3, 61)
     a = np.tanh(z)
@@ -877,7 +877,7 @@ def exercise_04_1(answer):
 
 
 @exercise
-def exercise_04_2(answer):
+def exercise_05_2(answer):
     """``answer(a_prev, delta)``: the weight gradient dW of one Dense layer.
 
     ``a_prev`` (n, n_in) are the layer's inputs, ``delta`` (n, n_out) = dL/dz, already
@@ -908,8 +908,8 @@ def exercise_04_2(answer):
     return verdict(False, "the shape is right but the values are not a_prev.T @ delta.")
 
 
-#: Exercise 04_3: what happens when every weight of the ReLU net starts at zero?
-EXERCISE_04_3_CHOICES = {
+#: Exercise 05_3: what happens when every weight of the ReLU net starts at zero?
+EXERCISE_05_3_CHOICES = {
     "a": "it learns as usual, only a little slower",
     "b": "it gives every image the same answer, so about 10% are right",
     "c": "the loss becomes NaN in the first epoch",
@@ -918,11 +918,11 @@ EXERCISE_04_3_CHOICES = {
 
 
 @exercise
-def exercise_04_3(answer):
+def exercise_05_3(answer):
     """Multiple choice: a ReLU net with every weight and bias at zero, trained one epoch."""
     letter = str(answer).strip().lower().strip("()")
-    if letter not in EXERCISE_04_3_CHOICES:
-        return verdict(False, f"answer with one letter of {sorted(EXERCISE_04_3_CHOICES)}.")
+    if letter not in EXERCISE_05_3_CHOICES:
+        return verdict(False, f"answer with one letter of {sorted(EXERCISE_05_3_CHOICES)}.")
     explanations = {
         "a": "with zero weights every hidden ReLU outputs 0, so dW of every layer is "
         "a_prev.T @ delta = 0 and backprop passes 0 down: only the output biases move.",
@@ -956,7 +956,7 @@ def _real_number(answer, what: str, whole: bool = False):
 
 
 @exercise
-def exercise_04_4(answer, x_batch):
+def exercise_05_4(answer, x_batch):
     """Experiment: how many rows of dL/dW1 are exactly zero for the images ``x_batch``?
 
     dW1 = X^T Delta_1, so row j is zero when pixel j is 0 in every image of the batch.
@@ -989,13 +989,13 @@ def exercise_04_4(answer, x_batch):
     )
 
 
-#: Exercise 04_5's set-up: the first layer's weights all start at this value.
-EXERCISE_04_5_START = 0.05
+#: Exercise 05_5's set-up: the first layer's weights all start at this value.
+EXERCISE_05_5_START = 0.05
 
 
 def symmetry_experiment(x, y, width=16, equal_output_layer=False, seed=0):
-    """Exercise 04_5's experiment: MLP([784, width, 10], seed), every first-layer weight at
-    ``EXERCISE_04_5_START`` and its biases at 0 (the output layer keeps its random start,
+    """Exercise 05_5's experiment: MLP([784, width, 10], seed), every first-layer weight at
+    ``EXERCISE_05_5_START`` and its biases at 0 (the output layer keeps its random start,
     unless ``equal_output_layer``), one epoch of SGD (batch 32, lr 0.1) on ``x, y``.
 
     Returns (the largest difference between two hidden units, the largest distance any
@@ -1006,19 +1006,19 @@ def symmetry_experiment(x, y, width=16, equal_output_layer=False, seed=0):
     x = np.asarray(x).reshape(len(x), -1)
     net = MLP([x.shape[1], width, 10], seed=seed)
     weights = net.get_weights()
-    weights[0] = np.full_like(weights[0], EXERCISE_04_5_START)
+    weights[0] = np.full_like(weights[0], EXERCISE_05_5_START)
     weights[1] = np.zeros_like(weights[1])
     if equal_output_layer:
-        weights[2] = np.full_like(weights[2], EXERCISE_04_5_START)
+        weights[2] = np.full_like(weights[2], EXERCISE_05_5_START)
     net.set_weights(weights)
     net.fit(x, y, epochs=1, batch_size=32, lr=0.1, verbose=0)
     spread = float(np.ptp(net.W[0], axis=1).max())
-    moved = float(np.abs(net.W[0] - EXERCISE_04_5_START).max())
+    moved = float(np.abs(net.W[0] - EXERCISE_05_5_START).max())
     return spread, moved
 
 
 @exercise
-def exercise_04_5(answer, x, y, width=16):
+def exercise_05_5(answer, x, y, width=16):
     """Experiment: equal first-layer weights, random output layer, one epoch; the answer is
     the largest difference between two hidden units, ``np.ptp(net.W[0], axis=1).max()``.
 
@@ -1060,11 +1060,11 @@ def exercise_04_5(answer, x, y, width=16):
     )
 
 
-# --------------------------------------------------------------------------- notebook 05
+# --------------------------------------------------------------------------- notebook 06
 
 
 @exercise
-def exercise_05_1(answer, n_classes=26):
+def exercise_06_1(answer, n_classes=26):
     """Cross-entropy of an untrained net that gives every one of ``n_classes`` the same
     probability: -ln(1/n) = ln(n)."""
     n = int(n_classes)
@@ -1083,7 +1083,7 @@ def exercise_05_1(answer, n_classes=26):
 
 
 @exercise
-def exercise_05_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
+def exercise_06_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
     """Weight updates in one epoch: ceil(fit images / batch), where the fit images are the
     ``n_train`` official training images minus the ``n_val`` held out for validation."""
     n_fit = n_train - n_val
@@ -1119,7 +1119,7 @@ def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
 
 
 @exercise
-def exercise_05_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
+def exercise_06_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
     """The warm-up + cosine learning rate at ``step``."""
     expected = warmup_cosine(step, peak, warmup_steps, decay_steps)
     t_wrong = min(step, decay_steps) / decay_steps
@@ -1163,7 +1163,7 @@ def _l2_strengths(model) -> list[float]:
 
 
 @exercise
-def exercise_05_5(answer, plain_model, decayed_model, l2=None):
+def exercise_06_5(answer, plain_model, decayed_model, l2=None):
     """How many times larger the sum of squared kernel weights of ``plain_model`` is than
     that of ``decayed_model`` (trained the same way with an L2 penalty of strength ``l2``,
     when given)."""
@@ -1203,7 +1203,7 @@ def exercise_05_5(answer, plain_model, decayed_model, l2=None):
 
 
 @exercise
-def exercise_05_4(answer, history, monitor="val_loss"):
+def exercise_06_4(answer, history, monitor="val_loss"):
     """The epoch (counted from 1, as Keras prints it) whose weights EarlyStopping with
     ``restore_best_weights=True`` puts back: the lowest ``monitor`` for a loss, the highest
     for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
@@ -1241,7 +1241,7 @@ def exercise_05_4(answer, history, monitor="val_loss"):
     )  # fmt: skip
 
 
-# --------------------------------------------------------------------------- notebook 06
+# --------------------------------------------------------------------------- notebook 07
 
 
 def _cm(cm) -> np.ndarray:
@@ -1252,7 +1252,7 @@ def _cm(cm) -> np.ndarray:
 
 
 @exercise
-def exercise_06_1(answer, cm, true, predicted):
+def exercise_07_1(answer, cm, true, predicted):
     """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
     cm = _cm(cm)
     expected = int(cm[true, predicted])
@@ -1268,7 +1268,7 @@ def exercise_06_1(answer, cm, true, predicted):
 
 
 @exercise
-def exercise_06_2(answer, cm, digit, metric="recall"):
+def exercise_07_2(answer, cm, digit, metric="recall"):
     """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
     if metric not in ("recall", "precision"):
         raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
@@ -1290,7 +1290,7 @@ def exercise_06_2(answer, cm, digit, metric="recall"):
 
 
 @exercise
-def exercise_06_3(answer, is_positive, scores):
+def exercise_07_3(answer, is_positive, scores):
     """AUC as a ranking: the share of (positive, negative) pairs in which the positive
     image gets the higher score (ties count one half)."""
     is_positive = np.asarray(is_positive, dtype=bool)
@@ -1312,7 +1312,7 @@ def exercise_06_3(answer, is_positive, scores):
 
 
 @exercise
-def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
+def exercise_07_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
                   scores_test=None):  # fmt: skip
     """A threshold chosen on VALIDATION: the lowest one whose validation precision reaches
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
@@ -1343,11 +1343,11 @@ def exercise_06_4(answer, is_positive_val, scores_val, target, is_positive_test=
                    "the LOWEST threshold that reaches the target.")  # fmt: skip
 
 
-# --------------------------------------------------------------------------- notebook 07
+# --------------------------------------------------------------------------- notebook 08
 
 
 @exercise
-def exercise_07_1(answer, y_true, pred_a, pred_b):
+def exercise_08_1(answer, y_true, pred_a, pred_b):
     """The exact two-sided McNemar p-value of two models' predictions on the same images,
     within 1e-4 relative (4 significant digits)."""
     from scipy.stats import binomtest, chi2
@@ -1398,7 +1398,7 @@ def exercise_07_1(answer, y_true, pred_a, pred_b):
 
 
 @exercise
-def exercise_07_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
+def exercise_08_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
                   b="mlp_128_64_32_sigmoid"):  # fmt: skip
     """After training two more seeds of a and b: the verdict of the planned comparison
     (the two training procedures on seeds and test images, Holm over all planned pairs)."""
@@ -1432,7 +1432,7 @@ def exercise_07_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
 
 
 @exercise
-def exercise_07_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
+def exercise_08_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
     """Is ``fast`` faster than ``slow`` by the notebook's rule (at least ``rule`` times per
     epoch, the measured run-to-run spread of one model's epoch time)?"""
     from helpers import compare
@@ -1451,7 +1451,7 @@ def exercise_07_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
 
 
 @exercise
-def exercise_07_4(answer, hidden=(200,)):
+def exercise_08_4(answer, hidden=(200,)):
     """Parameters of an MLP 784-hidden-10 (Dense layers only)."""
     from helpers import models
 
@@ -1480,11 +1480,11 @@ def exercise_07_4(answer, hidden=(200,)):
     )
 
 
-# --------------------------------------------------------------------------- notebook 08
+# --------------------------------------------------------------------------- notebook 09
 
 
 @exercise
-def exercise_08_1(answer, kernel=5, filters=16, side=28):
+def exercise_09_1(answer, kernel=5, filters=16, side=28):
     """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
     from helpers import models
 
@@ -1538,7 +1538,7 @@ def exercise_08_1(answer, kernel=5, filters=16, side=28):
 
 
 @exercise
-def exercise_08_2(answer, global_batch=256, replicas=4):
+def exercise_09_2(answer, global_batch=256, replicas=4):
     """Images each replica gets per step under MirroredStrategy."""
     for name, value in (("global_batch", global_batch), ("replicas", replicas)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -1562,7 +1562,7 @@ def exercise_08_2(answer, global_batch=256, replicas=4):
 
 
 @exercise
-def exercise_08_3(answer):
+def exercise_09_3(answer):
     """A function ``shift_right(images, k)``: move (n, 28, 28) images k pixels right, zeros in."""
     if not callable(answer):
         return verdict(False, f"answer a function shift_right(images, k), got {answer!r}.")

@@ -1,4 +1,4 @@
-"""Every architecture of the series under one protocol (notebook 07).
+"""Every architecture of the series under one protocol (notebook 08).
 
 A comparison is only fair when everything but the architecture is the same. The
 :class:`Protocol` fixes it: the series' one fit / validation / test split
@@ -22,12 +22,12 @@ and test image (stored compactly as a string of digits). From those rows:
 * :func:`paired_tests` answers the planned questions "is procedure A better than B on new
   images?" with the same method on the test images (reported once), corrected for the
   number of comparisons (Holm), and :func:`findings` turns it all into the sentences
-  notebook 07 shows. McNemar's test (:func:`stats.mcnemar`) is shown per seed: it asks about
+  notebook 08 shows. McNemar's test (:func:`stats.mcnemar`) is shown per seed: it asks about
   two trained networks, not about two procedures.
 
 :func:`save_results` / :func:`load_results` keep the runs in
 ``benchmarks/results/architectures.json``, so the notebook can show every table and test of
-the last full run without retraining (``MNIST_07_STORED=1``).
+the last full run without retraining (``MNIST_08_STORED=1``).
 
 A new architecture (say a CNN) joins by adding a :class:`Candidate` whose ``base`` names a
 builder of :func:`helpers.models.build`.
@@ -47,20 +47,20 @@ import numpy as np
 
 from helpers import config, quiet, stats, training
 from helpers.results import (
-    machine,  # re-exported: notebook 07 prints it
+    machine,  # re-exported: notebook 08 prints it
     write_atomic,
 )
 
-#: Set this environment variable to "1" to make notebook 07 show the stored results of
+#: Set this environment variable to "1" to make notebook 08 show the stored results of
 #: the last full run instead of training (instant; the notebook says so loudly).
-STORED_ENV = "MNIST_07_STORED"
+STORED_ENV = "MNIST_08_STORED"
 
 #: The measured table of the last full run (committed).
 RESULTS_FILE = config.RESULTS_DIR / "architectures.json"
 #: Where FAST runs and runs on the fallback data keep theirs (git-ignored).
 SCRATCH_FILE = config.ROOT / "benchmarks" / "scratch" / "architectures.json"
 
-#: The small networks train in seconds: notebook 07 trains them with this many times the
+#: The small networks train in seconds: notebook 08 trains them with this many times the
 #: protocol's seeds (6 instead of 3 in a full run), which narrows the seed part of their
 #: intervals; the flagships and the joined CNN keep the protocol's seeds.
 CHEAP_SEED_FACTOR = 2
@@ -135,7 +135,7 @@ class Candidate:
     base: str | None = None  # the helpers.models architecture it builds
 
 
-#: The from-scratch net of notebook 04, as notebook 07 trains it.
+#: The from-scratch net of notebook 05, as notebook 08 trains it.
 NUMPY_NET = dict(layer_sizes=[784, 256, 128, 10], activation="relu", init="he")
 
 CANDIDATES: list[Candidate] = [
@@ -181,7 +181,7 @@ CANDIDATES: list[Candidate] = [
     ),
 ]
 
-#: The questions notebook 07 asks, fixed before looking at any result: (A, B) = "is A
+#: The questions notebook 08 asks, fixed before looking at any result: (A, B) = "is A
 #: different from B?". Each is one McNemar test; Holm corrects for all of them together.
 PLANNED_PAIRS: list[tuple[str, str]] = [
     ("mlp_300_100", "mlp_100"),  # a second hidden layer and 3x the parameters
@@ -192,7 +192,7 @@ PLANNED_PAIRS: list[tuple[str, str]] = [
     ("flagship", "flagship_no_batchnorm"),  # ablation: BatchNorm
     ("flagship", "flagship_no_dropout"),  # ablation: Dropout
     ("flagship", "flagship_plain"),  # ablation: both
-    # notebook 08's CNN against the flagship MLP: planned (added here) before the CNN's runs
+    # notebook 09's CNN against the flagship MLP: planned (added here) before the CNN's runs
     # existed; tested when they are joined (see JOINED)
     ("cnn", "flagship"),
 ]
@@ -201,7 +201,7 @@ PLANNED_PAIRS: list[tuple[str, str]] = [
 @dataclass(frozen=True)
 class Joined:
     """An architecture trained under this protocol by another script, whose stored runs
-    notebook 07 joins to its table instead of training it (to stay within class time)."""
+    notebook 08 joins to its table instead of training it (to stay within class time)."""
 
     name: str
     file: Path  # the results file
@@ -214,9 +214,9 @@ JOINED: list[Joined] = [
     Joined(
         "cnn",
         config.RESULTS_DIR / "beyond_mlp.json",
-        "cnn_runs_07",
+        "cnn_runs_08",
         "benchmarks/bench_beyond_mlp.py",
-        "notebook 08's CNN",
+        "notebook 09's CNN",
     ),
 ]
 
@@ -366,7 +366,7 @@ class KerasTrainer:
         )
 
 
-#: Images per call when predicting (memory stays small even for notebook 08's CNN).
+#: Images per call when predicting (memory stays small even for notebook 09's CNN).
 PREDICT_BATCH = 2000
 
 # The fit images as TensorFlow tensors, converted once and shared by every model and seed.
@@ -378,7 +378,7 @@ def _fit_batches(split, batch_size: int, seed: int):
     set by ``seed``): one ``tf.data`` pipeline over tensors converted once per split.
 
     Keras would also take the NumPy arrays, but then converts them again at every ``fit``
-    and slices them with more per-batch work (measured by ``benchmarks/profile_07.py``).
+    and slices them with more per-batch work (measured by ``benchmarks/profile_08.py``).
     """
     import tensorflow as tf
 
@@ -443,7 +443,7 @@ class _Stop(Exception):
 
 
 def _numpy_net_with_early_stopping(seed: int, patience: int):
-    """The NumPy MLP of notebook 04 with early stopping on validation accuracy.
+    """The NumPy MLP of notebook 05 with early stopping on validation accuracy.
 
     ``MLP.fit`` evaluates the validation images after every epoch through the public
     ``evaluate``; this subclass watches those evaluations: it keeps a copy of the weights
@@ -956,12 +956,12 @@ def load_results(path: Path | None = None):
     path = Path(path or RESULTS_FILE)
     if not path.exists():
         raise FileNotFoundError(
-            f"no stored comparison at {_shown(path)}: run notebook 07 in full "
-            f"mode once (python -m helpers.run 07), or unset {STORED_ENV} to train now."
+            f"no stored comparison at {_shown(path)}: run notebook 08 in full "
+            f"mode once (python -m helpers.run 08), or unset {STORED_ENV} to train now."
         )
     fix = (
         f"Restore it (git checkout -- {_shown(path)}), or unset {STORED_ENV} and run notebook "
-        "07 once to measure again."
+        "08 once to measure again."
     )
     payload = schema.load(path, schema.ARCHITECTURES, fix)
     labels = payload["labels"]
@@ -1012,7 +1012,7 @@ def _stored_rows(joined: Joined, payload, labels: dict, proto: dict) -> tuple[li
         return [], f"{shown} has seeds {seeds}; this protocol's are {sorted(proto['seeds'])}"
     for r in rows:
         if set(r) != set(ROW_KEYS) or r["name"] != joined.name:
-            return [], f"{shown}: a row of {joined.key!r} is not in notebook 07's format"
+            return [], f"{shown}: a row of {joined.key!r} is not in notebook 08's format"
         for which in ("val", "test"):
             truth, predicted = labels[which], r[f"{which}_predictions"]
             right = sum(a == b for a, b in zip(truth, predicted, strict=True))
@@ -1068,7 +1068,7 @@ def stored_runs(
 
 def join_stored(runs, y_val, y_test, proto: Protocol, verbose: bool = True):
     """``runs`` with the stored runs of the :data:`JOINED` architectures (e.g. notebook
-    08's CNN) added when they were measured on this split under this protocol; prints
+    09's CNN) added when they were measured on this split under this protocol; prints
     one line per architecture (joined, or why not: no file yet, FAST mode, ...)."""
     import pandas as pd
 

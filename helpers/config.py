@@ -50,9 +50,9 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 IMG_DIR = ROOT / "img"
 #: Figures of FAST runs and runs on the offline fallback data (git-ignored).
 SCRATCH_IMG_DIR = IMG_DIR / "scratch"
-#: Hand-drawn digit images shipped with the series (notebook 05).
+#: Hand-drawn digit images shipped with the series (notebook 06).
 SAMPLES_DIR = ROOT / "samples"
-#: Measured results committed with the repository (benchmarks, notebook 07's table).
+#: Measured results committed with the repository (benchmarks, notebook 08's table).
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 #: The one seed of the series.
@@ -115,16 +115,16 @@ class RunSizes:
 
     n_train: int | None
     n_test: int | None
-    #: notebook 04, the from-scratch NumPy net
+    #: notebook 05, the from-scratch NumPy net
     epochs_numpy: int
     epochs_numpy_stalled: int
-    #: design B of notebook 04: 100 full-batch epochs with a tiny learning rate, as published
+    #: design B of notebook 05: 100 full-batch epochs with a tiny learning rate, as published
     epochs_numpy_tiny_lr: int
-    #: notebook 05, the flagship Keras MLP (improved recipe) and the published recipe
+    #: notebook 06, the flagship Keras MLP (improved recipe) and the published recipe
     epochs_flagship: int
     epochs_published: int
     epochs_small: int
-    #: notebook 07, every architecture under one protocol
+    #: notebook 08, every architecture under one protocol
     epochs_compare: int
     seeds_compare: int
 

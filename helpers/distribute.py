@@ -1,4 +1,4 @@
-"""More than one device: ``tf.distribute.MirroredStrategy`` on logical CPU devices (notebook 08).
+"""More than one device: ``tf.distribute.MirroredStrategy`` on logical CPU devices (notebook 09).
 
 A machine without a GPU has one TensorFlow device, ``/CPU:0``. TensorFlow can split it
 into several *logical* devices (:func:`use_logical_cpus`), which is how the code path of a

@@ -15,7 +15,7 @@ look like that, so a user's image has to go through the same steps first:
 7. paste into 28x28 so the centre of mass is at pixel (14, 14), as in MNIST.
 
 :func:`prepare_digit` does all of it; :func:`preparation_steps` returns every stage, for
-the figure in notebook 05. Bad input (not an image, an empty file, a blank image) raises
+the figure in notebook 06. Bad input (not an image, an empty file, a blank image) raises
 :class:`DigitImageError` saying what is wrong.
 """
 

@@ -1,4 +1,4 @@
-"""Tidy tables of a classifier's results (notebook 06): scikit-learn computes, we arrange.
+"""Tidy tables of a classifier's results (notebook 07): scikit-learn computes, we arrange.
 
 Every function takes integer labels ``y_true`` (0..K-1) and either predicted labels
 ``y_pred`` or the model's probabilities ``proba`` (one row per image, one column per

@@ -38,8 +38,8 @@ __all__ = [
     "sidecar_path",
 ]
 
-#: What to do about a bad model file of the series (notebook 05 saves the flagship).
-FIX = "Delete it and rerun notebook 05 to retrain."
+#: What to do about a bad model file of the series (notebook 06 saves the flagship).
+FIX = "Delete it and rerun notebook 06 to retrain."
 
 #: File name endings Keras can load, and the format each one is.
 FORMATS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5"}
@@ -116,7 +116,7 @@ def save_model(model, path, info: dict | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
-        with _quiet_absl():  # the .h5 format's "legacy" notice; notebook 05 says it in prose
+        with _quiet_absl():  # the .h5 format's "legacy" notice; notebook 06 says it in prose
             model.save(partial)
         sidecar = {
             "file": path.name,
@@ -219,7 +219,7 @@ def load_model(path, compile: bool = True, fix: str = FIX):
 
     path = Path(path).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"No model file at {path}. Run notebook 05 to train and save it.")
+        raise FileNotFoundError(f"No model file at {path}. Run notebook 06 to train and save it.")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder; give the path of a .keras or .h5 model file.")
     fmt = _format(path)

@@ -236,7 +236,7 @@ def build_flagship(
     -> Dense 10 softmax.
 
     ``dropout=None`` (or 0) removes the Dropout layers and ``batchnorm=False`` the
-    BatchNormalization layers, for the ablation of notebook 07.
+    BatchNormalization layers, for the ablation of notebook 08.
     """
     spec = ARCHITECTURES["flagship"]
     return build_mlp(
@@ -256,7 +256,7 @@ def build(name: str, **overrides):
     ``overrides`` go to the builder, e.g. ``build("mlp_300_100", dropout=0.2)`` or
     ``build("flagship", batchnorm=False)``.
     """
-    if name in CNN_ARCHITECTURES:  # notebook 08's convolutional nets
+    if name in CNN_ARCHITECTURES:  # notebook 09's convolutional nets
         return _build_named_cnn(name, **overrides)
     spec = _spec(name)
     if name == "flagship":
@@ -406,7 +406,7 @@ def keras_counts(model) -> dict:
 def cost(layer_sizes, batchnorm=False, n_images=60_000):
     """What an MLP costs: memory of its weights and arithmetic per image and per epoch.
 
-    The one FLOP rule of the series (derived in notebook 03, used by 03 and 04):
+    The one FLOP rule of the series (derived in notebook 03, used by 03 and 05):
 
     * **forward**: one multiply-add per weight, ``sum(in * out)`` over the Dense layers;
       biases, activations and BatchNorm add a few operations per unit, well under 1% here,
@@ -504,7 +504,7 @@ def summary_counts(model) -> dict:
 
 
 # --------------------------------------------------------------------------- convolutional nets
-# (notebook 08) A CNN is described by its convolution blocks, not by a list of widths, so the
+# (notebook 09) A CNN is described by its convolution blocks, not by a list of widths, so the
 # CNNs live in their own table: the MLP tools above (layer_sizes, count_params, cost_table)
 # stay what they are. build() knows both tables.
 

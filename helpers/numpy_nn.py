@@ -1,7 +1,7 @@
-"""A small, readable multilayer perceptron in NumPy, and its gradient check (notebook 04).
+"""A small, readable multilayer perceptron in NumPy, and its gradient check (notebook 05).
 
 Everything a network does is written out here in matrix form over a mini-batch, float32
-throughout, with no Python loop over samples. Notebook 04 derives each line; notebook 07
+throughout, with no Python loop over samples. Notebook 05 derives each line; notebook 08
 reuses the class as the "from scratch" entry of the comparison.
 
 The API (kept stable, other notebooks rely on it)

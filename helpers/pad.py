@@ -9,7 +9,7 @@ JupyterLab 4, Notebook 7, VS Code and Colab; the front end is the plain ES modul
 ``pad.js`` (with ``pad.css``) next to this file, nothing to build.
 
 A static render (GitHub, nbviewer) cannot run a widget: :func:`still` draws the same view
-with matplotlib (``python -m helpers.pad`` makes notebook 05's ``img/05_drawing_pad.png``).
+with matplotlib (``python -m helpers.pad`` makes notebook 06's ``img/06_drawing_pad.png``).
 
 :func:`upload_digit` reads your own photo: on Colab through ``google.colab.files.upload``,
 elsewhere from a path or an upload button; any file name, the label unknown unless given.
@@ -454,8 +454,8 @@ def _upload_widget(model, label, show):
 
 
 def main() -> None:
-    """Render notebook 05's still of the pad with the trained flagship (a "3" drawn as in
-    :data:`THREE`) into img/05_drawing_pad.png (img/scratch/ in FAST mode or on the
+    """Render notebook 06's still of the pad with the trained flagship (a "3" drawn as in
+    :data:`THREE`) into img/06_drawing_pad.png (img/scratch/ in FAST mode or on the
     fallback data, as every figure), and print how long one reading takes."""
     import matplotlib
 
@@ -463,7 +463,7 @@ def main() -> None:
     from helpers import plots, quiet, training
 
     quiet.import_tensorflow()
-    plots.set_notebook("05")
+    plots.set_notebook("06")
     plots.use_style()
     model = training.load_or_train_flagship()
     drawing = draw_strokes(THREE)

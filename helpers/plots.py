@@ -394,7 +394,7 @@ def parameter_cost_bars(table):
     return fig
 
 
-# --------------------------------------------------------------------------- notebook 04
+# --------------------------------------------------------------------------- notebook 05
 
 
 def activation_histograms(nets, x, bins=50):
@@ -641,7 +641,7 @@ def train_val_curves(histories, keys=("loss", "accuracy"), title=None, val_loss_
     return fig
 
 
-# --------------------------------------------------------------------------- notebook 05
+# --------------------------------------------------------------------------- notebook 06
 
 
 def learning_curves(history, best_epoch=None, title="Learning curves of the flagship"):
@@ -736,7 +736,7 @@ def _image_axis(ax, image, title, color="black"):
     ax.set_title(title, fontsize=8.5, color=color, fontweight="normal")
 
 
-#: Bar colours of the probability charts of notebook 05 (seaborn "colorblind" blue and
+#: Bar colours of the probability charts of notebook 06 (seaborn "colorblind" blue and
 #: orange, plus a hatch on a wrong prediction, so colour is never the only cue).
 BAR_TRUE, BAR_WRONG, BAR_UNKNOWN, BAR_OTHER = "#0173B2", "#DE8F05", "#CC78BC", "#BBBBBB"
 
@@ -847,7 +847,7 @@ def own_digit_predictions(originals, prepared, probabilities, names, truths=None
     return fig
 
 
-# --------------------------------------------------------------------------- notebook 06
+# --------------------------------------------------------------------------- notebook 07
 
 #: Seaborn's "colorblind" palette (Okabe-Ito-like): blue, orange, green, vermillion, ...
 CB_COLORS = ["#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
@@ -1123,7 +1123,7 @@ def reliability_pair(panels, min_count=30):
     return fig
 
 
-# --------------------------------------------------------------------------- notebook 07
+# --------------------------------------------------------------------------- notebook 08
 
 
 def accuracy_vs_cost(summary, runs):

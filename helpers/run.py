@@ -5,9 +5,9 @@ mode, writes the outputs back into the notebooks and the figures into ``img/``, 
 with a table of notebook, seconds, the kernel's peak memory and status.
 
     python -m helpers.run                 # the whole series, full mode
-    python -m helpers.run 04 05           # only notebooks 04 and 05
+    python -m helpers.run 05 06           # only notebooks 05 and 06
     python -m helpers.run --fast          # FAST mode; notebooks are NOT overwritten
-    python -m helpers.run --normalise 05  # only fix notebook 05's metadata (no execution)
+    python -m helpers.run --normalise 06  # only fix notebook 06's metadata (no execution)
 
 Nothing good is lost when a notebook fails. While a notebook runs, its figures
 (``plots.save_fig``) and results (``results.record``) are written to a staging folder

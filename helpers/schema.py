@@ -252,7 +252,7 @@ FLAGSHIP = Obj(
     ),
 )
 
-#: One run of notebook 07's comparison (and the joined runs of notebook 08's benchmark).
+#: One run of notebook 08's comparison (and the joined runs of notebook 09's benchmark).
 COMPARE_RUN = Obj(
     required=dict(
         name=Str(),
@@ -276,20 +276,20 @@ COMPARE_RUN = Obj(
 )
 LABELS = Obj(required=dict(val=Digits(), test=Digits()))
 
-#: benchmarks/results/architectures.json (notebook 07, read back by compare.load_results).
+#: benchmarks/results/architectures.json (notebook 08, read back by compare.load_results).
 ARCHITECTURES = Obj(
     required=dict(labels=LABELS, runs=List(COMPARE_RUN, min_len=1)),
     optional=dict(protocol=Map(), machine=Map(), total_seconds=Num(0)),
 )
 
-#: A file whose runs notebook 07 may join (compare.JOINED: notebook 08's benchmark).
+#: A file whose runs notebook 08 may join (compare.JOINED: notebook 09's benchmark).
 JOINABLE = Obj(optional=dict(labels=LABELS, protocol=Map(), recipes=Map(), machine=Map()))
 
 _SUMMARY = Map(
     Obj(required=dict(val_accuracy=Obj(required=dict(mean=PERCENT)), seeds=List(Int(0), min_len=1)))
 )
 _CHOICE = Obj(required=dict(chosen=Str()))
-#: benchmarks/results/beyond_mlp.json (benchmarks/bench_beyond_mlp.py, read by notebook 08).
+#: benchmarks/results/beyond_mlp.json (benchmarks/bench_beyond_mlp.py, read by notebook 09).
 BEYOND_MLP = Obj(
     optional=dict(
         candidates=Map(Str()),

@@ -1,6 +1,6 @@
 """The one fit / validation / test split of the series, defined once.
 
-Every notebook from 04 on calls :func:`load_split` and gets the same three sets:
+Every notebook from 05 on calls :func:`load_split` and gets the same three sets:
 
 * **fit** (50,000 images in a full run): the images the weights are fitted to;
 * **validation** (10,000): held out from the official training images, stratified by

@@ -1,4 +1,4 @@
-"""Training the flagship MLP (notebook 05), and getting it back in later notebooks.
+"""Training the flagship MLP (notebook 06), and getting it back in later notebooks.
 
 Two recipes train the same layers (:func:`helpers.models.build_flagship`):
 
@@ -6,15 +6,15 @@ Two recipes train the same layers (:func:`helpers.models.build_flagship`):
   0.5/0.4/0.3, batch 32, Adam at a constant learning rate of 0.001, 10 epochs;
 * :data:`IMPROVED_RECIPE`: the recipe chosen by the random search on the VALIDATION images
   in ``benchmarks/search_flagship.py`` (its trials are in
-  ``benchmarks/results/flagship_search.json``; notebook 05 shows the table).
+  ``benchmarks/results/flagship_search.json``; notebook 06 shows the table).
 
 Every recipe is fitted to the fit images of :func:`helpers.split.load_split` and watched on
 its validation images (``validation_data=``; nothing is held out by Keras itself); the test
 images play no part in training or in choosing. The numbers of epochs come from
 :data:`helpers.config.RUN` in FAST mode, so a FAST run trains for one or two epochs only.
 
-:func:`load_or_train_flagship` is what notebook 06 (and anyone else) calls: it loads the
-model notebook 05 saved to :func:`flagship_path`, or trains :data:`IMPROVED_RECIPE` on
+:func:`load_or_train_flagship` is what notebook 07 (and anyone else) calls: it loads the
+model notebook 06 saved to :func:`flagship_path`, or trains :data:`IMPROVED_RECIPE` on
 ``split.x_fit`` if the file is not there yet (or was trained with another recipe or split),
 and says in one line which of the two it did.
 """
@@ -251,7 +251,7 @@ def epoch_timer():
 
 def make_callbacks(recipe: Recipe, monitor: str = "val_loss") -> list:
     """``[EarlyStopping]`` that keeps the best epoch's weights when the recipe asks for it
-    (``early_stopping_patience``), else ``[]``: the recipes of notebook 05 train for the
+    (``early_stopping_patience``), else ``[]``: the recipes of notebook 06 train for the
     number of epochs chosen on validation, with the schedule in the optimizer."""
     import keras
 
@@ -347,7 +347,7 @@ BENCHMARK_FILE = config.RESULTS_DIR / "flagship.json"
 
 @dataclass(frozen=True)
 class FlagshipRun:
-    """One recipe trained with one seed: what notebook 05's comparison table needs.
+    """One recipe trained with one seed: what notebook 06's comparison table needs.
 
     ``val_accuracy`` is in percent (last epoch, on the validation images); ``test_pred``
     holds the model's digit for every test image; ``source`` says where the run comes from
@@ -486,7 +486,7 @@ def _load_average() -> float | None:
 
 # --------------------------------------------------------------------------- the search
 
-#: What the random search of ``benchmarks/search_flagship.py`` (and notebook 05) may pick.
+#: What the random search of ``benchmarks/search_flagship.py`` (and notebook 06) may pick.
 #: The layers stay the flagship's; only how it is trained changes.
 SEARCH_SPACE = {
     "dropout": [(0.2, 0.2, 0.2), (0.3, 0.3, 0.3), (0.4, 0.4, 0.4), (0.5, 0.4, 0.3)],
@@ -591,7 +591,7 @@ def choose_trial(trials: list[dict], n_val: int) -> tuple[dict, str]:
 
 def save_legacy_h5(model, path) -> Path:
     """Save ``model`` in the legacy HDF5 format (``.h5``) without the log line Keras writes
-    to say the format is legacy (notebook 05 explains that in prose instead)."""
+    to say the format is legacy (notebook 06 explains that in prose instead)."""
     from helpers import modelio
 
     path = Path(path)
@@ -612,7 +612,7 @@ def load_legacy_h5(path):
 
 
 def flagship_path() -> Path:
-    """Where notebook 05 saves the trained flagship (FAST and full runs use separate folders)."""
+    """Where notebook 06 saves the trained flagship (FAST and full runs use separate folders)."""
     return config.artifacts_dir() / "flagship.keras"
 
 
@@ -651,7 +651,7 @@ def save_flagship(model, recipe: Recipe, split, path: Path | None = None, seed: 
 
 
 def load_or_train_flagship(verbose: int = 0, path: Path | None = None):
-    """The trained flagship: loaded from :func:`flagship_path` if notebook 05 saved it with
+    """The trained flagship: loaded from :func:`flagship_path` if notebook 06 saved it with
     the current :data:`IMPROVED_RECIPE` and split, otherwise trained now with that recipe on
     ``split.x_fit`` (validation on ``split.x_val``) and saved there. Prints one line saying
     which of the two happened (and why it retrained, if a stored model was stale).

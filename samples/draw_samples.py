@@ -1,4 +1,4 @@
-"""Draw the synthetic sample digits of notebook 05 (run: ``python samples/draw_samples.py``).
+"""Draw the synthetic sample digits of notebook 06 (run: ``python samples/draw_samples.py``).
 
 These are NOT photos or scans of handwriting: every file is drawn by this script, stroke
 by stroke with Pillow, with a little random wobble, and then made to look like the kinds
@@ -6,9 +6,9 @@ of image a learner's own digits come in (dark pen on white paper, chalk on a bla
 a colour phone photo with uneven light and noise saved as JPEG, a small digit off in a
 corner, a thin pencil line, a marker on grey scanner paper). The names say so: ``drawn``,
 and ``..._like`` for the look they imitate. They test the preparation of
-:mod:`helpers.images`, not how well the model reads real handwriting (notebook 05 uses
+:mod:`helpers.images`, not how well the model reads real handwriting (notebook 06 uses
 scikit-learn's UCI optical digits, written by real people, for that). Each file name starts
-with the digit it shows, so notebook 05 can compare the model's answer with the truth.
+with the digit it shows, so notebook 06 can compare the model's answer with the truth.
 Deterministic: the same files every time."""
 
 from __future__ import annotations

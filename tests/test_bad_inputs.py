@@ -492,7 +492,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, tmp_path, monkey
     assert needle in message, f"the message does not name {needle!r}: {message}"
     assert re.search(SAYS.get(case.id, ""), message), f"{case.id}: {message}"
     if "delete it" in message.lower():  # the advice to delete comes with the fix for the model
-        assert "rerun notebook 05" in message or "download cache" in message, message
+        assert "rerun notebook 06" in message or "download cache" in message, message
     assert "\x1b" not in message
     assert snapshot(tmp_path) == before, "a file was written, changed or deleted"
     assert not (tmp_path / "pwned").exists()  # nothing was unpickled
@@ -648,7 +648,7 @@ def sidecar_info(info):
 
 
 def figure_of_another_notebook(tmp, monkeypatch):
-    figure = tmp / "05_drawing_pad.png"
+    figure = tmp / "06_drawing_pad.png"
     figure.write_bytes(b"the committed figure")
     return notebook_case(
         [f"open({str(figure)!r}, 'wb').write(b'overwritten')", "raise RuntimeError('late')"]
@@ -681,7 +681,7 @@ ROUND3_CASES = [
     Case("beyond: a list", beyond_file([])),
     Case("beyond: chosen names no candidate", beyond_file(dict(candidates={"cnn": "x"}, choice={"chosen": "rnn"}))),
     Case("beyond: summary mean as text", beyond_file(dict(summary={"cnn": {"val_accuracy": {"mean": "high"}, "seeds": [0]}}))),
-    Case("joined: rows are not objects", joined_file(dict(cnn_runs_07=[1, 2]))),
+    Case("joined: rows are not objects", joined_file(dict(cnn_runs_08=[1, 2]))),
     Case("joined: top level a list", joined_file([])),
     Case("loader: $MNIST_PATH is a FIFO", fifo),
     Case("mode: MNIST_FAST=2", fast_value("2")),
@@ -695,7 +695,7 @@ ROUND3_CASES = [
     Case("args: decode_labels('²³')", call_with(lambda: compare.decode_labels("²³"), ValueError, "'²³'")),
     Case("args: split with a digit of one image", call_with(lambda: split.split_indices(ONE_SEVEN), ValueError, "[7]")),
     Case("args: split with seed='0'", call_with(lambda: split.split_indices(ONE_SEVEN[1:], seed="0"), TypeError, "'0'")),
-    Case("args: exercise_08_2 replicas=0", call_with(lambda: __import__("helpers.checks").checks.exercise_08_2(128, replicas=0), ValueError, "replicas")),
+    Case("args: exercise_09_2 replicas=0", call_with(lambda: __import__("helpers.checks").checks.exercise_09_2(128, replicas=0), ValueError, "replicas")),
 ]  # fmt: skip
 
 #: What is wrong, then the fix, for every case of issue 23.
@@ -721,7 +721,7 @@ SAYS_23 = {
     "beyond: a list": "should be an object.*Restore it",
     "beyond: chosen names no candidate": "'rnn' is not one of its candidates.*Restore it",
     "beyond: summary mean as text": "summary.cnn.val_accuracy.mean should be a number.*Restore it",
-    "joined: rows are not objects": r"cnn_runs_07\[0\] should be an object.*Restore it",
+    "joined: rows are not objects": r"cnn_runs_08\[0\] should be an object.*Restore it",
     "joined: top level a list": "should be an object.*Restore it",
     "loader: $MNIST_PATH is a FIFO": "neither a regular file nor a folder.*Point it at mnist.npz",
     "mode: MNIST_FAST=2": "neither mode.*MNIST_FAST=1",
@@ -735,7 +735,7 @@ SAYS_23 = {
     "args: decode_labels('²³')": "string of digits .ASCII 0-9.",
     "args: split with a digit of one image": "only one training image.*Load more images",
     "args: split with seed='0'": "whole number >= 0 such as 0",
-    "args: exercise_08_2 replicas=0": "at least 1",
+    "args: exercise_09_2 replicas=0": "at least 1",
 }
 
 

@@ -208,7 +208,7 @@ def test_colab_clone_without_helpers_is_not_called_a_failed_clone():
     to do."""
     from helpers import colab
 
-    source = colab.setup_cell_source("05")
+    source = colab.setup_cell_source("06")
     assert "has no helpers/ folder" in source and "{url}" not in source
     assert colab.repo_url() in source.split("has no helpers/ folder")[0].rsplit("raise", 1)[1]
     assert "Ask your teacher for the right link" in source

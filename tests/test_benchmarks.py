@@ -52,7 +52,7 @@ def _run(name, seed, acc, n_test=10_000, params=1000, spe=1.0):
         seconds_per_epoch=spe,
         train_seconds=3 * spe,
         best_epoch=3,
-        val_accuracy=acc + 0.001,  # what notebook 07 ranks on
+        val_accuracy=acc + 0.001,  # what notebook 08 ranks on
         test_accuracy=acc,
         test_errors=round((1 - acc) * n_test),
         n_fit=50_000,
@@ -129,7 +129,7 @@ def test_nothing_measured_says_so(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
     text = report.markdown(report.gather(tmp_path))
-    assert "Not measured yet" in text and "python -m helpers.run 07" in text
+    assert "Not measured yet" in text and "python -m helpers.run 08" in text
 
 
 def test_with_block_replaces_only_the_block():

@@ -1,4 +1,4 @@
-"""Notebook 08's helpers: convolution by hand, CNN parameter counts, augmentation, more devices.
+"""Notebook 09's helpers: convolution by hand, CNN parameter counts, augmentation, more devices.
 
 * a convolution and a max pooling computed in NumPy equal Keras's ``Conv2D`` and
   ``MaxPooling2D`` on the same weights;
@@ -246,7 +246,7 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
 
 
 class _TinySplitWithTest(_TinySplit):
-    """With test images too: notebook 07's trainer predicts them after training."""
+    """With test images too: notebook 08's trainer predicts them after training."""
 
     def __init__(self, seed=0):
         super().__init__(seed)
@@ -375,10 +375,10 @@ def test_results_file_can_be_rescored_from_its_predictions():
         assert row["val_accuracy"] == pytest.approx(np.mean(val == y_val), abs=1e-5)
         assert row["test_accuracy"] == pytest.approx(np.mean(test == y_test), abs=1e-5)
         assert row["test_errors"] == int(np.sum(test != y_test))
-    # the rows for notebook 07 have exactly the keys of its own rows
-    stored_07 = json.loads((config.RESULTS_DIR / "architectures.json").read_text())
-    for row in payload["cnn_runs_07"]:
-        assert set(row) == set(stored_07["runs"][0])
+    # the rows for notebook 08 have exactly the keys of its own rows
+    stored_08 = json.loads((config.RESULTS_DIR / "architectures.json").read_text())
+    for row in payload["cnn_runs_08"]:
+        assert set(row) == set(stored_08["runs"][0])
         assert row["name"] == "cnn" and row["group"] == "architecture"
         assert row["n_val"] == len(y_val) and row["n_test"] == len(y_test)
     # each choice is the highest mean validation accuracy, whatever the test says
@@ -403,23 +403,23 @@ def test_results_file_can_be_rescored_from_its_predictions():
 # --------------------------------------------------------------------------- exercises
 
 
-def test_exercise_08_checkers():
-    right = checks.exercise_08_1((24, 416), kernel=5, filters=16)
+def test_exercise_09_checkers():
+    right = checks.exercise_09_1((24, 416), kernel=5, filters=16)
     assert right
-    assert not checks.exercise_08_1((26, 416), kernel=5, filters=16)  # padding assumed
-    assert not checks.exercise_08_1((24, 400), kernel=5, filters=16)  # biases forgotten
-    assert not checks.exercise_08_1(..., kernel=5, filters=16)
-    assert checks.exercise_08_1((24.0, 416.0), kernel=5, filters=16)
+    assert not checks.exercise_09_1((26, 416), kernel=5, filters=16)  # padding assumed
+    assert not checks.exercise_09_1((24, 400), kernel=5, filters=16)  # biases forgotten
+    assert not checks.exercise_09_1(..., kernel=5, filters=16)
+    assert checks.exercise_09_1((24.0, 416.0), kernel=5, filters=16)
     for near in [(24.7, 416), (24, 416.3), (True, 416), ("24", 416), (24,), 24]:
-        assert not checks.exercise_08_1(near, kernel=5, filters=16), near  # 3.7 is not 3
-    assert checks.exercise_08_2(64, global_batch=256, replicas=4)
-    assert not checks.exercise_08_2(256, global_batch=256, replicas=4)
+        assert not checks.exercise_09_1(near, kernel=5, filters=16), near  # 3.7 is not 3
+    assert checks.exercise_09_2(64, global_batch=256, replicas=4)
+    assert not checks.exercise_09_2(256, global_batch=256, replicas=4)
 
     def shift_right(images, k):
         out = np.zeros_like(images)
         out[:, :, k:] = images[:, :, : images.shape[2] - k]
         return out
 
-    assert checks.exercise_08_3(shift_right)
-    assert not checks.exercise_08_3(lambda images, k: np.roll(images, k, axis=2))
-    assert not checks.exercise_08_3(lambda images, k: np.roll(images, k, axis=1))
+    assert checks.exercise_09_3(shift_right)
+    assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=2))
+    assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=1))

@@ -1,72 +1,36 @@
-"""The notebook-06 exercise checkers accept right answers and explain typical wrong ones."""
+"""Notebook 06's exercise checkers: whole numbers only where the answer is a count."""
 
-from __future__ import annotations
-
-import numpy as np
-from sklearn import metrics as skm
+import pytest
 
 from helpers import checks
 
-CM = np.array([[50, 2, 3], [4, 40, 6], [1, 9, 30]])
+HISTORY = {
+    "loss": [1.0, 0.5, 0.3, 0.2],
+    "accuracy": [0.7, 0.8, 0.9, 0.95],
+    "val_loss": [0.6, 0.316, 0.333, 0.372],
+    "val_accuracy": [0.80, 0.90, 0.91, 0.90],
+}
 
 
-def test_06_1_reads_row_true_column_predicted():
-    assert checks.exercise_06_1(6, CM, true=1, predicted=2)
-    wrong = checks.exercise_06_1(9, CM, true=1, predicted=2)
-    assert not wrong and "mirror" in wrong.message
-    assert not checks.exercise_06_1(..., CM, true=1, predicted=2)
-    for near in (6.4, 5.6, True, "6", float("nan")):  # a count: no rounding, no booleans, no text
-        assert not checks.exercise_06_1(near, CM, true=1, predicted=2), near
-    assert checks.exercise_06_1(6.0, CM, true=1, predicted=2)
+@pytest.mark.parametrize("wrong", [782.4, 781.6, True, float("nan"), "782", [782, 782]])
+def test_exercise_06_2_refuses_what_is_not_a_whole_count(wrong):
+    assert not checks.exercise_06_2(wrong, n_train=60_000, n_val=10_000, batch_size=64)
 
 
-def test_06_2_recall_is_diagonal_over_row():
-    assert checks.exercise_06_2(40 / 50, CM, digit=1)
-    assert not checks.exercise_06_2(80.0, CM, digit=1)
-    wrong = checks.exercise_06_2(40 / 51, CM, digit=1)
-    assert not wrong and "PRECISION" in wrong.message
+def test_exercise_06_2_accepts_the_count():
+    assert checks.exercise_06_2(782, n_train=60_000, n_val=10_000, batch_size=64)
+    assert checks.exercise_06_2(782.0, n_train=60_000, n_val=10_000, batch_size=64)
 
 
-def test_06_2_precision_is_diagonal_over_column():
-    assert checks.exercise_06_2(40 / 51, CM, digit=1, metric="precision")
-    assert checks.exercise_06_2(40 / 51 * (1 + 5e-5), CM, digit=1, metric="precision")
-    wrong = checks.exercise_06_2(40 / 50, CM, digit=1, metric="precision")
-    assert not wrong and "RECALL" in wrong.message
-    assert not checks.exercise_06_2(100 * 40 / 51, CM, digit=1, metric="precision")
-    assert not checks.exercise_06_2(True, CM, digit=1, metric="precision")
+@pytest.mark.parametrize("wrong", [3.005, 2.7, True, float("nan"), "3"])
+def test_exercise_06_4_refuses_what_is_not_an_epoch(wrong):
+    assert not checks.exercise_06_4(wrong, HISTORY, monitor="val_accuracy")
 
 
-# validation: positives score 0.95, 0.9, 0.7, 0.5; precision 1 at t=0.9, 0.75 at t=0.7
-VAL_POS = np.array([1, 1, 0, 1, 0, 1, 0, 0], dtype=bool)
-VAL_SCORES = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
-# test: a different set of images, where precision 0.75 would need t=0.6
-TEST_POS = np.array([1, 0, 1, 1, 0, 0], dtype=bool)
-TEST_SCORES = np.array([0.9, 0.85, 0.7, 0.6, 0.5, 0.2])
-
-
-def test_06_4_threshold_is_chosen_on_validation():
-    args = (VAL_POS, VAL_SCORES, 0.75, TEST_POS, TEST_SCORES)
-    assert checks.exercise_06_4(0.7, *args)
-    assert checks.exercise_06_4(0.65, *args)  # same calls on validation as 0.7: accepted
-    on_test = checks.exercise_06_4(0.6, *args)
-    assert not on_test and "TEST" in on_test.message
-    too_low = checks.exercise_06_4(0.45, *args)
-    assert not too_low and "raise the threshold" in too_low.message
-    too_high = checks.exercise_06_4(0.9, *args)
-    assert not too_high and "LOWEST" in too_high.message
-    assert not checks.exercise_06_4(..., *args)
-    assert not checks.exercise_06_4("high", *args)
-    assert not checks.exercise_06_4("0.7", *args)  # text, even if it reads as a number
-    assert not checks.exercise_06_4(True, *args)  # True is not the threshold 1
-    assert not checks.exercise_06_4(float("nan"), *args)
-
-
-def test_06_3_pair_share_is_the_auc():
-    rng = np.random.default_rng(0)
-    is_pos = rng.uniform(size=60) < 0.3
-    scores = np.round(rng.uniform(size=60) + 0.4 * is_pos, 1)  # rounding makes ties
-    auc = skm.roc_auc_score(is_pos, scores)
-    assert checks.exercise_06_3(auc, is_pos, scores)
-    assert not checks.exercise_06_3(1 - auc, is_pos, scores)
-    wrong = checks.exercise_06_3(1 - auc, is_pos, scores)
-    assert "WRONGLY" in wrong.message
+def test_exercise_06_4_accuracy_peak_and_its_mistakes():
+    assert checks.exercise_06_4(3, HISTORY, monitor="val_accuracy")
+    loss_minimum = checks.exercise_06_4(2, HISTORY, monitor="val_accuracy")
+    assert not loss_minimum and "val_loss" in repr(loss_minimum)  # not "count from 0"
+    assert "STOPPED" in repr(checks.exercise_06_4(4, HISTORY, monitor="val_accuracy"))
+    assert checks.exercise_06_4(2, HISTORY)  # the loss minimum, for monitor="val_loss"
+    assert "count from 0" in repr(checks.exercise_06_4(1, HISTORY))

@@ -1,80 +1,72 @@
-"""Notebook 07's exercise checkers: right answers within tolerance, wrong ones explained."""
+"""The notebook-07 exercise checkers accept right answers and explain typical wrong ones."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
-import pandas as pd
-import pytest
-from scipy.stats import binomtest, chi2
+from sklearn import metrics as skm
 
 from helpers import checks
 
-
-def _pair():
-    """Labels and two models' predictions: 30 images both right, 12 only A, 4 only B."""
-    y = np.zeros(50, dtype=int)
-    a = np.array([0] * 30 + [0] * 12 + [1] * 4 + [1] * 4)
-    b = np.array([0] * 30 + [1] * 12 + [0] * 4 + [1] * 4)
-    return y, a, b
+CM = np.array([[50, 2, 3], [4, 40, 6], [1, 9, 30]])
 
 
-def test_07_1_accepts_the_exact_p_value_and_explains_the_usual_mistakes():
-    y, a, b = _pair()
-    exact = binomtest(12, 16, 0.5).pvalue
-    assert checks.exercise_07_1(exact, y, a, b)
-    assert checks.exercise_07_1(exact * (1 + 5e-5), y, a, b)  # within the stated 1e-4
-    assert not checks.exercise_07_1(exact * (1 + 5e-3), y, a, b)
-    one_tail = binomtest(4, 16, 0.5, alternative="less").pvalue
-    msg = str(checks.exercise_07_1(one_tail, y, a, b))
-    assert not checks.exercise_07_1(one_tail, y, a, b) and "one tail" in msg
-    approx = chi2.sf((12 - 4) ** 2 / 16, 1)
-    assert "chi-square" in str(checks.exercise_07_1(approx, y, a, b))
-    all_images = binomtest(4, 50, 0.5).pvalue
-    assert "count only the 16 images" in str(checks.exercise_07_1(all_images, y, a, b))
-    for bad in (True, "0.077", float("nan"), [exact, exact]):
-        assert not checks.exercise_07_1(bad, y, a, b), bad
+def test_07_1_reads_row_true_column_predicted():
+    assert checks.exercise_07_1(6, CM, true=1, predicted=2)
+    wrong = checks.exercise_07_1(9, CM, true=1, predicted=2)
+    assert not wrong and "mirror" in wrong.message
+    assert not checks.exercise_07_1(..., CM, true=1, predicted=2)
+    for near in (6.4, 5.6, True, "6", float("nan")):  # a count: no rounding, no booleans, no text
+        assert not checks.exercise_07_1(near, CM, true=1, predicted=2), near
+    assert checks.exercise_07_1(6.0, CM, true=1, predicted=2)
 
 
-def test_07_3_wants_a_boolean_from_the_ratio_against_the_rule():
-    summary = pd.DataFrame(
-        {"seconds_per_epoch": [2.0, 8.0], "label": ["slow net", "fast net"]},
-        index=["mlp_300_100", "numpy_mlp"],
-    )
-    # mlp_300_100 takes 0.25 times as long as numpy_mlp: numpy_mlp is not faster
-    assert checks.exercise_07_3(False, summary, 1.5)
-    assert not checks.exercise_07_3(True, summary, 1.5)
-    for bad in (0, 1, "False", None):
-        assert not checks.exercise_07_3(bad, summary, 1.5), bad
-    summary.loc["mlp_300_100", "seconds_per_epoch"] = 20.0  # now 2.5x slower than numpy_mlp
-    assert checks.exercise_07_3(True, summary, 1.5)
-    assert checks.exercise_07_3(False, summary, 3.0)  # not beyond a spread of 3x
+def test_07_2_recall_is_diagonal_over_row():
+    assert checks.exercise_07_2(40 / 50, CM, digit=1)
+    assert not checks.exercise_07_2(80.0, CM, digit=1)
+    wrong = checks.exercise_07_2(40 / 51, CM, digit=1)
+    assert not wrong and "PRECISION" in wrong.message
 
 
-@pytest.mark.parametrize("hidden", [(200,), (300, 100)])
-def test_07_4_wants_the_exact_whole_count(hidden):
-    sizes = [784, *hidden, 10]
-    expected = sum((i + 1) * o for i, o in itertools.pairwise(sizes))
-    assert checks.exercise_07_4(expected, hidden=hidden)
-    assert checks.exercise_07_4(float(expected), hidden=hidden)
-    for bad in (expected + 0.4, expected - 1, expected + 1, True, str(expected), float("nan")):
-        assert not checks.exercise_07_4(bad, hidden=hidden), bad
-    weights = sum(i * o for i, o in itertools.pairwise(sizes))
-    assert "bias" in str(checks.exercise_07_4(weights, hidden=hidden))
-    no_output = expected - (sizes[-2] + 1) * 10
-    assert "output layer" in str(checks.exercise_07_4(no_output, hidden=hidden))
+def test_07_2_precision_is_diagonal_over_column():
+    assert checks.exercise_07_2(40 / 51, CM, digit=1, metric="precision")
+    assert checks.exercise_07_2(40 / 51 * (1 + 5e-5), CM, digit=1, metric="precision")
+    wrong = checks.exercise_07_2(40 / 50, CM, digit=1, metric="precision")
+    assert not wrong and "RECALL" in wrong.message
+    assert not checks.exercise_07_2(100 * 40 / 51, CM, digit=1, metric="precision")
+    assert not checks.exercise_07_2(True, CM, digit=1, metric="precision")
 
 
-def test_07_checkers_say_not_yet_to_an_unanswered_cell():
-    y, a, b = _pair()
-    assert "Not yet" in str(checks.exercise_07_1(..., y, a, b))
-    assert "Not yet" in str(checks.exercise_07_4(..., hidden=(200,)))
+# validation: positives score 0.95, 0.9, 0.7, 0.5; precision 1 at t=0.9, 0.75 at t=0.7
+VAL_POS = np.array([1, 1, 0, 1, 0, 1, 0, 0], dtype=bool)
+VAL_SCORES = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3])
+# test: a different set of images, where precision 0.75 would need t=0.6
+TEST_POS = np.array([1, 0, 1, 1, 0, 0], dtype=bool)
+TEST_SCORES = np.array([0.9, 0.85, 0.7, 0.6, 0.5, 0.2])
 
 
-def test_07_1_refuses_the_two_digit_value_a_table_prints():
-    y, a, b = _pair()
-    exact = binomtest(12, 16, 0.5).pvalue  # 0.0768...
-    msg = str(checks.exercise_07_1(float(f"{exact:.2g}"), y, a, b))
-    assert msg.startswith("Not yet") and "rounded to 2 digits" in msg
-    assert checks.exercise_07_1(float(f"{exact:.4g}"), y, a, b)
+def test_07_4_threshold_is_chosen_on_validation():
+    args = (VAL_POS, VAL_SCORES, 0.75, TEST_POS, TEST_SCORES)
+    assert checks.exercise_07_4(0.7, *args)
+    assert checks.exercise_07_4(0.65, *args)  # same calls on validation as 0.7: accepted
+    on_test = checks.exercise_07_4(0.6, *args)
+    assert not on_test and "TEST" in on_test.message
+    too_low = checks.exercise_07_4(0.45, *args)
+    assert not too_low and "raise the threshold" in too_low.message
+    too_high = checks.exercise_07_4(0.9, *args)
+    assert not too_high and "LOWEST" in too_high.message
+    assert not checks.exercise_07_4(..., *args)
+    assert not checks.exercise_07_4("high", *args)
+    assert not checks.exercise_07_4("0.7", *args)  # text, even if it reads as a number
+    assert not checks.exercise_07_4(True, *args)  # True is not the threshold 1
+    assert not checks.exercise_07_4(float("nan"), *args)
+
+
+def test_07_3_pair_share_is_the_auc():
+    rng = np.random.default_rng(0)
+    is_pos = rng.uniform(size=60) < 0.3
+    scores = np.round(rng.uniform(size=60) + 0.4 * is_pos, 1)  # rounding makes ties
+    auc = skm.roc_auc_score(is_pos, scores)
+    assert checks.exercise_07_3(auc, is_pos, scores)
+    assert not checks.exercise_07_3(1 - auc, is_pos, scores)
+    wrong = checks.exercise_07_3(1 - auc, is_pos, scores)
+    assert "WRONGLY" in wrong.message

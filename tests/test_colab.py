@@ -35,25 +35,25 @@ def test_repository_url_comes_from_pyproject():
 
 
 def test_badge_points_at_the_notebook_in_this_repository():
-    badge = colab.badge_markdown("notebooks/07_architecture_comparison.ipynb")
+    badge = colab.badge_markdown("notebooks/08_architecture_comparison.ipynb")
     slug = colab.repo_url().removeprefix("https://github.com/")
     assert badge == (
         "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
         f"(https://colab.research.google.com/github/{slug}/blob/main/notebooks/"
-        "07_architecture_comparison.ipynb)"
+        "08_architecture_comparison.ipynb)"
     )
     assert colab.BADGE_RE.fullmatch(badge)
 
 
 def test_image_url_is_absolute_raw_github():
     slug = colab.repo_url().removeprefix("https://github.com/")
-    assert colab.image_url("07_x.png") == (
-        f"https://raw.githubusercontent.com/{slug}/main/img/07_x.png"
+    assert colab.image_url("08_x.png") == (
+        f"https://raw.githubusercontent.com/{slug}/main/img/08_x.png"
     )
 
 
 def test_notebook_number_rejects_unnumbered_names():
-    assert colab.notebook_number("notebooks/04_backprop.ipynb") == "04"
+    assert colab.notebook_number("notebooks/05_backprop.ipynb") == "05"
     with pytest.raises(ValueError, match="two digits"):
         colab.notebook_number("notebooks/backprop.ipynb")
 
@@ -217,7 +217,7 @@ class FakeColab(FakeIPython):
         return sorted(p.name for p in target.iterdir() if p.name != ".git")
 
 
-def colab_source(tmp_path, number="07") -> tuple[str, Path]:
+def colab_source(tmp_path, number="08") -> tuple[str, Path]:
     """The setup cell with Colab's /content/ folder moved into ``tmp_path``."""
     folder = f"/content/{colab.repo_name()}"
     source = colab.setup_cell_source(number)
@@ -227,12 +227,12 @@ def colab_source(tmp_path, number="07") -> tuple[str, Path]:
 
 def test_setup_cell_locally_only_imports(monkeypatch, capsys):
     before = list(sys.path)
-    shell = run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
+    shell = run_setup_cell(colab.setup_cell_source("08"), monkeypatch, on_colab=False)
     assert shell.calls == [], f"the setup cell ran {shell.calls} outside Colab"
     assert shell.chdirs == []
     assert sys.path == before
     out = capsys.readouterr().out
-    assert "Notebook 07 | mode:" in out
+    assert "Notebook 08 | mode:" in out
     import keras
     import numpy as np
     import tensorflow as tf
@@ -256,7 +256,7 @@ def test_setup_cell_on_colab_clones_installs_and_seeds(monkeypatch, capsys, tmp_
     assert sys.path.count(str(repo)) == 1
     assert shell.chdirs == [f"{repo}/notebooks"]
     out = capsys.readouterr().out
-    assert "Notebook 07 | mode:" in out and "Running on Python" in out
+    assert "Notebook 08 | mode:" in out and "Running on Python" in out
     # the seed was set: NumPy's global generator is at the seed's first draw
     first = np.random.rand()
     np.random.seed(config.SEED)
@@ -366,7 +366,7 @@ def test_setup_cell_outside_the_repository_says_what_to_do(monkeypatch, tmp_path
     monkeypatch.chdir(tmp_path)
     without_installed_helpers(monkeypatch)
     with pytest.raises(ModuleNotFoundError) as caught:
-        run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
+        run_setup_cell(colab.setup_cell_source("08"), monkeypatch, on_colab=False)
     message = str(caught.value)
     assert "No module named 'helpers'" in message
     assert "notebooks/ folder" in message and "pip install -e ." in message
@@ -389,8 +389,8 @@ def test_setup_cell_in_the_repository_imports_helpers_without_install(
     )
     monkeypatch.chdir(fake / "notebooks")
     without_installed_helpers(monkeypatch)
-    run_setup_cell(colab.setup_cell_source("07"), monkeypatch, on_colab=False)
-    assert capsys.readouterr().out == "stand-in versions\nstand-in setup 07\n"
+    run_setup_cell(colab.setup_cell_source("08"), monkeypatch, on_colab=False)
+    assert capsys.readouterr().out == "stand-in versions\nstand-in setup 08\n"
     assert sys.path.count(str(fake)) == 1
 
 
@@ -412,8 +412,8 @@ def test_setup_cell_in_a_clone_uses_its_own_helpers_even_when_another_copy_is_in
     monkeypatch.chdir(fake / "notebooks")
     for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
         monkeypatch.delitem(sys.modules, name)  # a fresh kernel: nothing imported yet
-    run_setup_cell(colab.setup_cell_source("05"), monkeypatch, on_colab=False)
-    assert capsys.readouterr().out == "second clone 05\n"
+    run_setup_cell(colab.setup_cell_source("06"), monkeypatch, on_colab=False)
+    assert capsys.readouterr().out == "second clone 06\n"
     assert sys.modules["helpers"].__file__ == str(fake / "helpers" / "__init__.py")
     assert sys.path[0] == str(fake)
 
@@ -448,7 +448,7 @@ def test_check_versions_names_the_problem_and_the_fix(capsys):
 
 
 def test_setup_cell_never_mounts_drive():
-    source = colab.setup_cell_source("07")
+    source = colab.setup_cell_source("08")
     assert "drive" not in source.lower()
     assert "mount" not in source
 

@@ -1,4 +1,4 @@
-"""helpers.compare: the protocol of notebook 07, its statistics, and what it stores."""
+"""helpers.compare: the protocol of notebook 08, its statistics, and what it stores."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def test_stored_results_round_trip(tmp_path, monkeypatch, labels, tiny_split):
     np.testing.assert_array_equal(meta["y_test"], y_test)
     np.testing.assert_array_equal(meta["y_val"], y_val)
     assert meta["protocol"]["seeds"] == [0, 1] and meta["total_seconds"] == 12.3
-    with pytest.raises(FileNotFoundError, match="run notebook 07"):
+    with pytest.raises(FileNotFoundError, match="run notebook 08"):
         compare.load_results(compare.RESULTS_FILE.with_name("missing.json"))
 
 
@@ -286,7 +286,7 @@ def test_stored_results_round_trip(tmp_path, monkeypatch, labels, tiny_split):
 
 
 def cnn_rows(y_val, y_test, seeds=(0, 1, 2), acc=0.99):
-    """Rows as benchmarks/bench_beyond_mlp.py writes them under 'cnn_runs_07'."""
+    """Rows as benchmarks/bench_beyond_mlp.py writes them under 'cnn_runs_08'."""
     rng = np.random.default_rng(1)
     rows = []
     for seed in seeds:
@@ -313,7 +313,7 @@ def joined_file(tmp_path, monkeypatch, labels):
     """A fake beyond_mlp.json, and compare.JOINED pointing at it."""
     y_val, y_test = labels
     path = tmp_path / "beyond_mlp.json"
-    joined = compare.Joined("cnn", path, "cnn_runs_07", "benchmarks/bench_beyond_mlp.py", "the CNN")
+    joined = compare.Joined("cnn", path, "cnn_runs_08", "benchmarks/bench_beyond_mlp.py", "the CNN")
     monkeypatch.setattr(compare, "JOINED", [joined])
     proto = compare.Protocol(max_epochs=15, seeds=(0, 1, 2))
     payload = dict(
@@ -321,7 +321,7 @@ def joined_file(tmp_path, monkeypatch, labels):
         machine=dict(load_average=3.0),
         recipes=dict(cnn=json.loads(json.dumps(dataclasses.asdict(proto)))),
         labels=dict(val=compare.encode_labels(y_val), test=compare.encode_labels(y_test)),
-        cnn_runs_07=cnn_rows(y_val, y_test),
+        cnn_runs_08=cnn_rows(y_val, y_test),
     )
 
     def write(**changes):
@@ -378,7 +378,7 @@ def test_stored_cnn_runs_join_the_table_the_choice_and_the_tests(joined_file, la
         ("protocol", "another protocol"),
         ("seeds", "has seeds [0]"),
         ("accuracy", "disagree with its accuracy"),
-        ("empty", "no runs under 'cnn_runs_07' yet"),
+        ("empty", "no runs under 'cnn_runs_08' yet"),
     ],
 )
 def test_stored_runs_that_do_not_fit_are_skipped_with_one_line(joined_file, labels, capsys, change, why):  # fmt: skip
@@ -392,12 +392,12 @@ def test_stored_runs_that_do_not_fit_are_skipped_with_one_line(joined_file, labe
     elif change == "protocol":
         write(recipes=dict(cnn=dict(dataclasses.asdict(proto), batch_size=1024, seeds=[0, 1, 2])))
     elif change == "seeds":
-        write(cnn_runs_07=rows[:1])
+        write(cnn_runs_08=rows[:1])
     elif change == "accuracy":
         rows[2]["val_accuracy"] = 0.5
-        write(cnn_runs_07=rows)
+        write(cnn_runs_08=rows)
     else:
-        write(cnn_runs_07=[])
+        write(cnn_runs_08=[])
     runs = fake_runs({"flagship": [0.98] * 3}, y_val, y_test)
     assert compare.join_stored(runs, y_val, y_test, proto) is runs
     line = capsys.readouterr().out.strip()

@@ -238,7 +238,7 @@ def test_warning_patterns_catch_what_they_should():
         assert not any(p.search(text) for p, _ in WARNING_PATTERNS), text
     for text in ["C:\\Users\\ana\\mnist.npz", "/home/ana/x", "/Users/bo/x", "/root/.keras"]:
         assert ABSOLUTE_PATH_RE.search(text), text
-    for text in ["img/05_curves.png", "../img/x.png", "/content/mnist/notebooks"]:
+    for text in ["img/06_curves.png", "../img/x.png", "/content/mnist/notebooks"]:
         assert not ABSOLUTE_PATH_RE.search(text), text
 
 

@@ -99,7 +99,7 @@ def test_a_flipped_bit_in_a_weight_is_caught(model, x, tmp_path, suffix):
         assert not np.array_equal(silently.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(modelio.ModelFileError, match=r"changed since it was saved") as err:
         modelio.load_model(path)
-    assert str(path) in str(err.value) and "rerun notebook 05" in str(err.value)
+    assert str(path) in str(err.value) and "rerun notebook 06" in str(err.value)
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -120,7 +120,7 @@ def test_damaged_files_name_the_file_and_the_fix(model, tmp_path, suffix, damage
         modelio.load_model(path)
     message = str(err.value)
     assert str(path) in message
-    assert "Delete it and rerun notebook 05 to retrain" in message
+    assert "Delete it and rerun notebook 06 to retrain" in message
     assert "File not found" not in message
 
 

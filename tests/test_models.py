@@ -288,7 +288,7 @@ def test_cost_counts_the_multiply_adds_of_a_real_training_step(sizes):
     assert models.cost(sizes)["train_mult_adds_per_image"] == macs
 
 
-def test_cost_follows_the_same_rule_as_the_numpy_net_of_notebook_04():
+def test_cost_follows_the_same_rule_as_the_numpy_net_of_notebook_05():
     from helpers import numpy_nn
 
     for sizes in ([784, 256, 10], [784, 512, 256, 128, 10], [784, 10]):

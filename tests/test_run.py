@@ -187,7 +187,7 @@ def test_importing_helpers_in_a_notebook_quiets_tensorflow(tmp_path, monkeypatch
 
 
 def test_normalise_only_touches_metadata(tmp_path):
-    nb_path = notebook(tmp_path / "04_meta.ipynb", "print(1)")
+    nb_path = notebook(tmp_path / "05_meta.ipynb", "print(1)")
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-11-21T07:10:23.129219Z"}
     nb.cells[0].metadata["tags"] = ["keep"]
@@ -206,12 +206,12 @@ def test_normalise_only_touches_metadata(tmp_path):
 def test_a_failed_run_puts_back_every_file_it_can_touch():
     img, res = config.IMG_DIR, config.RESULTS_DIR
     assert config.NOTEBOOKS_DIR in run.PROTECTED and img in run.PROTECTED and res in run.PROTECTED
-    assert run._guarded(img / "05_learning_curves.png", "05")
-    assert run._guarded(img / "07_models.png", "05")  # another notebook's figure too
-    assert run._guarded(config.NOTEBOOKS_DIR / "06_evaluation_confusion_roc.ipynb", "05")
-    assert not run._guarded(img / "scratch" / "05_x.png", "05")  # FAST figures: not committed
-    assert run._guarded(res / "flagship.json", "05")
-    assert not run._guarded(res / "series_full.json", "05")  # only run.record writes it
+    assert run._guarded(img / "06_learning_curves.png", "06")
+    assert run._guarded(img / "08_models.png", "06")  # another notebook's figure too
+    assert run._guarded(config.NOTEBOOKS_DIR / "07_evaluation_confusion_roc.ipynb", "06")
+    assert not run._guarded(img / "scratch" / "06_x.png", "06")  # FAST figures: not committed
+    assert run._guarded(res / "flagship.json", "06")
+    assert not run._guarded(res / "series_full.json", "06")  # only run.record writes it
 
 
 def test_a_second_runner_in_the_same_clone_stops_at_once(tmp_path, monkeypatch):
@@ -235,7 +235,7 @@ def test_a_second_runner_in_the_same_clone_stops_at_once(tmp_path, monkeypatch):
 def test_the_progress_output_carries_no_kernel_tcp_warning(tmp_path, capfd):
     """ipykernel warns at start-up that its TCP traffic is unencrypted; the runner's kernels
     start at log level ERROR, so that line does not reach the runner's output."""
-    nb_path = notebook(tmp_path / "05_quiet.ipynb", "print('hello')")
+    nb_path = notebook(tmp_path / "06_quiet.ipynb", "print('hello')")
     assert run.execute(nb_path, write=False, timeout=120, protected=[]).status == "ok"
     out = capfd.readouterr()
     assert "without encryption" not in out.err + out.out

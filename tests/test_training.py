@@ -1,5 +1,5 @@
 """helpers/training.py (the flagship's recipes, schedule, training, saving) and the
-notebook-05 checkers and figures."""
+notebook-06 checkers and figures."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def tiny_data():
     return x, y
 
 
-def test_recipes_are_the_ones_notebook_05_teaches():
+def test_recipes_are_the_ones_notebook_06_teaches():
     assert PUBLISHED_RECIPE.dropout == (0.5, 0.4, 0.3)
     assert PUBLISHED_RECIPE.batch_size == 32
     assert PUBLISHED_RECIPE.schedule == "constant" and PUBLISHED_RECIPE.learning_rate == 1e-3
@@ -290,62 +290,62 @@ def test_h5_and_keras_files_give_identical_predictions(tmp_path, tiny_data, capf
 # --------------------------------------------------------------------------- checkers
 
 
-def test_exercise_05_1_starting_loss():
-    assert checks.exercise_05_1(math.log(26), n_classes=26)
+def test_exercise_06_1_starting_loss():
+    assert checks.exercise_06_1(math.log(26), n_classes=26)
     for wrong, phrase in [(math.log10(26), "natural log"), (1 / 26, "probability"),
                           (math.log(10), "ln 10"), (-math.log(26), "sign")]:  # fmt: skip
-        v = checks.exercise_05_1(wrong, n_classes=26)
+        v = checks.exercise_06_1(wrong, n_classes=26)
         assert not v and phrase in v.message
-    assert not checks.exercise_05_1(...)
+    assert not checks.exercise_06_1(...)
 
 
-def test_exercise_05_2_steps_per_epoch():
-    assert checks.exercise_05_2(1563, n_train=60_000, n_val=10_000, batch_size=32)
-    assert checks.exercise_05_2(391, n_train=60_000, n_val=10_000, batch_size=128)
-    v = checks.exercise_05_2(1875, n_train=60_000, n_val=10_000, batch_size=32)
+def test_exercise_06_2_steps_per_epoch():
+    assert checks.exercise_06_2(1563, n_train=60_000, n_val=10_000, batch_size=32)
+    assert checks.exercise_06_2(391, n_train=60_000, n_val=10_000, batch_size=128)
+    v = checks.exercise_06_2(1875, n_train=60_000, n_val=10_000, batch_size=32)
     assert not v and "held out" in v.message
-    v = checks.exercise_05_2(1562, n_train=60_000, n_val=10_000, batch_size=32)
+    v = checks.exercise_06_2(1562, n_train=60_000, n_val=10_000, batch_size=32)
     assert not v and "round up" in v.message
-    assert checks.exercise_05_2(375, n_train=60_000, n_val=12_000, batch_size=128)  # exact
-    assert "Not yet" in repr(checks.exercise_05_2(...))
+    assert checks.exercise_06_2(375, n_train=60_000, n_val=12_000, batch_size=128)  # exact
+    assert "Not yet" in repr(checks.exercise_06_2(...))
 
 
-def test_exercise_05_3_learning_rate():
+def test_exercise_06_3_learning_rate():
     step, warm, decay = 6000, 750, 10500
     right = 0.5e-3 * (1 + math.cos(math.pi * (step - warm) / decay))
-    assert checks.exercise_05_3(right, step, 1e-3, warm, decay)
-    v = checks.exercise_05_3(
+    assert checks.exercise_06_3(right, step, 1e-3, warm, decay)
+    v = checks.exercise_06_3(
         0.5e-3 * (1 + math.cos(math.pi * step / decay)), step, 1e-3, warm, decay
     )
     assert not v and "step - warmup_steps" in v.message
-    assert checks.exercise_05_3(1e-3 * 300 / 750, 300, 1e-3, warm, decay)  # in the warm-up
+    assert checks.exercise_06_3(1e-3 * 300 / 750, 300, 1e-3, warm, decay)  # in the warm-up
     schedule = training.learning_rate_schedule(
         IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2, learning_rate=1e-3), 375
     )
-    assert checks.exercise_05_3(float(schedule(step)), step, 1e-3, warm, decay)
+    assert checks.exercise_06_3(float(schedule(step)), step, 1e-3, warm, decay)
 
 
-def test_exercise_05_4_restored_epoch():
+def test_exercise_06_4_restored_epoch():
     history = {
         "val_loss": [0.30, 0.20, 0.25, 0.31, 0.40],
         "loss": [0.5, 0.3, 0.2, 0.1, 0.05],
         "val_accuracy": [0.90, 0.95, 0.96, 0.94, 0.93],
     }
-    assert checks.exercise_05_4(2, history)
+    assert checks.exercise_06_4(2, history)
     for wrong, phrase in [(1, "from 0"), (5, "STOPPED"), (3, "val_accuracy")]:
-        v = checks.exercise_05_4(wrong, history)
+        v = checks.exercise_06_4(wrong, history)
         assert not v and phrase in v.message, (wrong, v.message)
-    assert checks.exercise_05_4(3, history, monitor="val_accuracy")
+    assert checks.exercise_06_4(3, history, monitor="val_accuracy")
     history["val_loss"] = [0.30, 0.20, 0.19, 0.18, 0.17]
-    v = checks.exercise_05_4(5, history, monitor="val_accuracy")
+    v = checks.exercise_06_4(5, history, monitor="val_accuracy")
     assert not v and "STOPPED" in v.message
-    assert "Not yet" in repr(checks.exercise_05_4(..., history))
+    assert "Not yet" in repr(checks.exercise_06_4(..., history))
 
 
 # --------------------------------------------------------------------------- figures
 
 
-def test_notebook_05_figures_have_titles_and_labels():
+def test_notebook_06_figures_have_titles_and_labels():
     history = {"loss": [1.0, 0.5], "val_loss": [0.9, 0.6], "accuracy": [0.7, 0.9],
                "val_accuracy": [0.75, 0.88]}  # fmt: skip
     fig = plots.learning_curves(history, best_epoch=2)
@@ -378,7 +378,7 @@ def test_notebook_05_figures_have_titles_and_labels():
     matplotlib.pyplot.close("all")
 
 
-def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
+def test_exercise_06_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
     import keras
 
     from helpers import models
@@ -391,27 +391,27 @@ def test_exercise_05_5_ratio_of_squared_kernels_explains_the_usual_mistakes():
         if hasattr(layer, "kernel"):
             layer.kernel.assign(layer.kernel * 0.5)
             layer.bias.assign(np.ones(layer.bias.shape, dtype=np.float32))
-    assert checks.exercise_05_5(4.0, plain, decayed)  # (1 / 0.5) ** 2
+    assert checks.exercise_06_5(4.0, plain, decayed)  # (1 / 0.5) ** 2
     kernels = sum(float(np.sum(layer.kernel.numpy() ** 2)) for layer in plain.layers[1:])
     with_biases = sum(float(np.sum(w.numpy() ** 2)) for w in decayed.weights)
     for wrong, mistake in [(0.25, "other way round"), (2.0, "norms"),
                            (kernels / with_biases, "biases")]:  # fmt: skip
-        v = checks.exercise_05_5(wrong, plain, decayed)
+        v = checks.exercise_06_5(wrong, plain, decayed)
         assert not v and mistake in v.message, (wrong, v.message)
-    assert not checks.exercise_05_5(1.0, plain, decayed)
-    assert "Not yet" in repr(checks.exercise_05_5(..., plain, decayed))
+    assert not checks.exercise_06_5(1.0, plain, decayed)
+    assert "Not yet" in repr(checks.exercise_06_5(..., plain, decayed))
     # the model part of the exercise: trained, with a penalty, of the strength asked for
-    assert "first build and train" in checks.exercise_05_5(4.0, plain, ...).message
-    assert "no L2 penalty" in checks.exercise_05_5(4.0, plain, plain).message
-    assert "asks for lambda = 0.01" in checks.exercise_05_5(4.0, plain, decayed, l2=1e-2).message
-    assert checks.exercise_05_5(4.0, plain, decayed, l2=1e-3)
+    assert "first build and train" in checks.exercise_06_5(4.0, plain, ...).message
+    assert "no L2 penalty" in checks.exercise_06_5(4.0, plain, plain).message
+    assert "asks for lambda = 0.01" in checks.exercise_06_5(4.0, plain, decayed, l2=1e-2).message
+    assert checks.exercise_06_5(4.0, plain, decayed, l2=1e-3)
     decayed.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    assert "not been trained" in checks.exercise_05_5(4.0, plain, decayed, l2=1e-3).message
+    assert "not been trained" in checks.exercise_06_5(4.0, plain, decayed, l2=1e-3).message
     decayed.fit(np.zeros((4, 28, 28), "float32"), np.zeros(4, int), epochs=1, verbose=0)
-    assert not checks.exercise_05_5(4.0, plain, decayed, l2=1e-3)  # trained: the ratio moved
+    assert not checks.exercise_06_5(4.0, plain, decayed, l2=1e-3)  # trained: the ratio moved
 
 
-# ------------------------------------------------ runs stored by bench_flagship.py (notebook 05)
+# ------------------------------------------------ runs stored by bench_flagship.py (notebook 06)
 
 
 def _stored_file(path, data, recipe, test_pred, seed=0, **changes):
@@ -574,7 +574,7 @@ def test_flagship_run_refuses_a_file_that_is_not_json(tmp_path, small_split):
 
 def test_the_committed_benchmark_predictions_score_what_the_file_says():
     """Every stored run's predictions, scored against the real test labels, give the test
-    accuracy the file records; notebook 05 reads seed 0 of the published recipe from them."""
+    accuracy the file records; notebook 06 reads seed 0 of the published recipe from them."""
     import json
 
     from helpers import data, split

@@ -1,142 +1,86 @@
-"""Notebook 07: run-dependent sentences against the committed full run's outputs and results.
+"""Notebook 07's run-dependent sentences against its committed full-run outputs."""
 
-The verdicts, intervals and the choice are written by ``compare.findings`` from the tables,
-so they cannot drift; what is checked here is the prose written by hand about what this run
-shows, and that the committed run is the one ``benchmarks/results/architectures.json`` holds.
-"""
-
-from __future__ import annotations
-
-import json
 import re
 
-import numpy as np
-
 from claims.committed import cell_output, markdown, notebook, number, numbers
-from helpers import compare, config
 
 NB = notebook("07")
 
 
-def _results():
-    return json.loads((config.RESULTS_DIR / "architectures.json").read_text(encoding="utf-8"))
+def test_digit_9_is_taken_because_4_and_9_are_a_top_confusion():
+    printed = cell_output(NB, "guesses = [")
+    line = next(x for x in printed.splitlines() if "pairs with most errors" in x)
+    top_pairs = line.split(":", 1)[1].replace(" ", "").split(",")
+    text = markdown(NB, "The same numbers by hand for one digit")
+    assert "often confused with 4" in text
+    assert "4-9" in top_pairs[:2], f"the prose says 9 is often confused with 4; top pairs: {line}"
 
 
-def test_the_committed_run_is_the_stored_full_run_with_more_seeds_for_the_small_nets():
-    payload = _results()
-    assert payload["mode"] == "full"
-    seeds = {}
-    for r in payload["runs"]:
-        seeds.setdefault(r["name"], set()).add(r["seed"])
-    proto = set(payload["protocol"]["seeds"])
-    for name, s in seeds.items():
-        want = len(proto) * (compare.CHEAP_SEED_FACTOR if name in compare.CHEAP else 1)
-        assert len(s) == want, f"{name}: {len(s)} seeds stored, the notebook says {want}"
-    printed = cell_output(NB, "runs = compare.run_all(split, protocol, more_seeds=True)")
-    assert f"{len(payload['runs'])} runs in" in printed, "the notebook's run is not the stored one"
+def test_some_errors_are_made_with_high_confidence():
+    printed = cell_output(NB, 'print("confidence of the errors:")')
+    sure_and_wrong = number(printed, "errors made with more than 90% confidence:")
+    assert "a softmax can be sure and wrong" in markdown(NB, "Look at them before judging")
+    assert sure_and_wrong > 0
 
 
-def test_seeds_disagree_on_many_more_images_than_their_accuracies_differ_by():
-    text = markdown(NB, "The counts above show it")
-    assert "disagree on many more images than their accuracies differ by" in text
-    printed = cell_output(NB, 'name = "mlp_100"')
-    accs = numbers(printed, "test accuracy of each (%):")
-    n = number(printed, "images on which the seeds' predictions differ:")
-    n_test = numbers(printed, "images on which the seeds' predictions differ:")[1]
-    spread_images = (max(accs) - min(accs)) / 100 * n_test
-    assert len(accs) >= 2 and n > 3 * spread_images, (accs, n)
+def test_threshold_bought_precision_and_paid_in_recall():
+    printed = cell_output(NB, "fp_avoided = int(")
+    d_precision = numbers(printed, "precision change (threshold minus argmax):")
+    d_recall = numbers(printed, "recall change (threshold minus argmax):")
+    text = markdown(NB, "Read the two *change* rows")
+    assert "bought precision and paid for it in recall" in text
+    assert d_precision[0] > 0, "the prose says the threshold bought precision"
+    assert d_recall[0] < 0 and d_recall[2] < 0, "the prose says it paid in recall"
 
 
-def test_the_majority_vote_paragraph_matches_what_the_cell_shows():
-    text = markdown(NB, "Two tempting ways to")
-    printed = cell_output(NB, "tag:majority-vote")
-    # "single seeds can disagree with each other": one seed's McNemar test is below 0.05,
-    # another's is not
-    per_seed = [float(p) for p in re.findall(r"McNemar p = ([\d.e+-]+)", printed)]
-    assert "single seeds can disagree" in text
-    assert min(per_seed) < 0.05 <= max(per_seed), per_seed
-    # "the vote can even reverse the order of the seed means": shown by at least one pair
-    gaps = re.findall(
-        r"mean of the seeds ([+-][\d.]+) points, majority votes ([+-][\d.]+)", printed
-    )
-    assert "reverse the order of the seed means" in text
-    assert any(float(a) * float(b) < 0 for a, b in gaps), gaps
-    # "voting helps some models more than others": the printed gains differ
-    gain = [
-        float(line.rsplit(None, 1)[1])
-        for line in printed.split("what the vote adds to the mean of the seeds (points):")[1]
-        .strip()
-        .splitlines()
-    ]
-    assert "helps some models more than others" in text
-    assert max(gain) - min(gain) >= 0.1, gain
+def test_the_top_bin_holds_almost_all_images_and_much_of_the_ece():
+    printed = cell_output(NB, "top_share, top_ratio = top_bin_report(")
+    in_top, n_images, share_of_ece = numbers(printed, "top bin (0.9, 1.0]:")[:3]
+    delivered = number(printed, "delivered", percent=True)
+    stated = number(printed, "stated error rate", percent=True)
+    text = markdown(NB, "Bars below the diagonal mean **over-confidence**")
+    assert "almost all images sit in the top bin" in text
+    assert in_top / n_images > 0.9 and share_of_ece >= 25
+    summary = markdown(NB, "## Summary")
+    assert "several" in summary and "times over-confident here" in summary
+    assert delivered / stated >= 2, "the summary says several times over-confident"
 
 
-def test_no_table_calls_a_seed_only_interval_a_confidence_interval_of_the_accuracy():
-    """Every interval the notebook prints as 'how sure are we' covers the test images too."""
-    tables = [
-        cell_output(NB, "summary = compare.summarize(runs, y_val, y_test)"),
-        cell_output(NB, "tests = compare.paired_tests(runs, y_test)"),
-    ]
-    assert "seeds + images" in tables[1]
-    for source in (c.source for c in NB.cells if c.cell_type == "code"):
-        assert "stats.t_interval(" not in source, "a seed-only t-interval is printed"
-    assert "majority" not in "".join(
-        c.source for c in NB.cells if c.cell_type == "code" and "paired_tests" in c.source
-    )
+def test_temperature_above_one_lowered_every_score_and_which_intervals_clear_0():
+    fitted = cell_output(NB, "temperature = metrics.fit_temperature(")
+    temperature = number(fitted, "T =")
+    printed = cell_output(NB, "changes = pd.DataFrame(changes")
+    text = " ".join(markdown(NB, "Read the tables and the figure together.").split())
+    assert "$T$ came out above 1" in text and "lowered every score above" in text
+    assert temperature > 1
+    sides = {}
+    for score in ("ECE (10 bins)", "class-wise ECE", "NLL", "Brier"):
+        line = next(x for x in printed.splitlines() if x.startswith(f"  {score} "))
+        assert numbers(printed, f"  {score} ")[0] < 0, f"{score} did not go down on test"
+        sides[score] = line.rsplit("(", 1)[1].rstrip(")")
+    assert "For the ECE, the NLL and the Brier score the paired interval lies below 0" in text
+    assert "for the class-wise ECE it contains 0" in text
+    assert sides == {
+        "ECE (10 bins)": "below 0",
+        "class-wise ECE": "contains 0",
+        "NLL": "below 0",
+        "Brier": "below 0",
+    }, sides
 
 
-def test_choice_and_test_report_follow_validation():
-    printed = cell_output(NB, "choice = compare.choose(runs, y_val)")
-    best = re.search(r"best on validation: (.+)", printed).group(1).strip()
-    chosen = re.search(r"chosen: (.+)", printed).group(1).strip()
-    payload = _results()
-    joined, _ = compare.stored_runs(payload["labels"], payload["protocol"])
-    means = {}
-    for r in payload["runs"] + joined:
-        if r["group"] == "architecture":
-            means.setdefault(r["label"], []).append(r["val_accuracy"])
-    assert best == max(means, key=lambda label: np.mean(means[label]))
-    if "within the margin of it: none" in printed:
-        assert chosen == best
+def test_fit_is_the_top_of_the_three_sets_here():
+    printed = cell_output(NB, "gap_fit = three_sets.loc")
+    signed = {  # printed with a sign: +1.42% or -0.07%
+        label: float(re.search(label + r" ([-+]\d+\.\d+)%", printed).group(1))
+        for label in ("fit minus validation:", "validation minus test:")
+    }
+    fit_minus_val, val_minus_test = signed.values()
+    assert "here it is the" in markdown(NB, "What the three rows mean:")
+    assert fit_minus_val > 0 and fit_minus_val + val_minus_test > 0
 
 
-def _speed_cell():
-    return cell_output(NB, "rule = compare.timing_spread(runs)")
-
-
-def test_the_committed_run_was_timed_on_a_busy_machine_and_its_timings_rank_nothing():
-    """c0, c28 and the markdown after the speed table: the committed run's timings were
-    measured under load, and its spread exceeds every gap between the models trained here.
-    A quiet rerun (load below the cores, or a spread that some gap exceeds) fails this test
-    until the prose says what that run shows."""
-    assert "on a busy 2-core machine" in markdown(NB, "**Time:**")
-    text = markdown(NB, "The committed run was timed on a busy machine")
-    printed = _speed_cell()
-    spread = number(printed, "largest slowest/fastest seed ratio of one model:")
-    load, cpus = numbers(printed, "1-minute load average at the end of training:")[:2]
-    assert f"{spread:.2f}x" in text and f"{load:g}" in text and f"on {cpus:g} cores" in text
-    assert load > cpus, "the machine was not busy: rewrite the busy-machine paragraph"
-    payload = _results()
-    assert payload["machine"]["load_average"] > payload["machine"]["cpus"]
-    per_model = {}
-    for r in payload["runs"]:
-        per_model.setdefault(r["name"], []).append(r["seconds_per_epoch"])
-    means = {n: np.mean(s) for n, s in per_model.items()}
-    largest_gap = max(means.values()) / min(means.values())
-    assert spread > largest_gap, (spread, largest_gap)
-    assert "rank nothing" in text
-    # "the NumPy net's seeds alone ran between 0.75 and 26.12 seconds per epoch"
-    numpy_times = per_model["numpy_mlp"]
-    low, high = numbers(text.split("seeds alone ran between")[1], "")[:2]
-    assert np.isclose(min(numpy_times), low, atol=0.005)
-    assert np.isclose(max(numpy_times), high, atol=0.005)
-
-
-def test_the_cnn_runs_took_longer_than_all_the_others_together():
-    """c7: 'on a CPU the CNN's runs take longer than all of the others together'."""
-    assert "take longer than all of the others together" in markdown(NB, "Joined, not trained")
-    payload = _results()
-    joined, _ = compare.stored_runs(payload["labels"], payload["protocol"])
-    cnn_seconds = sum(r["train_seconds"] for r in joined if r["name"] == "cnn")
-    assert cnn_seconds > payload["total_seconds"], (cnn_seconds, payload["total_seconds"])
+def test_roc_curves_hug_the_corner():
+    printed = cell_output(NB, "curves = metrics.roc_curves(y_test, proba_test)")
+    lowest = numbers(printed, "lowest AUC: digit")[1]
+    assert "All curves hug the top-left corner" in markdown(NB, "All curves hug the top-left")
+    assert lowest > 0.99

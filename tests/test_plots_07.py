@@ -1,4 +1,4 @@
-"""The notebook-06 figures draw what their titles and axis labels claim."""
+"""The notebook-07 figures draw what their titles and axis labels claim."""
 
 from __future__ import annotations
 

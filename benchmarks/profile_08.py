@@ -1,7 +1,7 @@
-"""Where a training run of notebook 07 spends its time, before and after its speed-ups.
+"""Where a training run of notebook 08 spends its time, before and after its speed-ups.
 
-    nice python benchmarks/profile_07.py            # mlp_100, mlp_300_100, flagship
-    nice python benchmarks/profile_07.py --quick    # FAST sizes: a smoke test (scratch/)
+    nice python benchmarks/profile_08.py            # mlp_100, mlp_300_100, flagship
+    nice python benchmarks/profile_08.py --quick    # FAST sizes: a smoke test (scratch/)
 
 For each model, in ONE process and interleaved (so both ways see the same load), the parts
 of a run of :class:`helpers.compare.KerasTrainer` are timed the way ``compare`` did it
@@ -125,7 +125,7 @@ def main(argv=None) -> None:
     ) / "architectures_profile.json"
     payload = dict(
         measured=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        command="nice python benchmarks/profile_07.py",
+        command="nice python benchmarks/profile_08.py",
         machine=results.machine(),
         load_average_start=round(load_start, 2),
         note="seconds of one part (median of the repeats), CPU and wall; measured on a shared "
