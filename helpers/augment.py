@@ -284,24 +284,115 @@ def save_trained(model, recipe: Recipe, split, seed: int, history, seconds: floa
     return modelio.save_model(model, model_path(recipe, seed), info=info)
 
 
-def load_or_train(recipe: Recipe, split, seed: int = config.SEED, verbose: int = 2):
+#: Where the seed-0 models of notebook 09 are committed (small copies without optimizer
+#: state, checksummed: ``benchmarks/export_models.py`` writes them from the models that
+#: ``benchmarks/bench_beyond_mlp.py`` trained), so a fresh clone need not train them.
+COMMITTED_DIR = config.ROOT / "benchmarks" / "models"
+#: Who trained the committed models (named in what notebook 09 prints).
+TRAINED_BY = "benchmarks/bench_beyond_mlp.py"
+
+
+def _without_keras(how: dict) -> dict:
+    return {k: v for k, v in how.items() if k != "keras"}
+
+
+def load_committed(name: str, how: dict):
+    """``(model, stored_info)`` for the committed copy ``COMMITTED_DIR / name`` when its
+    sidecar exists and says it was trained exactly as ``how`` says (the Keras version
+    aside: the copy holds no optimizer state), else ``(None, reason)``. The file's SHA-256
+    is checked against its sidecar before Keras reads it, and Keras loads it with
+    ``safe_mode`` on (:func:`helpers.modelio.load_model`); a copy that fails either is
+    refused with :class:`helpers.modelio.ModelFileError` (a changed file is never used)."""
+    from helpers import modelio
+
+    path = COMMITTED_DIR / name
+    if not path.exists():
+        return None, f"no committed copy at benchmarks/models/{name}"
+    stored = modelio.read_info(path)
+    if stored is None:
+        raise modelio.ModelFileError(
+            f"{path} has no checksum file ({modelio.sidecar_path(path).name}), so it cannot "
+            "be checked before loading. Restore both with git checkout -- benchmarks/models/."
+        )
+    if _without_keras(stored.get("how") or {}) != _without_keras(how):
+        return None, f"benchmarks/models/{name} was trained with another recipe or split"
+    fix = "Restore it with git checkout -- benchmarks/models/, or train it yourself."
+    try:
+        model = modelio.load_model(path, compile=False, fix=fix)  # sha256 checked, safe_mode
+    except modelio.ModelFileError as exc:
+        import keras
+
+        saved_by = stored["how"].get("keras")
+        intact = modelio.file_sha256(path) == modelio._read_sidecar(path)["sha256"]
+        if intact and saved_by != keras.__version__:  # an older Keras may not read it
+            print(f"Keras {keras.__version__} cannot load {path.name} (saved by Keras {saved_by}).")
+            return None, str(exc)
+        raise
+    return model, stored
+
+
+def committed_table():
+    """The committed models (:data:`COMMITTED_DIR`) as a table: what each one is, how long
+    its training took when ``benchmarks/bench_beyond_mlp.py`` trained it, and its size.
+    Reads only the JSON sidecars (nothing is loaded)."""
+    import pandas as pd
+
+    from helpers import modelio
+
+    rows = {}
+    for path in sorted(COMMITTED_DIR.glob("*.keras")):
+        info = modelio.read_info(path) or {}
+        how, record = info.get("how", {}), info.get("record", {})
+        what = (how.get("recipe") or {}).get("name") or how.get("candidate", "?")
+        rows[path.name] = {
+            "recipe": what,
+            "training (min)": round(record.get("seconds", float("nan")) / 60, 1),
+            "size (MB)": round(path.stat().st_size / 1e6, 2),
+        }
+    return pd.DataFrame(rows).T
+
+
+def _say_loaded_committed(what: str, name: str, stored: dict) -> None:
+    minutes = stored["record"]["seconds"] / 60
+    print(
+        f"Loaded {what} from benchmarks/models/{name}: trained by {TRAINED_BY} with this "
+        f"exact recipe and split ({minutes:.0f} min on 2 cores), committed without its "
+        "optimizer state, SHA-256 checked. Set TRAIN_YOURSELF = True to train it here instead."
+    )
+
+
+def load_or_train(
+    recipe: Recipe,
+    split,
+    seed: int = config.SEED,
+    verbose: int = 2,
+    train_yourself: bool = False,
+):
     """``(model, record)``: the model of ``recipe`` and ``seed`` trained on ``split``, loaded
     from :func:`model_path` when a run with exactly this recipe, split and seed saved it
-    there (``benchmarks/bench_beyond_mlp.py`` saves seed 0), otherwise trained now with
-    :func:`train` and saved. ``record`` holds ``loaded`` (True/False), ``seconds`` (of the
-    training, whenever it ran), ``epoch_seconds`` and ``val_accuracy_per_epoch``. Prints one
-    line saying which of the two happened."""
+    there (``benchmarks/bench_beyond_mlp.py`` saves seed 0), else from its committed copy in
+    :data:`COMMITTED_DIR` (:func:`load_committed`), otherwise trained now with :func:`train`
+    and saved. ``train_yourself=True`` skips both and trains now. ``record`` holds
+    ``loaded`` (True/False), ``seconds`` (of the training, whenever it ran),
+    ``epoch_seconds`` and ``val_accuracy_per_epoch`` (and ``committed`` when the committed
+    copy was loaded). Prints one line saying which happened."""
     from helpers import modelio
 
     path = model_path(recipe, seed)
-    stored = modelio.read_info(path) if path.exists() else None
-    if stored and stored.get("how") == _how(recipe, split, seed):
+    how = _how(recipe, split, seed)
+    stored = modelio.read_info(path) if path.exists() and not train_yourself else None
+    if stored and stored.get("how") == how:
         model = modelio.load_model(path)  # checksum verified, safe_mode on: no code runs
         print(
             f"Loaded {recipe.name} (seed {seed}) from {path.parent.name}/{path.name}: trained "
             f"earlier with this exact recipe and split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    if not train_yourself:
+        model, stored = load_committed(path.name, how)
+        if model is not None:
+            _say_loaded_committed(f"{recipe.name} (seed {seed})", path.name, stored)
+            return model, {"loaded": True, "committed": True, **stored["record"]}
     model, history, seconds = train(recipe, split, seed=seed, verbose=verbose)
     save_trained(model, recipe, split, seed, history, seconds)
     record = {
@@ -337,7 +428,7 @@ def _plain_cnn_how(split, seed: int) -> dict:
     return json.loads(json.dumps(how))
 
 
-def load_or_train_plain_cnn(split, seed: int = config.SEED):
+def load_or_train_plain_cnn(split, seed: int = config.SEED, train_yourself: bool = False):
     """``(model, record)``: the CNN **without augmentation**, trained under notebook 08's
     protocol (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
     validation accuracy, the best epoch restored) exactly as ``bench_beyond_mlp.py`` trains
@@ -345,13 +436,14 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED):
 
     Loaded from ``artifacts/<mode>/cnn_seed<seed>.keras`` when a run with this protocol,
     split, seed and Keras version saved it there (checksummed by :mod:`helpers.modelio`),
-    otherwise trained now and saved. ``record`` holds ``loaded``, ``seconds``, ``epochs``
-    and ``best_epoch``. Prints one line saying which happened."""
+    else from its committed copy (:func:`load_committed`), otherwise trained now and saved
+    (``train_yourself=True``: trained now in any case). ``record`` holds ``loaded``,
+    ``seconds``, ``epochs`` and ``best_epoch``. Prints one line saying which happened."""
     from helpers import compare, modelio
 
     path = config.artifacts_dir() / f"{PLAIN_CNN}_seed{seed}.keras"
     how = _plain_cnn_how(split, seed)
-    stored = modelio.read_info(path) if path.exists() else None
+    stored = modelio.read_info(path) if path.exists() and not train_yourself else None
     if stored and stored.get("how") == how:
         model = modelio.load_model(path)  # checksum verified, safe_mode on: no code runs
         print(
@@ -359,6 +451,11 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED):
             f"earlier under notebook 08's protocol on this split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    if not train_yourself:
+        model, stored = load_committed(path.name, how)
+        if model is not None:
+            _say_loaded_committed(f"the plain CNN (seed {seed})", path.name, stored)
+            return model, {"loaded": True, "committed": True, **stored["record"]}
     label = "CNN conv32-pool-conv64-pool-dense128"
     cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")
     trainer = compare.KerasTrainer(cand, compare.protocol())

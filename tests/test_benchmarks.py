@@ -181,3 +181,72 @@ def test_keras_overhead_fit_separates_step_cost_from_image_cost():
     assert costs["per_step_ms"] == pytest.approx(4.0, rel=1e-6)
     assert costs["per_image_us"] == pytest.approx(20.0, rel=1e-6)
     assert costs["largest_misfit_percent"] == 0.0
+
+
+# --------------------------------------------------------------------------- the CNN's arithmetic
+# (issue 24, perf: benchmarks/bench_cnn_limit.py counts an epoch's products from the layers)
+
+
+def _tiny_cnn():
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(5, 5, 1)),
+            layers.Conv2D(2, 3, name="conv"),  # 3x3x2 outputs, 3*3*1 products each
+            layers.MaxPooling2D(1),
+            layers.Flatten(),  # 18 values
+            layers.Dense(4, name="dense"),
+        ]
+    )
+
+
+def test_cnn_limit_counts_a_hand_case():
+    from benchmarks.bench_cnn_limit import layer_mult_adds, training_mult_adds
+
+    rows = layer_mult_adds(_tiny_cnn())
+    assert [(r["name"], r["macs"]) for r in rows] == [("conv", 3 * 3 * 2 * 9), ("dense", 18 * 4)]
+    counts = training_mult_adds(_tiny_cnn())
+    forward = 162 + 72
+    # backward: the weights' gradients redo every product; the inputs' gradients too, except
+    # the first layer's (the image needs no gradient)
+    assert counts == dict(forward=forward, grad_weights=forward, grad_inputs=72, total=540)
+
+
+def test_cnn_limit_count_agrees_with_the_hand_formula_of_the_series_cnns():
+    from benchmarks.bench_cnn_limit import training_mult_adds
+    from helpers import augment, models
+
+    for name in ("cnn", "cnn_deep"):
+        hand = models.cnn_mult_adds(name)["total"]  # notebook 03/09's per-layer formula
+        counted = training_mult_adds(models.build(name))
+        assert counted["forward"] == hand
+        first_conv = 26 * 26 * 32 * 3 * 3 * 1
+        assert counted["total"] == 3 * hand - first_conv
+    # the augmentation block in front has no products: the chosen recipe counts the same
+    aug = augment.build(augment.RECIPES["cnn_deep_augmented"], seed=0)
+    assert training_mult_adds(aug) == training_mult_adds(models.build("cnn_deep"))
+    # issue 24's estimate: about 9.8 M multiply-adds per image forward
+    assert 9.7e6 < training_mult_adds(aug)["forward"] < 9.9e6
+
+
+def test_cnn_limit_refuses_a_layer_it_cannot_count():
+    import keras
+    from keras import layers
+
+    from benchmarks.bench_cnn_limit import layer_mult_adds
+
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Embedding(10, 3)])
+    with pytest.raises(ValueError, match="Embedding"):
+        layer_mult_adds(model)
+
+
+def test_cnn_limit_fixed_step_cost_fit_recovers_a_made_up_line():
+    from benchmarks.bench_cnn_limit import fixed_step_cost
+
+    sweep = {str(b): {"per_step_seconds": [0.003 + 1e-4 * b]} for b in (64, 128, 512)}
+    fit = fixed_step_cost(sweep)
+    assert fit["per_step_seconds"] == pytest.approx(0.003, rel=1e-6)
+    assert fit["per_image_seconds"] == pytest.approx(1e-4, rel=1e-6)
+    assert fixed_step_cost({"64": {"error": "x"}, "128": {"per_step_seconds": [1.0]}}) is None

@@ -423,3 +423,130 @@ def test_exercise_09_checkers():
     assert checks.exercise_09_3(shift_right)
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=2))
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=1))
+
+
+# --------------------------------------------------------------------------- committed models
+# (issue 24, perf: notebook 09 loads the seed-0 models committed in benchmarks/models/)
+
+
+def test_load_or_train_falls_back_to_the_committed_copy_and_checks_it(
+    tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    artifacts, committed = tmp_path / "artifacts", tmp_path / "committed"
+    artifacts.mkdir()
+    monkeypatch.setattr(config, "artifacts_dir", lambda: artifacts)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    first, _ = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    path = augment.model_path(recipe, 0)
+    committed.mkdir()
+    # the committed copy: no optimizer state, saved by another Keras version
+    info = modelio.read_info(path)
+    info["how"]["keras"] = "3.0.0"
+    modelio.save_model(modelio.load_model(path, compile=False), committed / path.name, info)
+    path.unlink()
+    capsys.readouterr()
+    model, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    assert record["loaded"] is True and record["committed"] is True
+    out = capsys.readouterr().out
+    assert "benchmarks/models/tiny_seed0.keras" in out and "TRAIN_YOURSELF" in out
+    assert not path.exists()  # nothing trained, nothing written
+    np.testing.assert_array_equal(
+        augment.predict_digits(model, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
+    )
+    # the switch trains it here in any case
+    _, record = augment.load_or_train(recipe, data, seed=0, verbose=0, train_yourself=True)
+    assert record["loaded"] is False and path.exists()
+    path.unlink()
+    # another split: the committed copy is not used
+    _, record = augment.load_or_train(recipe, _TinySplit(seed=1), seed=0, verbose=0)
+    assert record["loaded"] is False
+    path.unlink()
+    # a changed byte, or a missing checksum file: refused before Keras reads it
+    copy = committed / path.name
+    shutil.copy(copy, tmp_path / "good.keras")
+    raw = bytearray(copy.read_bytes())
+    raw[len(raw) // 2] ^= 1
+    copy.write_bytes(bytes(raw))
+    with pytest.raises(modelio.ModelFileError, match="SHA-256"):
+        augment.load_or_train(recipe, data, seed=0, verbose=0)
+    shutil.copy(tmp_path / "good.keras", copy)
+    modelio.sidecar_path(copy).unlink()
+    with pytest.raises(modelio.ModelFileError, match="no checksum file"):
+        augment.load_or_train(recipe, data, seed=0, verbose=0)
+
+
+def _committed_info(name):
+    path = augment.COMMITTED_DIR / name
+    assert path.is_file(), f"{name} is not committed: run python -m benchmarks.export_models"
+    return path, modelio.read_info(path)
+
+
+@pytest.mark.parametrize("recipe", ["cnn_deep_augmented", "flagship_augmented_light"])
+def test_committed_models_are_small_checksummed_and_of_the_current_recipe(recipe):
+    path, info = _committed_info(f"{recipe}_seed0.keras")
+    assert path.stat().st_size < 3_000_000  # no optimizer state
+    wanted = json.loads(json.dumps(augment.RECIPES[recipe].as_dict()))  # tuples as lists
+    assert info["how"]["recipe"] == wanted, (
+        f"{recipe} changed since its model was committed: retrain it "
+        "(python -m benchmarks.bench_beyond_mlp) and run python -m benchmarks.export_models"
+    )
+    assert info["how"]["seed"] == 0 and info["source"]["trained_by"] == augment.TRAINED_BY
+    model = modelio.load_model(path, compile=False)  # checksum checked, safe_mode on
+    assert getattr(model, "optimizer", None) is None
+    fresh = augment.build(augment.RECIPES[recipe].for_run(), seed=0)
+    assert model.count_params() == fresh.count_params()
+    assert [w.shape for w in model.weights] == [w.shape for w in fresh.weights]
+
+
+def test_committed_plain_cnn_is_of_notebook_07s_protocol():
+    import dataclasses
+
+    path, info = _committed_info("cnn_seed0.keras")
+    assert path.stat().st_size < 3_000_000
+    protocol = dataclasses.asdict(compare.protocol())
+    for run_size in ("max_epochs", "seeds"):  # FAST mode's are smaller
+        del protocol[run_size]
+    assert {k: info["how"]["protocol"][k] for k in protocol} == protocol
+    assert info["how"]["candidate"] == augment.PLAIN_CNN and info["how"]["seed"] == 0
+    model = modelio.load_model(path, compile=False)
+    assert model.count_params() == models.build("cnn").count_params()
+
+
+def test_a_committed_copy_another_keras_cannot_read_is_trained_instead(tmp_path, monkeypatch):
+    committed = tmp_path / "committed"
+    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    augment.load_or_train(recipe, data, seed=0, verbose=0)
+    path = augment.model_path(recipe, 0)
+    info = modelio.read_info(path)
+    saved = modelio.save_model(modelio.load_model(path, compile=False), committed / path.name, info)
+    path.unlink()
+
+    def cannot_read(*args, **kwargs):
+        raise modelio.ModelFileError("Keras cannot load it")
+
+    monkeypatch.setattr(modelio, "load_model", cannot_read)
+    # saved by this Keras: an intact file Keras cannot read is an error, not a silent retrain
+    with pytest.raises(modelio.ModelFileError):
+        augment.load_committed(saved.name, info["how"])
+    # saved by another Keras: said, and trained instead
+    side = json.loads(modelio.sidecar_path(saved).read_text())
+    side["info"]["how"]["keras"] = "9.9.9"
+    modelio.sidecar_path(saved).write_text(json.dumps(side))
+    model, reason = augment.load_committed(saved.name, info["how"])
+    assert model is None and "cannot load" in reason
+
+
+def test_committed_table_reads_the_sidecars():
+    table = augment.committed_table()
+    info = modelio.read_info(augment.COMMITTED_DIR / "cnn_deep_augmented_seed0.keras")
+    row = table.loc["cnn_deep_augmented_seed0.keras"]
+    assert row["recipe"] == "cnn_deep_augmented"
+    assert row["training (min)"] == pytest.approx(info["record"]["seconds"] / 60, abs=0.05)
+    assert table.loc["cnn_seed0.keras", "recipe"] == augment.PLAIN_CNN

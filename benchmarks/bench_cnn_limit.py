@@ -1,0 +1,649 @@
+"""The chosen CNN recipe against what the CPU can do: epoch time ÷ arithmetic limit, per option.
+
+    flock /tmp/heavy.lock nice python -m benchmarks.bench_cnn_limit           # <= 10 min
+    python -m benchmarks.bench_cnn_limit --quick     # a few steps per option (scratch/)
+
+Issue 24's first target: an epoch of ``cnn_deep_augmented`` (notebook 09's chosen CNN:
+:data:`helpers.augment.RECIPES`) within 2x of its *arithmetic limit*, measured in the same
+run. This script measures, in one run:
+
+1. **The epoch's arithmetic**, counted from the Keras model's own layers
+   (:func:`training_mult_adds`): every Conv2D and Dense layer does ``macs`` multiply-adds
+   per image forward; backpropagation does the same number again for the gradient of the
+   weights and again for the gradient of the layer's input, except for the first layer
+   with weights (nothing below it needs a gradient). FLOPs = 2 x multiply-adds; BatchNorm,
+   ReLU, pooling and the optimiser's element-wise work are not counted (they are memory
+   traffic, not products).
+2. **The CPU's attainable GFLOP/s for exactly those products** (:func:`probe_kernels`): each
+   layer's forward convolution/matmul and its two backward products
+   (``Conv2DBackpropInput``, ``Conv2DBackpropFilter``; ``dy @ W.T``, ``x.T @ dy``) at the
+   recipe's batch size, each timed alone (best of a few repeats), in every option's
+   process. The **limit** of an epoch is its FLOPs at the best rate any of these kernels
+   reached in this run (``limit_seconds``); the **kernel floor** is the sum of each
+   kernel's best time (small convolutions run below the best rate).
+3. **The epoch time of each option**, on shortened epochs: the recipe's model, optimiser
+   and schedule, trained for a fixed number of steps after a warm-up, in a fresh process
+   per option (oneDNN and thread pools are fixed when TensorFlow starts), scaled to the
+   50,000 fit images (``epoch_seconds``, training steps only; the validation pass is not
+   part of the arithmetic above). Options: oneDNN off (the series' setting) and on, each
+   run twice to see whether the same seeded training repeats bit for bit; thread pools;
+   the augmentation in ``tf.data`` instead of inside the model; XLA (``jit_compile``);
+   Keras's JAX backend (when ``jax`` can be imported, e.g. ``PYTHONPATH`` to a
+   ``pip install --target`` folder given by ``--jax-path``); batch size (per-image time
+   and the fixed cost per step by least squares); and a profile of one step (augmentation,
+   forward, forward + backward, the whole step) showing where the time goes.
+
+Results: ``benchmarks/results/cnn_limit.json`` (``--quick``: ``benchmarks/scratch/``), with
+every option's epoch seconds, limit seconds and ratio, the fastest option under
+``cnn_limit_ratio``, the machine and the load average before and after. Timings are
+measured, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from helpers import config  # noqa: E402
+from helpers.results import write_atomic  # noqa: E402
+
+RESULTS_FILE = config.RESULTS_DIR / "cnn_limit.json"
+SCRATCH = ROOT / "benchmarks" / "scratch"
+RECIPE = "cnn_deep_augmented"
+N_FIT = 50_000  # images in one training epoch of the series' split
+MARK = "RESULT-JSON "
+WORKER_TIMEOUT = 150  # seconds per option: the whole script stays within about 10 min
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def _flat_layers(model):
+    """The layers of ``model`` with nested models (the augmentation block, the CNN inside
+    an augmented model) opened up, in order."""
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            yield from _flat_layers(layer)
+        else:
+            yield layer
+
+
+def layer_mult_adds(model, input_shape=None) -> list[dict]:
+    """One row per Conv2D / Dense layer of ``model``: ``name``, ``kind``, ``input`` and
+    ``output`` shapes (without the batch), ``macs`` (multiply-adds per image, forward).
+
+    The shapes are walked layer by layer with ``compute_output_shape`` from
+    ``input_shape`` (default: the model's input). A Conv2D does ``kh * kw * c_in``
+    multiply-adds for every output position and filter; a Dense layer ``in * units`` for
+    every position of its input (one, after Flatten)."""
+    from keras import layers
+
+    shape = tuple(input_shape or model.inputs[0].shape[1:])
+    shape = (None, *shape)
+    rows = []
+    for layer in _flat_layers(model):
+        out = tuple(layer.compute_output_shape(shape))
+        if isinstance(layer, layers.Conv2D):
+            kh, kw = layer.kernel_size
+            positions = out[1] * out[2]
+            macs = positions * out[3] * kh * kw * shape[-1]
+            rows.append(
+                dict(
+                    name=layer.name,
+                    kind="conv",
+                    input=shape[1:],
+                    output=out[1:],
+                    kernel=(kh, kw, shape[-1], out[3]),
+                    macs=int(macs),
+                )
+            )
+        elif isinstance(layer, layers.Dense):
+            positions = math.prod(shape[1:-1]) if len(shape) > 2 else 1
+            macs = positions * shape[-1] * layer.units
+            rows.append(
+                dict(
+                    name=layer.name,
+                    kind="dense",
+                    input=shape[1:],
+                    output=out[1:],
+                    kernel=(shape[-1], layer.units),
+                    macs=int(macs),
+                )
+            )
+        elif (
+            layer.weights
+            and any(w.trainable for w in layer.weights)
+            and not isinstance(layer, layers.BatchNormalization)
+        ):
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) has weights this count does "
+                "not know; add its multiply-adds to layer_mult_adds."
+            )
+        shape = out
+    return rows
+
+
+def training_mult_adds(model, input_shape=None) -> dict:
+    """Multiply-adds per image of one training step of ``model``: ``forward``,
+    ``grad_weights`` (the same as forward: every product is redone with the output
+    gradient to get the weights' gradient) and ``grad_inputs`` (the same again, except for
+    the first layer with weights, whose input needs no gradient), and ``total``."""
+    rows = layer_mult_adds(model, input_shape)
+    forward = sum(r["macs"] for r in rows)
+    grad_inputs = forward - (rows[0]["macs"] if rows else 0)
+    total = forward + forward + grad_inputs
+    return dict(forward=forward, grad_weights=forward, grad_inputs=grad_inputs, total=total)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _best_seconds(fn, repeats: int = 5, calls: int = 3) -> float:
+    fn()  # warm-up (first call allocates, picks algorithms)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            out = fn()
+        _ = np.asarray(out).ravel()[:1]  # the result exists (eager TF is synchronous anyway)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def probe_kernels(rows: list[dict], batch: int, repeats: int = 5) -> list[dict]:
+    """Time every product of a training step alone at ``batch`` images (TensorFlow ops):
+    forward, gradient of the input, gradient of the weights, for each row of
+    :func:`layer_mult_adds`. Returns rows with ``seconds`` (best of ``repeats``) and
+    ``gflops``."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    out = []
+    for r in rows:
+        flops = 2.0 * r["macs"] * batch
+        if r["kind"] == "conv":
+            kh, kw, cin, cout = r["kernel"]
+            x = tf.constant(rng.standard_normal((batch, *r["input"])).astype("float32"))
+            w = tf.constant(rng.standard_normal((kh, kw, cin, cout)).astype("float32"))
+            dy = tf.constant(rng.standard_normal((batch, *r["output"])).astype("float32"))
+            kernels = {
+                "forward": lambda x=x, w=w: tf.nn.conv2d(x, w, 1, "VALID"),
+                "grad_inputs": lambda x=x, w=w, dy=dy: tf.raw_ops.Conv2DBackpropInput(
+                    input_sizes=tf.shape(x),
+                    filter=w,
+                    out_backprop=dy,
+                    strides=[1, 1, 1, 1],
+                    padding="VALID",
+                ),
+                "grad_weights": lambda x=x, w=w, dy=dy: tf.raw_ops.Conv2DBackpropFilter(
+                    input=x,
+                    filter_sizes=tf.shape(w),
+                    out_backprop=dy,
+                    strides=[1, 1, 1, 1],
+                    padding="VALID",
+                ),
+            }
+        else:
+            n_in, units = r["kernel"]
+            x = tf.constant(rng.standard_normal((batch, n_in)).astype("float32"))
+            w = tf.constant(rng.standard_normal((n_in, units)).astype("float32"))
+            dy = tf.constant(rng.standard_normal((batch, units)).astype("float32"))
+            kernels = {
+                "forward": lambda x=x, w=w: tf.matmul(x, w),
+                "grad_inputs": lambda w=w, dy=dy: tf.matmul(dy, w, transpose_b=True),
+                "grad_weights": lambda x=x, dy=dy: tf.matmul(x, dy, transpose_a=True),
+            }
+        for direction, fn in kernels.items():
+            seconds = _best_seconds(fn, repeats)
+            out.append(
+                dict(
+                    layer=r["name"],
+                    direction=direction,
+                    seconds=seconds,
+                    gflops=flops / seconds / 1e9,
+                )
+            )
+    return out
+
+
+def _big_matmul_gflops(n: int = 1024) -> float:
+    """A large square float32 matmul: the CPU's dense rate, for context."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    return 2.0 * n**3 / _best_seconds(lambda: tf.matmul(a, b), 5, 2) / 1e9
+
+
+def _model_and_data(opt: dict, x, y):
+    """The recipe's model (augmentation inside, or outside in tf.data), compiled as the
+    series compiles it (plus ``jit_compile`` when the option asks), and what ``fit`` gets."""
+    import keras
+
+    from helpers import augment, models, training
+
+    recipe = augment.RECIPES[RECIPE]
+    batch = opt["batch"]
+    if opt["aug"] == "model":
+        model = augment.build(recipe, seed=0)
+        data = dict(x=x, y=y, batch_size=batch)
+    else:
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(0)
+        model = models.build(recipe.architecture, **dict(recipe.build_kwargs))
+        block = augment.augmentation(seed=0)
+
+        def aug(xb, yb):
+            return block(xb[..., None], training=True)[..., 0], yb
+
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
+        ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        data = dict(x=ds)
+    steps = -(-N_FIT // batch)
+    schedule = training.warmup_cosine(
+        recipe.learning_rate, recipe.epochs, recipe.warmup_epochs, steps
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=recipe.steps_per_execution,
+        # the JAX backend always compiles its step (eager JAX is not a fair option)
+        jit_compile=True if keras.backend.backend() == "jax" else bool(opt.get("xla")),
+    )
+    return model, data
+
+
+def _time_fit(opt: dict, x_all, y_all) -> dict:
+    """Warm up (one execution of ``steps_per_execution`` steps), then time ``reps`` fits of
+    ``steps`` steps each, at ``opt['batch']``."""
+    batch, steps, reps = opt["batch"], opt["steps"], opt["reps"]
+    n = batch * steps
+    x, y = x_all[:n], y_all[:n]
+    model, data = _model_and_data(opt, x, y)
+    warm = batch * 16
+    if "batch_size" in data:
+        model.fit(x[:warm], y[:warm], batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    else:
+        model.fit(data["x"].take(16), epochs=1, verbose=0)
+    per_step = []
+    losses = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        hist = model.fit(**data, epochs=1, verbose=0, shuffle=False)
+        per_step.append((time.perf_counter() - start) / steps)
+        losses.append(float(hist.history["loss"][-1]))
+    return dict(model=model, per_step=per_step, losses=losses)
+
+
+def _profile(batch: int, x, y, reps: int = 10) -> dict:
+    """Seconds per batch of the parts of a training step (augmentation block alone, the
+    CNN's forward pass in training mode, forward + backward), each a ``tf.function``."""
+    import keras
+    import tensorflow as tf
+
+    from helpers import augment, models
+
+    recipe = augment.RECIPES[RECIPE]
+    keras.utils.set_random_seed(0)
+    cnn = models.build(recipe.architecture, **dict(recipe.build_kwargs))
+    block = augment.augmentation(seed=0)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    xb = tf.constant(x[:batch])
+    yb = tf.constant(y[:batch])
+
+    @tf.function
+    def aug():
+        return block(xb[..., None], training=True)
+
+    @tf.function
+    def forward():
+        return cnn(xb, training=True)
+
+    @tf.function
+    def backward():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb, cnn(xb, training=True))
+        return tape.gradient(loss, cnn.trainable_variables)
+
+    return {
+        "augmentation": _best_seconds(lambda: aug(), reps, 3),
+        "forward (training mode)": _best_seconds(lambda: forward(), reps, 3),
+        "forward + backward": _best_seconds(lambda: backward()[0], reps, 3),
+    }
+
+
+def worker(opt: dict) -> dict:
+    """One option in this (fresh) process; the environment was set by the parent."""
+    from helpers import quiet
+
+    quiet.import_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    if opt.get("intra") is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(opt["intra"])
+    if opt.get("inter") is not None:
+        tf.config.threading.set_inter_op_parallelism_threads(opt["inter"])
+    from helpers import augment, split
+
+    sets = split.load_split(verbose=False)
+    x_all, y_all = sets.x_fit.astype("float32"), sets.y_fit
+    result = {"backend": keras.backend.backend(), "tensorflow": tf.__version__}
+    if keras.backend.backend() == "jax":
+        import jax
+
+        result["jax"] = jax.__version__
+    recipe = augment.RECIPES[RECIPE]
+    cnn = augment.build(recipe, seed=0)
+    rows = layer_mult_adds(cnn)
+    result["mult_adds"] = training_mult_adds(cnn)
+    if opt.get("probe"):
+        result["probe"] = probe_kernels(rows, opt["batch"], repeats=opt.get("probe_repeats", 5))
+        result["big_matmul_gflops"] = _big_matmul_gflops()
+    batches = opt.get("batches") or [opt["batch"]]
+    result["timings"] = {}
+    for b in batches:
+        o = {**opt, "batch": b}
+        if len(batches) > 1:  # the sweep: the same number of images per batch size
+            o["steps"] = max(16, 16 * round(opt["images"] / b / 16))
+        try:
+            t = _time_fit(o, x_all, y_all)
+        except Exception as exc:  # an option that does not run is a result too
+            result["timings"][str(b)] = {"error": f"{type(exc).__name__}: {exc}"[:600]}
+            continue
+        result["timings"][str(b)] = {
+            "steps": o["steps"],
+            "per_step_seconds": t["per_step"],
+            "losses": t["losses"],
+        }
+        if opt.get("weights_out") and b == opt["batch"]:
+            weights = [np.asarray(w) for w in t["model"].get_weights()]
+            np.savez(opt["weights_out"], *weights)
+    if opt.get("profile"):
+        result["profile"] = _profile(opt["batch"], x_all, y_all)
+    return result
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def options(quick: bool) -> list[dict]:
+    """Every option, one process each (name, environment, settings)."""
+    steps, reps = (16, 1) if quick else (16, 3)
+    base = dict(batch=128, steps=steps, reps=reps, aug="model", probe=True, onednn=False)
+    opts = [
+        dict(base, name="series (oneDNN off)", profile=True, weights=True),
+        dict(base, name="series (oneDNN off), again", weights=True, probe=False),
+        dict(base, name="oneDNN on", onednn=True, weights=True),
+        dict(base, name="oneDNN on, again", onednn=True, weights=True, probe=False),
+        dict(base, name="threads: intra 2, inter 1", intra=2, inter=1, probe=False),
+        dict(base, name="threads: intra 1, inter 1", intra=1, inter=1, probe=False),
+        dict(base, name="augmentation in tf.data", aug="tfdata", probe=False),
+        dict(
+            base, name="oneDNN on + augmentation in tf.data", aug="tfdata", onednn=True, probe=False
+        ),
+        dict(base, name="XLA (jit_compile)", xla=True, steps=16, reps=1, probe=False),
+        dict(
+            base,
+            name="batch sweep (oneDNN off)",
+            batches=[64, 256, 512],
+            images=4096,
+            reps=2 if not quick else 1,
+            probe=False,
+        ),
+        dict(
+            base,
+            name="Keras JAX backend (augmentation in tf.data)",
+            backend="jax",
+            aug="tfdata",
+            steps=16,
+            reps=2 if not quick else 1,
+            probe=False,
+        ),
+    ]
+    return opts
+
+
+def run_option(opt: dict, tmp: Path, jax_path: str | None) -> dict:
+    env = dict(os.environ)
+    env["TF_ENABLE_ONEDNN_OPTS"] = "1" if opt.get("onednn") else "0"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = str(ROOT)
+    if opt.get("backend") == "jax":
+        if not jax_path:
+            return {"error": "not run: no --jax-path given (jax is not in the venv)"}
+        env["KERAS_BACKEND"] = "jax"
+        env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{jax_path}"
+    spec = dict(opt)
+    if opt.get("weights"):
+        spec["weights_out"] = str(tmp / f"weights_{abs(hash(opt['name']))}.npz")
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_cnn_limit", "--worker", json.dumps(spec)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {WORKER_TIMEOUT} s (the time budget of one option)"}
+    wall = time.perf_counter() - start
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
+        return {"error": f"exit {proc.returncode}: " + " | ".join(tail)[:800], "wall": wall}
+    out = json.loads(lines[-1][len(MARK) :])
+    out["wall_seconds"] = wall
+    if spec.get("weights_out"):
+        out["weights_file"] = spec["weights_out"]
+    return out
+
+
+def _max_weight_difference(a: str, b: str) -> float:
+    with np.load(a) as fa, np.load(b) as fb:
+        return max(float(np.max(np.abs(fa[k] - fb[k]))) for k in fa.files)
+
+
+def fixed_step_cost(sweep: dict) -> dict | None:
+    """Least squares ``seconds per step = per_step + per_image * batch`` over the batch
+    sizes (median of each size's repeats)."""
+    pts = [
+        (int(b), float(np.median(t["per_step_seconds"])))
+        for b, t in sweep.items()
+        if "per_step_seconds" in t
+    ]
+    if len(pts) < 2:
+        return None
+    b, s = np.array(pts, dtype=float).T
+    (fixed, per_image), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(b), b]), s, rcond=None)
+    return dict(per_step_seconds=float(fixed), per_image_seconds=float(per_image))
+
+
+def summarize(results: dict, flops_per_epoch: float) -> dict:
+    """Limit seconds (best probed rate), kernel floor, and each option's epoch and ratio."""
+    probes = [p for r in results.values() for p in r.get("probe", [])]
+    best_rate = max(p["gflops"] for p in probes) * 1e9
+    floor = {}
+    for p in probes:
+        key = (p["layer"], p["direction"])
+        floor[key] = min(floor.get(key, math.inf), p["seconds"])
+    batch_probe = 128
+    kernel_floor = sum(floor.values()) * N_FIT / batch_probe
+    limit = flops_per_epoch / best_rate
+    table = {}
+    for name, r in results.items():
+        for b, t in (r.get("timings") or {}).items():
+            key = name if len(r["timings"]) == 1 else f"{name}: batch {b}"
+            if "per_step_seconds" not in t:
+                table[key] = {"error": t.get("error")}
+                continue
+            per_step = float(np.median(t["per_step_seconds"]))
+            epoch = per_step * -(-N_FIT // int(b))
+            table[key] = dict(
+                batch=int(b),
+                per_step_seconds=per_step,
+                per_image_ms=1e3 * per_step / int(b),
+                epoch_seconds=epoch,
+                limit_seconds=limit,
+                ratio=epoch / limit,
+                ratio_to_kernel_floor=epoch / kernel_floor,
+            )
+        if "error" in r and not r.get("timings"):
+            table[name] = {"error": r["error"]}
+    return dict(
+        best_rate_gflops=best_rate / 1e9,
+        limit_seconds=limit,
+        kernel_floor_seconds=kernel_floor,
+        options=table,
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few steps per option (scratch/)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--jax-path",
+        default=os.environ.get("BENCH_JAX_PATH"),
+        help="a folder holding jax (pip install --target), for the JAX option",
+    )
+    parser.add_argument("--only", help="run only options whose name contains this")
+    args = parser.parse_args(argv)
+    if args.worker:
+        out = worker(json.loads(args.worker))
+        print(MARK + json.dumps(out), flush=True)
+        return 0
+
+    from helpers import augment, quiet
+
+    quiet.import_tensorflow()
+    import keras
+
+    recipe = augment.RECIPES[RECIPE]
+    model = augment.build(recipe, seed=0)
+    per_image = training_mult_adds(model)
+    flops_per_epoch = 2.0 * per_image["total"] * N_FIT
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    results = {}
+    opts = [o for o in options(args.quick) if not args.only or args.only in o["name"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        for opt in opts:
+            print(f"[{time.perf_counter() - started:5.0f} s] {opt['name']} ...", flush=True)
+            results[opt["name"]] = run_option(opt, Path(tmp), args.jax_path)
+            r = results[opt["name"]]
+            print(
+                "    ",
+                r.get("error")
+                or {b: t.get("per_step_seconds", t.get("error")) for b, t in r["timings"].items()},
+                flush=True,
+            )
+        repeat = {}
+        for name in ("series (oneDNN off)", "oneDNN on"):
+            a, b = results.get(name, {}), results.get(f"{name}, again", {})
+            if "weights_file" in a and "weights_file" in b:
+                diff = _max_weight_difference(a["weights_file"], b["weights_file"])
+                la = a["timings"]["128"]["losses"]
+                lb = b["timings"]["128"]["losses"]
+                repeat[name] = dict(
+                    max_abs_weight_difference=diff,
+                    bit_identical=diff == 0.0,
+                    losses_run_1=la,
+                    losses_run_2=lb,
+                )
+        for r in results.values():
+            r.pop("weights_file", None)
+    load_after = os.getloadavg()
+    summary = summarize(results, flops_per_epoch)
+    ok = {k: v for k, v in summary["options"].items() if "ratio" in v and "batch " not in k}
+    chosen = min(ok, key=lambda k: ok[k]["epoch_seconds"])
+    series = summary["options"].get("series (oneDNN off)", {})
+    sweep = results.get("batch sweep (oneDNN off)", {}).get("timings", {})
+    if "series (oneDNN off)" in results:
+        sweep = {**sweep, "128": results["series (oneDNN off)"]["timings"]["128"]}
+    prof = results.get("series (oneDNN off)", {}).get("profile")
+    if prof and series.get("per_step_seconds"):
+        kernels_128 = sum(
+            p["seconds"] for p in results["series (oneDNN off)"].get("probe", [])
+        )  # this process's products alone, at batch 128
+        prof = {
+            **{k: v for k, v in prof.items()},
+            "products alone (probe, oneDNN off)": kernels_128,
+            "whole training step (fit)": series["per_step_seconds"],
+        }
+    out = {
+        "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "flock /tmp/heavy.lock nice python -m benchmarks.bench_cnn_limit"
+        + (" --quick" if args.quick else "")
+        + (" --jax-path " + "<folder>" if args.jax_path else ""),
+        "recipe": recipe.as_dict(),
+        "machine": {
+            "cpu": _cpu_name(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            "tensorflow": __import__("tensorflow").__version__,
+            "numpy": np.__version__,
+        },
+        "load_average_before": list(load_before),
+        "load_average_after": list(load_after),
+        "script_seconds": time.perf_counter() - started,
+        "flops": {
+            "mult_adds_per_image": per_image,
+            "layers": layer_mult_adds(model),
+            "per_epoch": flops_per_epoch,
+            "epoch_images": N_FIT,
+            "counted": "2 x multiply-adds of Conv2D and Dense layers: forward, weight "
+            "gradients, input gradients (not of the first layer); element-wise work not counted",
+        },
+        **summary,
+        "chosen": chosen,
+        "cnn_limit_ratio": ok[chosen]["ratio"],
+        "series_ratio": series.get("ratio"),
+        "repeatability": repeat,
+        "fixed_step_cost": fixed_step_cost(sweep),
+        "profile_seconds_per_batch_128": prof,
+        "raw": results,
+    }
+    target = RESULTS_FILE if not args.quick else SCRATCH / "cnn_limit.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, json.dumps(out, indent=1) + "\n")
+    print(
+        f"chosen: {chosen}, ratio {out['cnn_limit_ratio']:.2f} "
+        f"(limit {summary['limit_seconds']:.1f} s, epoch {ok[chosen]['epoch_seconds']:.1f} s)"
+    )
+    print(f"wrote {target.relative_to(ROOT)} in {out['script_seconds']:.0f} s")
+    return 0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
