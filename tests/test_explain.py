@@ -325,3 +325,38 @@ def test_letters_are_prepared_like_pad_drawings():
     assert np.all((inked > 0.03) & (inked < 0.4))  # strokes of MNIST's width, not blobs
     again, _ = explain.letter_images(per_letter=2, seed=4)
     assert np.array_equal(letters, again)
+
+
+# --------------------------------------------------------------------------- the pad option
+
+
+def test_pad_explain_option_adds_saliency_and_disagreement():
+    from helpers import pad
+
+    drawing = pad.draw_strokes(pad.THREE)
+    models = {"a": smooth_net(0), "b": smooth_net(1), "c": smooth_net(2)}
+    reading = pad.explain_reading(pad.read_drawing(drawing, models), models)
+    sal = reading["saliency"]
+    assert sal.shape == (28, 28) and sal.min() >= 0 and np.isclose(sal.max(), 1)
+    first = reading["models"][0]
+    g = np.abs(explain.input_gradient(models["a"], reading["image"][None], [first["digit"]])[0])
+    assert np.allclose(sal, g / g.max(), atol=1e-6)
+    d = reading["disagreement"]
+    p = np.stack([r["probabilities"] for r in reading["models"]])
+    assert d["digit"] == int(p.mean(axis=0).argmax()) and d["of"] == 3
+    assert d["agree"] == sum(r["digit"] == d["digit"] for r in reading["models"])
+    h_mean = explain.predictive_entropy(p.mean(axis=0, keepdims=True))[0]
+    assert d["mutual_information"] == pytest.approx(
+        max(h_mean - explain.predictive_entropy(p).mean(), 0)
+    )
+    sent = pad._to_front_end(reading)
+    assert len(sent["saliency"]) == 784 and max(sent["saliency"]) == 255
+    assert "of them" in sent["disagreement"] and "nats" in sent["disagreement"]
+    # the same model three times: no disagreement; one model: no disagreement line
+    same = {"a": models["a"], "b": models["a"], "c": models["a"]}
+    calm = pad.explain_reading(pad.read_drawing(drawing, same), same)["disagreement"]
+    assert calm["agree"] == 3 and calm["mutual_information"] == pytest.approx(0, abs=1e-6)
+    alone = pad.explain_reading(pad.read_drawing(drawing, models["a"]), models["a"])
+    assert "disagreement" not in alone and "disagreement" not in pad._to_front_end(alone)
+    plain = pad._to_front_end(pad.read_drawing(drawing, models))
+    assert "saliency" not in plain and "disagreement" not in plain  # off by default
