@@ -787,6 +787,56 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
+@exercise
+def exercise_03_6(answer, layer_sizes):
+    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
+    the hand count and its Dense layers the sizes asked for."""
+    import keras
+
+    from helpers import models
+
+    sizes = [int(n) for n in layer_sizes]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
+            "so Keras can create the weights.",
+        )
+    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+        return verdict(
+            False,
+            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the flattened image.",
+        )
+    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    if dense[-1].activation is not keras.activations.softmax:
+        return verdict(False, "the last Dense layer should output probabilities: softmax.")
+    hidden = [layer.activation for layer in dense[:-1]]
+    if any(a is not keras.activations.relu for a in hidden):
+        return verdict(False, "the hidden Dense layers should use activation='relu'.")
+    if any(not layer.use_bias for layer in dense):
+        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
+    expected = models.count_params(sizes)["total"]
+    got = answer.count_params()
+    if got != expected:
+        return verdict(
+            False,
+            f"the model has {got:,} parameters, the hand count {expected:,}: "
+            "is there an extra layer (BatchNormalization?)",
+        )
+    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+
+
 # --------------------------------------------------------------------------- notebook 05
 
 
@@ -1007,6 +1057,262 @@ def exercise_05_5(answer, x, y, width=16):
         f"{value:.3g} is not what this experiment gives. Check the set-up: MLP([784, {width}, "
         f"10], seed=0), W[0] = 0.05 everywhere, b[0] = 0, output layer untouched, one epoch "
         "on x_fit[:1000] with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max().",
+    )
+
+
+# ------------------------------------------------ notebook 05: training dynamics, its exercises
+# (owner of this section: nb05. Named by topic; the numbered exercise_05_1 .. _5 above are the
+# old notebook 04's checkers, kept for now.)
+
+
+def _momentum_reference(W, v, dW, lr, mu):
+    v_new = mu * v - lr * dW
+    return W + v_new, v_new
+
+
+@exercise
+def exercise_05_momentum(answer):
+    """``answer(W, v, dW, lr, mu)`` -> ``(W_new, v_new)``: one step of SGD with momentum,
+    v_new = mu v - lr dW, W_new = W + v_new (the form ``MLP.fit(optimizer="momentum")`` and
+    ``keras.optimizers.SGD(momentum=mu)`` use). Checked on random arrays within 1e-9."""
+    if not callable(answer):
+        return verdict(False, f"pass your function itself (no parentheses), got {answer!r}.")
+    rng = np.random.default_rng(5)
+    W, v, dW = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    lr, mu = 0.1, 0.9
+    try:
+        result = answer(W.copy(), v.copy(), dW.copy(), lr, mu)
+    except Exception as exc:
+        return verdict(False, f"your function raised {type(exc).__name__}: {exc}")
+    if not (isinstance(result, tuple | list) and len(result) == 2):
+        return verdict(
+            False,
+            "return two arrays, the new weights and the new velocity: return W_new, v_new.",
+        )
+    try:
+        got_W, got_v = (np.asarray(r, dtype=float) for r in result)
+    except (TypeError, ValueError):
+        return verdict(False, "return two arrays of numbers (W_new, v_new).")
+    if got_W.shape != W.shape or got_v.shape != v.shape:
+        return verdict(
+            False,
+            f"W_new has shape {got_W.shape} and v_new {got_v.shape}; both must keep the "
+            f"shape of W, {W.shape}.",
+        )
+    want_W, want_v = _momentum_reference(W, v, dW, lr, mu)
+
+    def close(a, b):
+        return np.allclose(a, b, rtol=0, atol=1e-9)
+
+    if close(got_W, want_W) and close(got_v, want_v):
+        return verdict(
+            True,
+            "v_new = mu v - lr dW, W_new = W + v_new. A steady gradient makes the steps grow "
+            "to lr dW / (1 - mu), ten times lr dW for mu = 0.9.",
+        )
+    if close(got_W, want_v) and close(got_v, want_W):
+        return verdict(False, "the right arrays in the wrong order: return W_new, v_new.")
+    mistakes = [
+        (W - lr * dW, None, "that is plain SGD: the velocity v is not used at all."),
+        (W + v, want_v, "W_new uses the OLD velocity: update v first, then W_new = W + v_new."),
+        (W - want_v, want_v, "W_new = W - v_new goes uphill: v_new already holds the minus."),
+        (W + (v - lr * dW), v - lr * dW, "mu is missing: v_new = mu * v - lr * dW."),
+        (
+            W + (mu * v + lr * dW),
+            mu * v + lr * dW,
+            "the sign of the gradient: v_new = mu * v - lr * dW.",
+        ),
+        (W + (mu * v - dW), mu * v - dW, "the learning rate is missing: v_new = mu * v - lr * dW."),
+        (
+            W + lr * (mu * v - dW),
+            mu * v - dW,
+            "lr multiplies the gradient only: v_new = mu * v - lr * dW; W_new = W + v_new.",
+        ),
+        (
+            W + lr * (mu * v - dW),
+            lr * (mu * v - dW),
+            "lr multiplies mu * v too: only the gradient is scaled by lr, v_new = mu * v - lr * dW.",
+        ),
+        (
+            W + ((1 - mu) * v - lr * dW),
+            (1 - mu) * v - lr * dW,
+            "mu and 1 - mu swapped: v keeps the fraction mu of itself, v_new = mu * v - lr * dW.",
+        ),
+    ]
+    for wrong_W, wrong_v, message in mistakes:
+        if close(got_W, wrong_W) and (wrong_v is None or close(got_v, wrong_v)):
+            return verdict(False, message)
+    if close(got_v, want_v):
+        return verdict(False, "v_new is right; W_new is not: W_new = W + v_new.")
+    if close(got_W, want_W):
+        return verdict(False, "W_new is right, but return the new velocity v_new as well.")
+    return verdict(
+        False,
+        "neither array is what one momentum step gives; check with W = v = 0 and dW = 1: "
+        "v_new = -lr, W_new = -lr.",
+    )
+
+
+def momentum_buildup_steps(mu=0.9, share=0.9) -> int:
+    """How many momentum steps, from v = 0 under a constant gradient, until a step is at least
+    ``share`` of its limit lr g / (1 - mu): the smallest t with 1 - mu^t >= share."""
+    step, limit, t = 0.0, 1 / (1 - mu), 0
+    while step < share * limit * (1 - 1e-12):
+        step = mu * step + 1.0  # v_t = mu v_{t-1} - lr g, with lr g = -1
+        t += 1
+    return t
+
+
+@exercise
+def exercise_05_momentum_buildup(answer, mu=0.9, share=0.9):
+    """Experiment: under a constant gradient, after how many momentum steps (from v = 0) is
+    the step at least ``share`` of its limit lr g / (1 - mu)? A count: whole numbers only."""
+    value, problem = _whole(answer, "the number of steps")
+    if problem is not None:
+        return problem
+    t = momentum_buildup_steps(mu, share)
+    reached = 1 - mu**t
+    if value == t:
+        return verdict(
+            True,
+            f"after t steps the step is lr g (1 - mu^t) / (1 - mu); 1 - {mu:g}^{t} = "
+            f"{reached:.1%} of the limit, and {t - 1} steps give {1 - mu ** (t - 1):.1%}. "
+            "Momentum needs a couple of dozen steps of a steady gradient to build its speed.",
+        )
+    if value == t - 1:
+        return verdict(
+            False,
+            f"one short: after {t - 1} steps the step is {1 - mu ** (t - 1):.2%} of the limit, "
+            f"below {share:.0%}. Count the first step, v_1 = -lr g, as step 1.",
+        )
+    if abs(value - 1 / (1 - mu)) < 1e-9:
+        return verdict(
+            False,
+            "1 / (1 - mu) is the factor the limit is larger than one plain step, not the "
+            "number of steps it takes to get near it: run the steps (or solve 1 - mu^t >= "
+            f"{share:g}).",
+        )
+    direction = "too many" if value > t else "too few"
+    return verdict(
+        False,
+        f"{value} steps is {direction}. Start from v = 0, apply v = mu * v - lr * g with a "
+        f"constant g, and count the steps until |v| >= {share:g} * lr * |g| / (1 - mu).",
+    )
+
+
+@exercise
+def exercise_05_symmetry(answer, x, y, width=16):
+    """Experiment: the first layer's weights all equal (0.05, biases 0), the output layer
+    random, one epoch; the answer is the largest difference between two hidden units,
+    ``np.ptp(net.W[0], axis=1).max()``. The checker runs the same experiment
+    (:func:`symmetry_experiment`) and accepts the answer within 5% (relative): a seeded run
+    repeats on one machine, and 5% leaves room for another CPU's float summation order."""
+    value, problem = _scalar(answer, "the largest difference between two hidden units")
+    if problem is not None:
+        return problem
+    spread, moved = symmetry_experiment(x, y, width)
+    if np.isclose(value, spread, rtol=0.05, atol=0):
+        return verdict(
+            True,
+            f"the units came apart by {spread:.3g}, the size of the weights' own movement "
+            f"({moved:.3g}): hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so "
+            "different OUTGOING weights give every unit its own gradient. Symmetry needs "
+            "equal weights on both sides of a unit (section 1); one random layer breaks it.",
+        )
+    if value < 1e-4 * moved:
+        return verdict(
+            False,
+            "about 0 is what equal weights in BOTH layers give (section 1). Here only W[0] "
+            "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
+        )
+    if np.isclose(value, moved, rtol=0.05, atol=0):
+        return verdict(
+            False,
+            "that is how far the weights moved from 0.05; the question asks how far the "
+            "columns of W[0] differ from one another: np.ptp(net.W[0], axis=1).max().",
+        )
+    if abs(value - width) < 1e-9 or abs(value - 1) < 1e-9:
+        return verdict(False, "answer with a weight difference (a small number), not a count.")
+    return verdict(
+        False,
+        f"{value:.3g} is not what this experiment gives. Check the set-up: MLP([784, {width}, "
+        f"10], seed=0), W[0] = 0.05 everywhere, b[0] = 0, output layer untouched, one epoch "
+        "with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max().",
+    )
+
+
+def weight_decay_experiment(x, y, weight_decay=0.01, width=32, seed=0):
+    """Exercise 05_weight_decay's experiment: ``MLP([784, width, 10], seed)`` trained one
+    epoch by plain SGD (batch 32, lr 0.1) on ``x, y``, once without and once with
+    ``weight_decay``. Returns a dict of the first layer's norms and the number of steps."""
+    from helpers.numpy_nn import MLP
+
+    x = np.asarray(x).reshape(len(x), -1)
+    nets = {}
+    for lam in (0.0, weight_decay):
+        net = MLP([x.shape[1], width, 10], seed=seed)
+        net.fit(x, y, epochs=1, batch_size=32, lr=0.1, weight_decay=lam, verbose=0)
+        nets[lam] = net
+    plain, decayed = nets[0.0], nets[weight_decay]
+    return {
+        "W1_plain": float(np.linalg.norm(plain.W[0])),
+        "W1_decayed": float(np.linalg.norm(decayed.W[0])),
+        "all_plain": float(np.sqrt(sum(np.sum(w**2) for w in plain.W))),
+        "all_decayed": float(np.sqrt(sum(np.sum(w**2) for w in decayed.W))),
+        "steps": -(-len(x) // 32),
+    }
+
+
+@exercise
+def exercise_05_weight_decay(answer, x, y, weight_decay=0.01):
+    """Experiment: ||W1 with weight decay|| / ||W1 without||, after one epoch of plain SGD
+    (MLP([784, 32, 10], seed=0), batch 32, lr 0.1) on ``x, y``. The checker runs the same
+    two trainings (:func:`weight_decay_experiment`) and accepts the ratio within 0.1%
+    (relative): another CPU's float summation order moves it far less, and the typical
+    mistakes below (measured on MNIST's first 2,000 fit images) land 0.2% to 6% away."""
+    value, problem = _scalar(answer, "the ratio of the two norms")
+    if problem is not None:
+        return problem
+    got = weight_decay_experiment(x, y, weight_decay)
+    ratio = got["W1_decayed"] / got["W1_plain"]
+    predicted = (1 - 0.1 * weight_decay) ** got["steps"]
+
+    def near(target, rtol=1e-3):
+        return np.isclose(value, target, rtol=rtol, atol=0)
+
+    if near(ratio):
+        return verdict(
+            True,
+            f"the decayed W1 ends {ratio:.4f} times as large. Shrinking alone, "
+            f"(1 - lr*lambda)^steps over {got['steps']} steps, would predict {predicted:.4f}: "
+            "the data's gradient also moves the weights, and pushes back where they matter.",
+        )
+    hints = [
+        (1 / ratio, "upside down: divide the norm WITH decay by the norm without."),
+        (ratio**2, "that is the ratio of the squared norms: use np.linalg.norm (no square)."),
+        (
+            got["all_decayed"] / got["all_plain"],
+            "that is the norm of all weights; the question asks for the first layer's, net.W[0].",
+        ),
+        (
+            1.0,
+            "1 means no difference: check that the second net really trains with weight_decay=0.01.",
+        ),
+    ]
+    for target, message in hints:
+        if near(target):
+            return verdict(False, message)
+    if near(predicted, rtol=1e-6):
+        return verdict(
+            False,
+            "that is the prediction (1 - lr*lambda)^steps, not the measurement: train the "
+            "two nets and compare np.linalg.norm(net.W[0]).",
+        )
+    return verdict(
+        False,
+        f"{value:.4g} is not what this experiment gives. Both nets: MLP([784, 32, 10], "
+        "seed=0), one epoch, batch_size=32, lr=0.1, the second with weight_decay=0.01; then "
+        "np.linalg.norm(decayed.W[0]) / np.linalg.norm(plain.W[0]).",
     )
 
 
@@ -1713,3 +2019,143 @@ def exercise_04_input_gradient(answer):
     from helpers import stepcheck
 
     return verdict(*stepcheck.exercise_input_gradient(answer))
+
+
+# ============================================================================ notebook 10
+# (owner: notebook 10 "what the network looks at"; the checkers of its three exercises)
+
+
+def _call(func, name, *args):
+    """``(result, None)`` or ``(None, verdict)`` when the learner's function raised."""
+    try:
+        return np.asarray(func(*args), dtype=float), None
+    except Exception as exc:  # a learner's function may raise anything
+        return None, verdict(False, f"{name} raised {type(exc).__name__}: {exc}")
+
+
+@exercise
+def exercise_10_1(answer):
+    """A function ``fgsm_step(x, gradient, eps)``: clip(x + eps * sign(gradient), 0, 1)."""
+    if not callable(answer):
+        return verdict(False, f"answer a function fgsm_step(x, gradient, eps), got {answer!r:.60}.")
+    rng = np.random.default_rng(10)
+    x = rng.random((3, 28, 28)).astype(np.float32)
+    x[:, :4] = 0.0  # blank paper: a step down must stay at 0
+    x[:, -4:] = 1.0  # full ink: a step up must stay at 1
+    gradient = rng.normal(size=x.shape).astype(np.float32)
+    gradient[0, 10, :5] = 0.0  # no gradient: the pixel stays
+    for eps in (0.1, 0.03):
+        got, failed = _call(answer, "fgsm_step(x, gradient, eps)", x.copy(), gradient.copy(), eps)
+        if failed is not None:
+            return failed
+        expected = np.clip(x + eps * np.sign(gradient), 0, 1)
+        if got.shape != x.shape:
+            return verdict(
+                False, f"the result must have the images' shape {x.shape}; got {got.shape}."
+            )
+        if np.allclose(got, expected, atol=1e-6):
+            continue
+        if np.allclose(got, np.clip(x - eps * np.sign(gradient), 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that steps against the gradient, making the loss smaller; FGSM adds eps * sign(gradient).",
+            )
+        if np.allclose(got, x + eps * np.sign(gradient), atol=1e-6):
+            return verdict(
+                False, "right step, but pixels must stay in [0, 1]: clip the result (np.clip)."
+            )
+        if np.allclose(got, np.clip(x + eps * gradient, 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that scales the gradient itself; FGSM uses only its sign (np.sign), so every pixel moves by exactly eps.",
+            )
+        return verdict(False, f"with eps = {eps} the result differs from clip(x + eps * sign(gradient), 0, 1) "
+                       f"by up to {np.abs(got - expected).max():.3g}.")  # fmt: skip
+    return verdict(
+        True, "every pixel moves by eps in the direction that raises the loss, and stays in [0, 1]."
+    )
+
+
+@exercise
+def exercise_10_2(answer):
+    """A function ``entropy(p)``: -sum_k p_k ln p_k of every row, with 0 ln 0 = 0."""
+    if not callable(answer):
+        return verdict(False, f"answer a function entropy(p), got {answer!r:.60}.")
+    rng = np.random.default_rng(11)
+    p = rng.dirichlet(np.full(10, 0.3), size=6)
+    p[0] = 0.0
+    p[0, 3] = 1.0  # a sure answer: entropy 0
+    p[1] = 0.1  # ten equal probabilities: ln 10
+    p[2, :5], p[2, 5:] = 0.2, 0.0  # zeros next to equal shares: ln 5
+    expected = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=1)
+    got, failed = _call(answer, "entropy(p)", p.copy())
+    if failed is not None:
+        return failed
+    if got.shape != (len(p),):
+        return verdict(
+            False, f"one entropy per row: shape ({len(p)},); got {got.shape} (sum over axis=1)."
+        )
+    if np.any(np.isnan(got)):
+        return verdict(
+            False,
+            "NaN where a probability is 0: 0 * log 0 is taken as 0 (np.where, or add nothing for p = 0).",
+        )
+    if np.allclose(got, expected, atol=1e-6):
+        return verdict(
+            True,
+            "0 for a sure answer, ln 10 = 2.303 for ten equal probabilities, in between otherwise.",
+        )
+    if np.allclose(got, -expected, atol=1e-6):
+        return verdict(
+            False, "the sign: log p is negative, so the entropy is MINUS the sum of p log p."
+        )
+    if np.allclose(got, expected / np.log(2), atol=1e-6):
+        return verdict(False, "that is in bits (log2); the series uses nats (np.log).")
+    return verdict(
+        False, f"expected {np.round(expected, 3).tolist()}, got {np.round(got, 3).tolist()}."
+    )
+
+
+@exercise
+def exercise_10_3(answer):
+    """A function ``accuracy_after_refusing(confidence, correct, share)``."""
+    if not callable(answer):
+        return verdict(
+            False,
+            f"answer a function accuracy_after_refusing(confidence, correct, share), got {answer!r:.60}.",
+        )
+    rng = np.random.default_rng(12)
+    confidence = rng.random(200)
+    correct = rng.random(200) < 0.3 + 0.7 * confidence  # the surer, the more often right
+    for share in (0.0, 0.1, 0.45):
+        got, failed = _call(
+            answer, "accuracy_after_refusing(...)", confidence.copy(), correct.copy(), share
+        )
+        if failed is not None:
+            return failed
+        kept = 200 - int(np.rint(share * 200))
+        order = np.argsort(-confidence)
+        expected = correct[order[:kept]].mean()
+        if got.shape != ():
+            return verdict(
+                False, f"return one number (the accuracy), got an array of shape {got.shape}."
+            )
+        if np.isclose(got, expected, atol=1e-9):
+            continue
+        if share and np.isclose(got, correct[order[200 - kept :]].mean(), atol=1e-9):
+            return verdict(
+                False,
+                "that refuses the MOST confident inputs; refuse the least confident (sort by -confidence).",
+            )
+        if np.isclose(got, 100 * expected, atol=1e-6):
+            return verdict(False, "a share between 0 and 1, not a percentage.")
+        if share and np.isclose(got, correct.mean(), atol=1e-9):
+            return verdict(
+                False, "that is the accuracy on all inputs: drop the refused ones before averaging."
+            )
+        return verdict(
+            False, f"refusing {share:.0%}: expected {expected:.4f}, got {float(got):.4f}."
+        )
+    return verdict(
+        True, "the least confident inputs are refused first, and the accuracy is over the rest."
+    )
