@@ -787,6 +787,56 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
+@exercise
+def exercise_03_6(answer, layer_sizes):
+    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
+    the hand count and its Dense layers the sizes asked for."""
+    import keras
+
+    from helpers import models
+
+    sizes = [int(n) for n in layer_sizes]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
+            "so Keras can create the weights.",
+        )
+    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+        return verdict(
+            False,
+            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the flattened image.",
+        )
+    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    if dense[-1].activation is not keras.activations.softmax:
+        return verdict(False, "the last Dense layer should output probabilities: softmax.")
+    hidden = [layer.activation for layer in dense[:-1]]
+    if any(a is not keras.activations.relu for a in hidden):
+        return verdict(False, "the hidden Dense layers should use activation='relu'.")
+    if any(not layer.use_bias for layer in dense):
+        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
+    expected = models.count_params(sizes)["total"]
+    got = answer.count_params()
+    if got != expected:
+        return verdict(
+            False,
+            f"the model has {got:,} parameters, the hand count {expected:,}: "
+            "is there an extra layer (BatchNormalization?)",
+        )
+    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+
+
 # --------------------------------------------------------------------------- notebook 05
 
 
@@ -1889,3 +1939,143 @@ def exercise_04_input_gradient(answer):
     from helpers import stepcheck
 
     return verdict(*stepcheck.exercise_input_gradient(answer))
+
+
+# ============================================================================ notebook 10
+# (owner: notebook 10 "what the network looks at"; the checkers of its three exercises)
+
+
+def _call(func, name, *args):
+    """``(result, None)`` or ``(None, verdict)`` when the learner's function raised."""
+    try:
+        return np.asarray(func(*args), dtype=float), None
+    except Exception as exc:  # a learner's function may raise anything
+        return None, verdict(False, f"{name} raised {type(exc).__name__}: {exc}")
+
+
+@exercise
+def exercise_10_1(answer):
+    """A function ``fgsm_step(x, gradient, eps)``: clip(x + eps * sign(gradient), 0, 1)."""
+    if not callable(answer):
+        return verdict(False, f"answer a function fgsm_step(x, gradient, eps), got {answer!r:.60}.")
+    rng = np.random.default_rng(10)
+    x = rng.random((3, 28, 28)).astype(np.float32)
+    x[:, :4] = 0.0  # blank paper: a step down must stay at 0
+    x[:, -4:] = 1.0  # full ink: a step up must stay at 1
+    gradient = rng.normal(size=x.shape).astype(np.float32)
+    gradient[0, 10, :5] = 0.0  # no gradient: the pixel stays
+    for eps in (0.1, 0.03):
+        got, failed = _call(answer, "fgsm_step(x, gradient, eps)", x.copy(), gradient.copy(), eps)
+        if failed is not None:
+            return failed
+        expected = np.clip(x + eps * np.sign(gradient), 0, 1)
+        if got.shape != x.shape:
+            return verdict(
+                False, f"the result must have the images' shape {x.shape}; got {got.shape}."
+            )
+        if np.allclose(got, expected, atol=1e-6):
+            continue
+        if np.allclose(got, np.clip(x - eps * np.sign(gradient), 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that steps against the gradient, making the loss smaller; FGSM adds eps * sign(gradient).",
+            )
+        if np.allclose(got, x + eps * np.sign(gradient), atol=1e-6):
+            return verdict(
+                False, "right step, but pixels must stay in [0, 1]: clip the result (np.clip)."
+            )
+        if np.allclose(got, np.clip(x + eps * gradient, 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that scales the gradient itself; FGSM uses only its sign (np.sign), so every pixel moves by exactly eps.",
+            )
+        return verdict(False, f"with eps = {eps} the result differs from clip(x + eps * sign(gradient), 0, 1) "
+                       f"by up to {np.abs(got - expected).max():.3g}.")  # fmt: skip
+    return verdict(
+        True, "every pixel moves by eps in the direction that raises the loss, and stays in [0, 1]."
+    )
+
+
+@exercise
+def exercise_10_2(answer):
+    """A function ``entropy(p)``: -sum_k p_k ln p_k of every row, with 0 ln 0 = 0."""
+    if not callable(answer):
+        return verdict(False, f"answer a function entropy(p), got {answer!r:.60}.")
+    rng = np.random.default_rng(11)
+    p = rng.dirichlet(np.full(10, 0.3), size=6)
+    p[0] = 0.0
+    p[0, 3] = 1.0  # a sure answer: entropy 0
+    p[1] = 0.1  # ten equal probabilities: ln 10
+    p[2, :5], p[2, 5:] = 0.2, 0.0  # zeros next to equal shares: ln 5
+    expected = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=1)
+    got, failed = _call(answer, "entropy(p)", p.copy())
+    if failed is not None:
+        return failed
+    if got.shape != (len(p),):
+        return verdict(
+            False, f"one entropy per row: shape ({len(p)},); got {got.shape} (sum over axis=1)."
+        )
+    if np.any(np.isnan(got)):
+        return verdict(
+            False,
+            "NaN where a probability is 0: 0 * log 0 is taken as 0 (np.where, or add nothing for p = 0).",
+        )
+    if np.allclose(got, expected, atol=1e-6):
+        return verdict(
+            True,
+            "0 for a sure answer, ln 10 = 2.303 for ten equal probabilities, in between otherwise.",
+        )
+    if np.allclose(got, -expected, atol=1e-6):
+        return verdict(
+            False, "the sign: log p is negative, so the entropy is MINUS the sum of p log p."
+        )
+    if np.allclose(got, expected / np.log(2), atol=1e-6):
+        return verdict(False, "that is in bits (log2); the series uses nats (np.log).")
+    return verdict(
+        False, f"expected {np.round(expected, 3).tolist()}, got {np.round(got, 3).tolist()}."
+    )
+
+
+@exercise
+def exercise_10_3(answer):
+    """A function ``accuracy_after_refusing(confidence, correct, share)``."""
+    if not callable(answer):
+        return verdict(
+            False,
+            f"answer a function accuracy_after_refusing(confidence, correct, share), got {answer!r:.60}.",
+        )
+    rng = np.random.default_rng(12)
+    confidence = rng.random(200)
+    correct = rng.random(200) < 0.3 + 0.7 * confidence  # the surer, the more often right
+    for share in (0.0, 0.1, 0.45):
+        got, failed = _call(
+            answer, "accuracy_after_refusing(...)", confidence.copy(), correct.copy(), share
+        )
+        if failed is not None:
+            return failed
+        kept = 200 - int(np.rint(share * 200))
+        order = np.argsort(-confidence)
+        expected = correct[order[:kept]].mean()
+        if got.shape != ():
+            return verdict(
+                False, f"return one number (the accuracy), got an array of shape {got.shape}."
+            )
+        if np.isclose(got, expected, atol=1e-9):
+            continue
+        if share and np.isclose(got, correct[order[200 - kept :]].mean(), atol=1e-9):
+            return verdict(
+                False,
+                "that refuses the MOST confident inputs; refuse the least confident (sort by -confidence).",
+            )
+        if np.isclose(got, 100 * expected, atol=1e-6):
+            return verdict(False, "a share between 0 and 1, not a percentage.")
+        if share and np.isclose(got, correct.mean(), atol=1e-9):
+            return verdict(
+                False, "that is the accuracy on all inputs: drop the refused ones before averaging."
+            )
+        return verdict(
+            False, f"refusing {share:.0%}: expected {expected:.4f}, got {float(got):.4f}."
+        )
+    return verdict(
+        True, "the least confident inputs are refused first, and the accuracy is over the rest."
+    )
