@@ -840,7 +840,7 @@ def exercise_03_6(answer, layer_sizes):
 # --------------------------------------------------------------------------- notebook 05
 
 
-def _call(fn, *args):
+def _call_05(fn, *args):
     """Call a learner's function; return (result, None) or (None, verdict of what went wrong)."""
     if not callable(fn):
         return None, verdict(False, f"pass your function itself (no parentheses), got {fn!r}.")
@@ -855,7 +855,7 @@ def exercise_05_1(answer):
     """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
     z = np.linspace(-3, 3, 61)
     a = np.tanh(z)
-    got, problem = _call(answer, a)
+    got, problem = _call_05(answer, a)
     if problem is not None:
         return problem
     expected = 1 - a**2
@@ -886,7 +886,7 @@ def exercise_05_2(answer):
     rng = np.random.default_rng(4)
     a_prev = rng.random((6, 5))
     delta = rng.normal(size=(6, 3)) / 6
-    got, problem = _call(answer, a_prev, delta)
+    got, problem = _call_05(answer, a_prev, delta)
     if problem is not None:
         return problem
     expected = a_prev.T @ delta
