@@ -787,10 +787,60 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
+@exercise
+def exercise_03_6(answer, layer_sizes):
+    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
+    the hand count and its Dense layers the sizes asked for."""
+    import keras
+
+    from helpers import models
+
+    sizes = [int(n) for n in layer_sizes]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
+            "so Keras can create the weights.",
+        )
+    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+        return verdict(
+            False,
+            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the flattened image.",
+        )
+    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    if dense[-1].activation is not keras.activations.softmax:
+        return verdict(False, "the last Dense layer should output probabilities: softmax.")
+    hidden = [layer.activation for layer in dense[:-1]]
+    if any(a is not keras.activations.relu for a in hidden):
+        return verdict(False, "the hidden Dense layers should use activation='relu'.")
+    if any(not layer.use_bias for layer in dense):
+        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
+    expected = models.count_params(sizes)["total"]
+    got = answer.count_params()
+    if got != expected:
+        return verdict(
+            False,
+            f"the model has {got:,} parameters, the hand count {expected:,}: "
+            "is there an extra layer (BatchNormalization?)",
+        )
+    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+
+
 # --------------------------------------------------------------------------- notebook 05
 
 
-def _call(fn, *args):
+def _call_05(fn, *args):
     """Call a learner's function; return (result, None) or (None, verdict of what went wrong)."""
     if not callable(fn):
         return None, verdict(False, f"pass your function itself (no parentheses), got {fn!r}.")
@@ -805,7 +855,7 @@ def exercise_05_1(answer):
     """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
     z = np.linspace(-3, 3, 61)
     a = np.tanh(z)
-    got, problem = _call(answer, a)
+    got, problem = _call_05(answer, a)
     if problem is not None:
         return problem
     expected = 1 - a**2
@@ -836,7 +886,7 @@ def exercise_05_2(answer):
     rng = np.random.default_rng(4)
     a_prev = rng.random((6, 5))
     delta = rng.normal(size=(6, 3)) / 6
-    got, problem = _call(answer, a_prev, delta)
+    got, problem = _call_05(answer, a_prev, delta)
     if problem is not None:
         return problem
     expected = a_prev.T @ delta
@@ -1010,53 +1060,385 @@ def exercise_05_5(answer, x, y, width=16):
     )
 
 
+# ------------------------------------------------ notebook 05: training dynamics, its exercises
+# (owner of this section: nb05. Named by topic; the numbered exercise_05_1 .. _5 above are the
+# old notebook 04's checkers, kept for now.)
+
+
+def momentum_buildup_steps(mu=0.9, share=0.9) -> int:
+    """How many momentum steps, from v = 0 under a constant gradient, until a step is at least
+    ``share`` of its limit lr g / (1 - mu): the smallest t with 1 - mu^t >= share."""
+    step, limit, t = 0.0, 1 / (1 - mu), 0
+    while step < share * limit * (1 - 1e-12):
+        step = mu * step + 1.0  # v_t = mu v_{t-1} - lr g, with lr g = -1
+        t += 1
+    return t
+
+
+@exercise
+def exercise_05_momentum_buildup(answer, mu=0.9, share=0.9):
+    """Experiment: under a constant gradient, after how many momentum steps (from v = 0) is
+    the step at least ``share`` of its limit lr g / (1 - mu)? A count: whole numbers only."""
+    t = momentum_buildup_steps(mu, share)
+    _probe_point(t, 0.0, 0.0)
+    value, problem = _whole(answer, "the number of steps")
+    if problem is not None:
+        return problem
+    reached = 1 - mu**t
+    if value == t:
+        return verdict(
+            True,
+            f"after t steps the step is lr g (1 - mu^t) / (1 - mu); 1 - {mu:g}^{t} = "
+            f"{reached:.1%} of the limit, and {t - 1} steps give {1 - mu ** (t - 1):.1%}. "
+            "Momentum needs a couple of dozen steps of a steady gradient to build its speed.",
+        )
+    if value == t - 1:
+        return verdict(
+            False,
+            f"one short: after {t - 1} steps the step is {1 - mu ** (t - 1):.2%} of the limit, "
+            f"below {share:.0%}. Count the first step, v_1 = -lr g, as step 1.",
+        )
+    if abs(value - 1 / (1 - mu)) < 1e-9:
+        return verdict(
+            False,
+            "1 / (1 - mu) is the factor the limit is larger than one plain step, not the "
+            "number of steps it takes to get near it: run the steps (or solve 1 - mu^t >= "
+            f"{share:g}).",
+        )
+    direction = "too many" if value > t else "too few"
+    return verdict(
+        False,
+        f"{value} steps is {direction}. Start from v = 0, apply v = mu * v - lr * g with a "
+        f"constant g, and count the steps until |v| >= {share:g} * lr * |g| / (1 - mu).",
+    )
+
+
+@exercise
+def exercise_05_symmetry(answer, x, y, width=16):
+    """Experiment: the first layer's weights all equal (0.05, biases 0), the output layer
+    random, one epoch; the answer is the largest difference between two hidden units
+    divided by the largest distance a first-layer weight moved,
+    ``np.ptp(net.W[0], axis=1).max() / np.abs(net.W[0] - 0.05).max()``. The checker runs
+    the same experiment (:func:`symmetry_experiment`) and accepts the answer within 1%
+    (relative): a seeded run repeats on one machine, and another CPU's float summation
+    order moves it far less."""
+    spread, moved = symmetry_experiment(x, y, width)
+    expected = spread / moved
+    _probe_point(expected, 0.01, 0.0)
+    value, problem = _scalar(answer, "the ratio of the two differences")
+    if problem is not None:
+        return problem
+    if np.isclose(value, expected, rtol=0.01, atol=0):
+        return verdict(
+            True,
+            f"the units came apart by {spread:.3g}, {expected:.3g} times the weights' own "
+            f"largest movement ({moved:.3g}): hidden unit k's delta is (sum_c delta_c "
+            "W2[k, c]) f'(z_k), so different OUTGOING weights give every unit its own "
+            "gradient. Symmetry needs equal weights on both sides of a unit (section 1); one "
+            "random layer breaks it.",
+        )
+    if abs(value) < 1e-4:
+        return verdict(
+            False,
+            "about 0 is what equal weights in BOTH layers give (section 1). Here only W[0] "
+            "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
+        )
+    if np.isclose(value, spread, rtol=0.01, atol=0):
+        return verdict(False, "that is the difference itself; divide it by the largest movement.")
+    if np.isclose(value, moved, rtol=0.01, atol=0):
+        return verdict(False, "that is the largest movement itself; divide the difference by it.")
+    if np.isclose(value, 1 / expected, rtol=0.01, atol=0):
+        return verdict(False, "upside down: the difference between units divided by the movement.")
+    return verdict(
+        False,
+        f"{value:.3g} is not what this experiment gives. Check the set-up: MLP([784, {width}, "
+        f"10], seed=0), W[0] = 0.05 everywhere, b[0] = 0, output layer untouched, one epoch "
+        "with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max() divided by "
+        "np.abs(net.W[0] - 0.05).max().",
+    )
+
+
+def weight_decay_experiment(x, y, weight_decay=0.01, width=32, seed=0):
+    """Exercise 05_weight_decay's experiment: ``MLP([784, width, 10], seed)`` trained one
+    epoch by plain SGD (batch 32, lr 0.1) on ``x, y``, once without and once with
+    ``weight_decay``. Returns a dict of the first layer's norms and the number of steps."""
+    from helpers.numpy_nn import MLP
+
+    x = np.asarray(x).reshape(len(x), -1)
+    nets = {}
+    for lam in (0.0, weight_decay):
+        net = MLP([x.shape[1], width, 10], seed=seed)
+        net.fit(x, y, epochs=1, batch_size=32, lr=0.1, weight_decay=lam, verbose=0)
+        nets[lam] = net
+    plain, decayed = nets[0.0], nets[weight_decay]
+    return {
+        "W1_plain": float(np.linalg.norm(plain.W[0])),
+        "W1_decayed": float(np.linalg.norm(decayed.W[0])),
+        "all_plain": float(np.sqrt(sum(np.sum(w**2) for w in plain.W))),
+        "all_decayed": float(np.sqrt(sum(np.sum(w**2) for w in decayed.W))),
+        "steps": -(-len(x) // 32),
+    }
+
+
+@exercise
+def exercise_05_weight_decay(answer, x, y, weight_decay=0.01):
+    """Experiment: by what fraction is W1 smaller with weight decay after one epoch of plain
+    SGD (MLP([784, 32, 10], seed=0), batch 32, lr 0.1) on ``x, y``:
+    1 - ||W1 with decay|| / ||W1 without||. The checker runs the same two trainings
+    (:func:`weight_decay_experiment`) and accepts the answer within 0.1% (relative): another
+    CPU's float summation order moves it far less, and the typical mistakes below land
+    further away."""
+    got = weight_decay_experiment(x, y, weight_decay)
+    ratio = got["W1_decayed"] / got["W1_plain"]
+    expected = 1 - ratio
+    _probe_point(expected, 1e-3, 0.0)
+    value, problem = _scalar(answer, "the fraction")
+    if problem is not None:
+        return problem
+    predicted = 1 - (1 - 0.1 * weight_decay) ** got["steps"]
+
+    def near(target, rtol=1e-3):
+        return np.isclose(value, target, rtol=rtol, atol=0)
+
+    if near(expected):
+        return verdict(
+            True,
+            f"the decayed W1 ends {expected:.2%} smaller. Shrinking alone, 1 - (1 - "
+            f"lr*lambda)^steps over {got['steps']} steps, would predict {predicted:.2%}: the "
+            "data's gradient also moves the weights, and pushes back where they matter.",
+        )
+    hints = [
+        (ratio, "that is the ratio of the norms; the question asks how much smaller: 1 - ratio."),
+        (100 * expected, "that is a percentage; give a fraction (0.05 for 5%)."),
+        (1 / ratio - 1, "measured against the decayed net: divide by the norm WITHOUT decay."),
+        (1 - ratio**2, "that uses squared norms: use np.linalg.norm (no square)."),
+        (
+            1 - got["all_decayed"] / got["all_plain"],
+            "that is the norm of all weights; the question asks for the first layer's, W[0].",
+        ),
+    ]
+    for target, message in hints:
+        if near(target):
+            return verdict(False, message)
+    if abs(value) < 1e-9:
+        return verdict(False, "0 means no difference: train the second net with weight_decay=0.01.")
+    if near(predicted, rtol=1e-6):
+        return verdict(
+            False,
+            "that is the prediction 1 - (1 - lr*lambda)^steps, not the measurement: train the "
+            "two nets and compare np.linalg.norm(net.W[0]).",
+        )
+    return verdict(
+        False,
+        f"{value:.4g} is not what this experiment gives. Both nets: MLP([784, 32, 10], "
+        "seed=0), one epoch, batch_size=32, lr=0.1, the second with weight_decay=0.01; then "
+        "1 - np.linalg.norm(decayed.W[0]) / np.linalg.norm(plain.W[0]).",
+    )
+
+
 # --------------------------------------------------------------------------- notebook 06
 
 
-@exercise
-def exercise_06_1(answer, n_classes=26):
-    """Cross-entropy of an untrained net that gives every one of ``n_classes`` the same
-    probability: -ln(1/n) = ln(n)."""
-    n = int(n_classes)
-    return check_number(
-        answer,
-        float(np.log(n)),
-        rel_tol=1e-3,
-        what=f"the starting loss with {n} classes",
-        hints=[
-            (float(np.log10(n)), "that is log base 10; cross-entropy uses the natural log (np.log)."),
-            (1.0 / n, "that is the probability of the right class; the loss is -ln of it."),
-            (float(np.log(10)), f"that is ln 10, for 10 classes; here there are {n}."),
-            (-float(np.log(n)), "mind the sign: the loss is MINUS the log of the probability."),
-        ] if n != 10 else [],
-    )  # fmt: skip
+def _keras_model(obj) -> bool:
+    return hasattr(obj, "layers") and hasattr(obj, "predict")
+
+
+def _stop_epoch(callback_class, target, val_accuracy, accuracy):
+    """Drive a callback of ``callback_class(target)`` through epochs with these logs, on a
+    one-unit Keras model: (the 0-based epoch after which it asked fit to stop or None,
+    None) or (None, what went wrong)."""
+    import keras
+
+    try:
+        callback = callback_class(target)
+    except TypeError as error:
+        return None, (
+            f"StopAtTarget({target}) failed ({error}): __init__ should take the target, "
+            "def __init__(self, target), call super().__init__() and keep it (self.target = target)."
+        )
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)], name="probe")
+    model.stop_training = False
+    callback.set_model(model)
+    for epoch, (val, train) in enumerate(zip(val_accuracy, accuracy, strict=True)):
+        logs = {"loss": 1.0 - train, "accuracy": train, "val_loss": 1.0 - val, "val_accuracy": val}
+        try:
+            callback.on_epoch_end(epoch, logs)
+        except Exception as error:  # the learner's code: say what it raised, and where
+            return None, (
+                f"on_epoch_end raised {type(error).__name__}: {error}. The logs Keras passes "
+                f"after each epoch hold {sorted(logs)} (with validation_data)."
+            )
+        if getattr(model, "stop_training", False) is True:
+            return epoch, None
+    return None, None
 
 
 @exercise
-def exercise_06_2(answer, n_train=60_000, n_val=10_000, batch_size=32):
-    """Weight updates in one epoch: ceil(fit images / batch), where the fit images are the
-    ``n_train`` official training images minus the ``n_val`` held out for validation."""
-    n_fit = n_train - n_val
-    expected = -(-n_fit // batch_size)
-    what = f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})"
-    _, problem = _whole(answer, what)  # a count: 1563.4 is not 1563
+def exercise_06_1(answer):
+    """A callback class ``answer(target)`` that stops training at the end of the first
+    epoch whose validation accuracy reaches ``target`` (>=), and never earlier."""
+    import keras
+
+    if isinstance(answer, keras.callbacks.Callback):
+        return verdict(False, "that is an instance; pass the class itself: "
+                       "checks.exercise_06_1(StopAtTarget), not StopAtTarget(0.9).")  # fmt: skip
+    if not isinstance(answer, type):
+        return verdict(False, f"the answer should be your class (class StopAtTarget(...):), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    if not issubclass(answer, keras.callbacks.Callback):
+        return verdict(False, "derive your class from keras.callbacks.Callback "
+                       "(class StopAtTarget(keras.callbacks.Callback):), so that fit can call it.")  # fmt: skip
+    # validation accuracy reaches 0.9 exactly at the third epoch; training accuracy at the second
+    val = [0.80, 0.88, 0.90, 0.93, 0.95]
+    train = [0.85, 0.91, 0.95, 0.97, 0.98]
+    stop, problem = _stop_epoch(answer, 0.9, val, train)
+    if problem:
+        return verdict(False, problem)
+    if stop is None:
+        return verdict(False, "your callback never stopped training, although the validation "
+                       "accuracy reached the target at the third epoch: set "
+                       "self.model.stop_training = True in on_epoch_end when "
+                       "logs['val_accuracy'] >= self.target.")  # fmt: skip
+    if stop == 0:
+        return verdict(False, "your callback stopped after the first epoch, when the validation "
+                       "accuracy (0.80) was still below the target 0.9: is the comparison the "
+                       "wrong way round?")  # fmt: skip
+    if stop == 1:
+        return verdict(False, "your callback stopped after the second epoch, when the TRAINING "
+                       "accuracy reached the target (0.91) but the validation accuracy had not "
+                       "(0.88): watch logs['val_accuracy'] (every target is a validation target).")  # fmt: skip
+    if stop == 3:
+        return verdict(False, "your callback stopped one epoch late: the validation accuracy was "
+                       "exactly 0.9 after the third epoch, and reaching the target counts: use >=.")  # fmt: skip
+    if stop != 2:
+        return verdict(False, f"your callback stopped after epoch {stop + 1}; the validation "
+                       "accuracy reached 0.9 after epoch 3.")  # fmt: skip
+    # a target never reached: no stop at all
+    stop, problem = _stop_epoch(answer, 0.99, val, train)
+    if problem:
+        return verdict(False, problem)
+    if stop is not None:
+        return verdict(False, f"with target 0.99, which the validation accuracy never reaches, your "
+                       f"callback still stopped after epoch {stop + 1}: does it use self.target?")  # fmt: skip
+    return verdict(True, "your callback stops after the first epoch whose validation accuracy "
+                   "reaches the target, and only then.")  # fmt: skip
+
+
+def _loss_name(loss) -> str:
+    if isinstance(loss, str):
+        return loss
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    return str(name or type(loss).__name__)
+
+
+@exercise
+def exercise_06_2(answer, n_fit, epochs=2, batch_size=128, learning_rate=1e-3):
+    """A Keras model compiled with Adam(learning_rate) and the sparse categorical
+    cross-entropy with an accuracy metric, fitted once for ``epochs`` epochs on ``n_fit``
+    images with integer labels in batches of ``batch_size``, with validation data."""
+    import keras
+
+    if not _keras_model(answer):
+        return verdict(False, f"the answer should be your trained Keras model, got "
+                       f"{type(answer).__name__}.")  # fmt: skip
+    if getattr(answer, "optimizer", None) is None or getattr(answer, "loss", None) is None:
+        return verdict(False, "your model is not compiled yet: model.compile(optimizer=..., "
+                       "loss=..., metrics=['accuracy']), then model.fit(...).")  # fmt: skip
+    loss = _loss_name(answer.loss).lower()
+    if "sparse" not in loss:
+        if "categorical" in loss:
+            return verdict(False, "you trained with categorical_crossentropy, which needs one-hot "
+                           "labels: it trains the same, but this exercise asks for the integer "
+                           "labels y_fit with sparse_categorical_crossentropy.")  # fmt: skip
+        return verdict(False, f"the loss is {loss}; with integer labels 0..9 use "
+                       "loss='sparse_categorical_crossentropy'.")  # fmt: skip
+    optimizer = answer.optimizer
+    if not isinstance(optimizer, keras.optimizers.Adam):
+        return verdict(False, f"the optimizer is {type(optimizer).__name__}; use "
+                       f"keras.optimizers.Adam(learning_rate={learning_rate:g}).")  # fmt: skip
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if not np.isclose(rate, learning_rate, rtol=1e-4):
+        return verdict(False, f"Adam's learning rate is {rate:g}; the exercise asks for "
+                       f"{learning_rate:g}.")  # fmt: skip
+    steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
+    expected = epochs * -(-int(n_fit) // batch_size)
+    if steps == 0:
+        return verdict(False, "your model has not been trained yet: call .fit(...).")
+    if steps != expected:
+        if steps == epochs * -(-int(n_fit) // 32):
+            return verdict(False, f"{steps:,} steps is {epochs} epochs at Keras's default batch size "
+                           f"32: pass batch_size={batch_size}.")  # fmt: skip
+        if steps % expected == 0:
+            return verdict(False, f"your model took {steps:,} steps, {steps // expected} times "
+                           f"{expected:,}: did fit run more than once? Build and compile a new "
+                           "model, then fit it once.")  # fmt: skip
+        return verdict(False, f"your model took {steps:,} optimizer steps; {epochs} epochs of the "
+                       f"{int(n_fit):,} fit images in batches of {batch_size} take {expected:,}: "
+                       "check epochs, batch_size and that you fitted x_fit.")  # fmt: skip
+    history = getattr(getattr(answer, "history", None), "history", None) or {}
+    if "val_loss" not in history:
+        return verdict(False, "fit did not report the validation images: pass "
+                       "validation_data=(x_val, y_val).")  # fmt: skip
+    if "val_accuracy" not in history:
+        return verdict(False, "compile with metrics=['accuracy'], so that fit reports the "
+                       "validation accuracy too.")  # fmt: skip
+    return verdict(True, f"{epochs} epochs on integer labels with the sparse loss, "
+                   f"{steps:,} steps, last validation accuracy {history['val_accuracy'][-1]:.2%}.")  # fmt: skip
+
+
+@exercise
+def exercise_06_3(answer, loaded, model, x, y):
+    """The index in ``x`` of the most confident mistake of ``model``: among the images it
+    gets wrong, the one whose predicted (wrong) digit has the highest probability.
+    ``loaded`` must be the model read back from a file (a different object that predicts
+    the same)."""
+    if loaded is Ellipsis or loaded is None:
+        return verdict(False, "first save the model and load it back: loaded = "
+                       "keras.saving.load_model(path).")  # fmt: skip
+    if loaded is model:
+        return verdict(False, "loaded is the model in memory itself; load it back from the "
+                       "file you saved: loaded = keras.saving.load_model(path).")  # fmt: skip
+    if not _keras_model(loaded):
+        return verdict(False, f"loaded should be a Keras model, got {type(loaded).__name__}.")
+    import keras
+
+    # calling the models directly: no predict function traced again for every call
+    p = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=float)
+    p_loaded = np.asarray(keras.ops.convert_to_numpy(loaded(x, training=False)), dtype=float)
+    if p_loaded.shape != p.shape or not np.allclose(p_loaded, p, atol=1e-5):
+        return verdict(False, "the model you loaded does not predict like the trained flagship: "
+                       "save `model` after training (model.save(path)), then load that file.")  # fmt: skip
+    y = np.asarray(y).astype(int)
+    value, problem = as_number(answer, "the index of the most confident mistake")
     if problem is not None:
-        return problem
-    hints = [
-        (-(-n_train // batch_size), f"{n_val:,} of the {n_train:,} training images are held "
-         "out for validation and never train; count only the fit images."),
-        (n_fit, "that is the number of images; a step uses a whole batch."),
-    ]  # fmt: skip
-    if n_fit % batch_size:
-        hints.append((n_fit // batch_size, "the last, smaller batch is a step too: round up."))
-    return check_number(
-        answer,
-        expected,
-        rel_tol=0,
-        abs_tol=0.5,
-        what=f"the number of steps per epoch ({n_fit:,} fit images in batches of {batch_size})",
-        hints=hints,
-    )  # fmt: skip
+        return verdict(False, problem)
+    index, problem = as_integer(value)
+    if problem is not None:
+        return verdict(False, f"an index in x_val is a whole number; {value:g} is not.")
+    predicted, sure = p.argmax(axis=1), p.max(axis=1)
+    wrong = np.flatnonzero(predicted != y)
+    if len(wrong) == 0:
+        return verdict(False, "this model makes no mistake on these images: nothing to find.")
+    best = sure[wrong].max()
+    position = int(np.argmax(sure[wrong]))
+    if not 0 <= index < len(y):
+        return verdict(False, f"{index} is not an index of these {len(y):,} images.")
+    if index in set(wrong.tolist()) and np.isclose(sure[index], best, rtol=0, atol=1e-6):
+        return verdict(True, f"image {index} is read as {predicted[index]} with probability "
+                       f"{sure[index]:.4f}; its true digit is {y[index]}.")  # fmt: skip
+    lowest_true = int(np.argmin(p[np.arange(len(y)), y]))
+    if index == position:
+        return verdict(False, "that is the position of the mistake in the list of mistakes; give "
+                       "its index in the images (wrong[position]).")  # fmt: skip
+    if index == lowest_true:
+        return verdict(False, "that is the image whose TRUE digit got the lowest probability; the "
+                       "question asks for the mistake made with the highest probability for the "
+                       "predicted digit.")  # fmt: skip
+    if predicted[index] == y[index]:
+        return verdict(False, f"the model reads image {index} correctly (a {y[index]}); the "
+                       "question is about the images it gets wrong.")  # fmt: skip
+    return verdict(False, f"image {index} is a mistake, made with probability {sure[index]:.4f}; "
+                   "another mistake is made with a higher one.")  # fmt: skip
 
 
 def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
@@ -1066,26 +1448,6 @@ def warmup_cosine(step, peak, warmup_steps, decay_steps, start=0.0):
         return start + (peak - start) * step / warmup_steps
     t = min(step - warmup_steps, decay_steps) / decay_steps
     return 0.5 * peak * (1 + np.cos(np.pi * t))
-
-
-@exercise
-def exercise_06_3(answer, step, peak=1e-3, warmup_steps=750, decay_steps=10500):
-    """The warm-up + cosine learning rate at ``step``."""
-    expected = warmup_cosine(step, peak, warmup_steps, decay_steps)
-    t_wrong = min(step, decay_steps) / decay_steps
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-3,
-        abs_tol=1e-12,
-        what=f"the learning rate at step {step:,}",
-        hints=[
-            (0.5 * peak * (1 + np.cos(np.pi * t_wrong)), "the cosine starts after the warm-up: "
-             "use step - warmup_steps."),
-            (0.5 * peak * (1 + np.cos(180 * t_wrong)), "np.cos takes radians: use np.pi."),
-            (peak, "that is the peak; the rate has already started to decay."),
-        ] if step > warmup_steps else [],
-    )  # fmt: skip
 
 
 def _squared_weights(model, kernels_only=True) -> float:
@@ -1132,8 +1494,8 @@ def exercise_06_5(answer, plain_model, decayed_model, l2=None):
                        f"exercise asks for lambda = {l2:g}.")  # fmt: skip
     optimizer = getattr(decayed_model, "optimizer", None)
     if optimizer is not None and int(optimizer.iterations.numpy()) == 0:
-        return verdict(False, "your model has not been trained yet: fit it exactly as section "
-                       "5 trained the others, then compute the ratio.")  # fmt: skip
+        return verdict(False, "your model has not been trained yet: fit it exactly as part A "
+                       "trained the others, then compute the ratio.")  # fmt: skip
     plain, decayed = _squared_weights(plain_model), _squared_weights(decayed_model)
     expected = plain / decayed
     all_plain, all_decayed = (_squared_weights(m, kernels_only=False)
@@ -1577,3 +1939,143 @@ def exercise_04_input_gradient(answer):
     from helpers import stepcheck
 
     return verdict(*stepcheck.exercise_input_gradient(answer))
+
+
+# ============================================================================ notebook 10
+# (owner: notebook 10 "what the network looks at"; the checkers of its three exercises)
+
+
+def _call(func, name, *args):
+    """``(result, None)`` or ``(None, verdict)`` when the learner's function raised."""
+    try:
+        return np.asarray(func(*args), dtype=float), None
+    except Exception as exc:  # a learner's function may raise anything
+        return None, verdict(False, f"{name} raised {type(exc).__name__}: {exc}")
+
+
+@exercise
+def exercise_10_1(answer):
+    """A function ``fgsm_step(x, gradient, eps)``: clip(x + eps * sign(gradient), 0, 1)."""
+    if not callable(answer):
+        return verdict(False, f"answer a function fgsm_step(x, gradient, eps), got {answer!r:.60}.")
+    rng = np.random.default_rng(10)
+    x = rng.random((3, 28, 28)).astype(np.float32)
+    x[:, :4] = 0.0  # blank paper: a step down must stay at 0
+    x[:, -4:] = 1.0  # full ink: a step up must stay at 1
+    gradient = rng.normal(size=x.shape).astype(np.float32)
+    gradient[0, 10, :5] = 0.0  # no gradient: the pixel stays
+    for eps in (0.1, 0.03):
+        got, failed = _call(answer, "fgsm_step(x, gradient, eps)", x.copy(), gradient.copy(), eps)
+        if failed is not None:
+            return failed
+        expected = np.clip(x + eps * np.sign(gradient), 0, 1)
+        if got.shape != x.shape:
+            return verdict(
+                False, f"the result must have the images' shape {x.shape}; got {got.shape}."
+            )
+        if np.allclose(got, expected, atol=1e-6):
+            continue
+        if np.allclose(got, np.clip(x - eps * np.sign(gradient), 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that steps against the gradient, making the loss smaller; FGSM adds eps * sign(gradient).",
+            )
+        if np.allclose(got, x + eps * np.sign(gradient), atol=1e-6):
+            return verdict(
+                False, "right step, but pixels must stay in [0, 1]: clip the result (np.clip)."
+            )
+        if np.allclose(got, np.clip(x + eps * gradient, 0, 1), atol=1e-6):
+            return verdict(
+                False,
+                "that scales the gradient itself; FGSM uses only its sign (np.sign), so every pixel moves by exactly eps.",
+            )
+        return verdict(False, f"with eps = {eps} the result differs from clip(x + eps * sign(gradient), 0, 1) "
+                       f"by up to {np.abs(got - expected).max():.3g}.")  # fmt: skip
+    return verdict(
+        True, "every pixel moves by eps in the direction that raises the loss, and stays in [0, 1]."
+    )
+
+
+@exercise
+def exercise_10_2(answer):
+    """A function ``entropy(p)``: -sum_k p_k ln p_k of every row, with 0 ln 0 = 0."""
+    if not callable(answer):
+        return verdict(False, f"answer a function entropy(p), got {answer!r:.60}.")
+    rng = np.random.default_rng(11)
+    p = rng.dirichlet(np.full(10, 0.3), size=6)
+    p[0] = 0.0
+    p[0, 3] = 1.0  # a sure answer: entropy 0
+    p[1] = 0.1  # ten equal probabilities: ln 10
+    p[2, :5], p[2, 5:] = 0.2, 0.0  # zeros next to equal shares: ln 5
+    expected = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=1)
+    got, failed = _call(answer, "entropy(p)", p.copy())
+    if failed is not None:
+        return failed
+    if got.shape != (len(p),):
+        return verdict(
+            False, f"one entropy per row: shape ({len(p)},); got {got.shape} (sum over axis=1)."
+        )
+    if np.any(np.isnan(got)):
+        return verdict(
+            False,
+            "NaN where a probability is 0: 0 * log 0 is taken as 0 (np.where, or add nothing for p = 0).",
+        )
+    if np.allclose(got, expected, atol=1e-6):
+        return verdict(
+            True,
+            "0 for a sure answer, ln 10 = 2.303 for ten equal probabilities, in between otherwise.",
+        )
+    if np.allclose(got, -expected, atol=1e-6):
+        return verdict(
+            False, "the sign: log p is negative, so the entropy is MINUS the sum of p log p."
+        )
+    if np.allclose(got, expected / np.log(2), atol=1e-6):
+        return verdict(False, "that is in bits (log2); the series uses nats (np.log).")
+    return verdict(
+        False, f"expected {np.round(expected, 3).tolist()}, got {np.round(got, 3).tolist()}."
+    )
+
+
+@exercise
+def exercise_10_3(answer):
+    """A function ``accuracy_after_refusing(confidence, correct, share)``."""
+    if not callable(answer):
+        return verdict(
+            False,
+            f"answer a function accuracy_after_refusing(confidence, correct, share), got {answer!r:.60}.",
+        )
+    rng = np.random.default_rng(12)
+    confidence = rng.random(200)
+    correct = rng.random(200) < 0.3 + 0.7 * confidence  # the surer, the more often right
+    for share in (0.0, 0.1, 0.45):
+        got, failed = _call(
+            answer, "accuracy_after_refusing(...)", confidence.copy(), correct.copy(), share
+        )
+        if failed is not None:
+            return failed
+        kept = 200 - int(np.rint(share * 200))
+        order = np.argsort(-confidence)
+        expected = correct[order[:kept]].mean()
+        if got.shape != ():
+            return verdict(
+                False, f"return one number (the accuracy), got an array of shape {got.shape}."
+            )
+        if np.isclose(got, expected, atol=1e-9):
+            continue
+        if share and np.isclose(got, correct[order[200 - kept :]].mean(), atol=1e-9):
+            return verdict(
+                False,
+                "that refuses the MOST confident inputs; refuse the least confident (sort by -confidence).",
+            )
+        if np.isclose(got, 100 * expected, atol=1e-6):
+            return verdict(False, "a share between 0 and 1, not a percentage.")
+        if share and np.isclose(got, correct.mean(), atol=1e-9):
+            return verdict(
+                False, "that is the accuracy on all inputs: drop the refused ones before averaging."
+            )
+        return verdict(
+            False, f"refusing {share:.0%}: expected {expected:.4f}, got {float(got):.4f}."
+        )
+    return verdict(
+        True, "the least confident inputs are refused first, and the accuracy is over the rest."
+    )

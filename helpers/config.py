@@ -127,6 +127,9 @@ class RunSizes:
     #: notebook 08, every architecture under one protocol
     epochs_compare: int
     seeds_compare: int
+    #: notebook 06's Going further: L2 and Dropout compared; the UCI digits read (None: all)
+    epochs_regularisation: int
+    n_outside: int | None
 
 
 FULL_SIZES = RunSizes(
@@ -140,6 +143,8 @@ FULL_SIZES = RunSizes(
     epochs_small=5,
     epochs_compare=15,
     seeds_compare=3,
+    epochs_regularisation=15,
+    n_outside=None,
 )
 
 FAST_SIZES = RunSizes(
@@ -153,6 +158,8 @@ FAST_SIZES = RunSizes(
     epochs_small=1,
     epochs_compare=1,
     seeds_compare=1,
+    epochs_regularisation=2,
+    n_outside=300,
 )
 
 

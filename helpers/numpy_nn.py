@@ -538,8 +538,19 @@ class MLP:
                     norm_sums += [np.linalg.norm(dw) for dw, _ in grads]
                 flat = [g for pair in grads for g in pair]
                 step += 1
-                self._update(params, flat, optimizer, epoch_lr, momentum, beta1, beta2, eps, step,
-                             state1, state2)  # fmt: skip
+                self._update(
+                    params,
+                    flat,
+                    optimizer,
+                    epoch_lr,
+                    momentum,
+                    beta1,
+                    beta2,
+                    eps,
+                    step,
+                    state1,
+                    state2,
+                )
                 if bar is not None:
                     bar.update(1)
             if not (np.isfinite(loss_sum) and all(np.isfinite(w).all() for w in self.W)):

@@ -32,9 +32,18 @@ function render({ model, el: root }) {
   sees.width = 28;
   sees.height = 28;
   seesBox.append(el("div", "pad-caption", "what the network sees (28x28)"), sees);
+  // the option explain=True: the first model's saliency map and the models' disagreement
+  const salBox = el("div", "pad-sees pad-saliency-box");
+  const saliency = el("canvas", "pad-input pad-saliency");
+  saliency.width = 28;
+  saliency.height = 28;
+  salBox.append(el("div", "pad-caption", "saliency |gradient| (first model)"), saliency);
+  salBox.style.display = "none";
   const readings = el("div", "pad-readings");
+  const disagreement = el("div", "pad-disagreement");
+  disagreement.style.fontSize = "12px";
   const status = el("div", "pad-status");
-  right.append(seesBox, readings, status);
+  right.append(seesBox, salBox, readings, disagreement, status);
   root.append(left, right);
 
   function blank() {
@@ -116,6 +125,8 @@ function render({ model, el: root }) {
   function show() {
     const reading = model.get("reading") || {};
     readings.replaceChildren();
+    salBox.style.display = "none";
+    disagreement.textContent = "";
     const sctx2 = sees.getContext("2d");
     sctx2.fillStyle = "#000000";
     sctx2.fillRect(0, 0, 28, 28);
@@ -127,6 +138,17 @@ function render({ model, el: root }) {
       img.data[4 * i + 3] = 255;
     });
     sctx2.putImageData(img, 0, 0);
+    salBox.style.display = reading.saliency ? "" : "none";
+    disagreement.textContent = reading.disagreement || "";
+    if (reading.saliency) {
+      const sal = saliency.getContext("2d");
+      const map = sal.createImageData(28, 28);
+      reading.saliency.forEach((v, i) => {
+        map.data[4 * i] = map.data[4 * i + 1] = map.data[4 * i + 2] = 255 - v; // dark = large
+        map.data[4 * i + 3] = 255;
+      });
+      sal.putImageData(map, 0, 0);
+    }
     for (const one of reading.models) {
       const box = el("div", "pad-model");
       const head = el("div", "pad-head");

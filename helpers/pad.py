@@ -135,6 +135,35 @@ def thin_to_scale(drawing, pen: float) -> np.ndarray:
     return ndimage.grey_erosion(big, footprint=(x * x + y * y) <= r * r)
 
 
+def explain_reading(reading: dict, models) -> dict:
+    """Add what notebook 10 teaches to a reading of :func:`read_drawing`: ``saliency``, the
+    absolute input gradient of the first model's log-probability of its digit over the
+    28x28 image it sees (scaled so its largest value is 1), and, with two or more models,
+    ``disagreement``: the digit of the averaged probabilities, how many models give it, and
+    the mutual information H(mean) - mean(H) in nats (0 when all models give the same ten
+    probabilities). Returns the reading, changed in place."""
+    from helpers import explain
+
+    pairs = _named_models(models)
+    first = reading["models"][0]
+    grad = np.abs(explain.input_gradient(pairs[0][1], reading["image"][None], [first["digit"]])[0])
+    reading["saliency"] = grad / grad.max() if grad.max() > 0 else grad
+    if len(reading["models"]) >= 2:
+        p = np.stack([r["probabilities"] for r in reading["models"]])
+        mean = p.mean(axis=0, keepdims=True)
+        digit = int(mean.argmax())
+        information = float(
+            explain.predictive_entropy(mean)[0] - explain.predictive_entropy(p).mean()
+        )
+        reading["disagreement"] = {
+            "digit": digit,
+            "agree": sum(r["digit"] == digit for r in reading["models"]),
+            "of": len(reading["models"]),
+            "mutual_information": max(information, 0.0),
+        }
+    return reading
+
+
 def read_drawing(drawing, models, pen: float | None = None) -> dict:
     """What the pad shows for ``drawing`` (2-D grey, ink bright on black, or dark on light).
 
@@ -160,7 +189,7 @@ def read_drawing(drawing, models, pen: float | None = None) -> dict:
 
 def _to_front_end(reading: dict) -> dict:
     """JSON-friendly: the image as 784 grey levels 0..255, probabilities as floats."""
-    return {
+    out = {
         "image": np.round(255 * np.clip(reading["image"], 0, 1)).astype(int).ravel().tolist(),
         "models": [
             {
@@ -172,6 +201,15 @@ def _to_front_end(reading: dict) -> dict:
         ],
         "message": f"read in {1000 * reading['seconds']:.0f} ms",
     }
+    if "saliency" in reading:  # the option explain=True (notebook 10)
+        out["saliency"] = np.round(255 * reading["saliency"]).astype(int).ravel().tolist()
+    if "disagreement" in reading:
+        d = reading["disagreement"]
+        out["disagreement"] = (
+            f"average of {d['of']} models: {d['digit']}, given by {d['agree']} of them; "
+            f"disagreement (mutual information) {d['mutual_information']:.3f} nats"
+        )
+    return out
 
 
 def drawing_from_list(values, side: int = SIDE) -> np.ndarray:
@@ -201,6 +239,8 @@ def _widget_class():
         stroke_width = traitlets.Int(STROKE).tag(sync=True)
         drawing = traitlets.List([]).tag(sync=True)
         reading = traitlets.Dict({}).tag(sync=True)
+        #: show the saliency map and the models' disagreement (notebook 10)
+        explain = traitlets.Bool(False).tag(sync=True)
 
         def __init__(self, models, **kwargs):
             super().__init__(**kwargs)
@@ -230,6 +270,8 @@ def _widget_class():
                 drawing = drawing_from_list(values, self.side)
                 pen = self.stroke_width * self.side / self.canvas_size
                 self.last = read_drawing(drawing, self.models, pen=pen)
+                if self.explain:
+                    explain_reading(self.last, self.models)
                 self.last["drawing"] = drawing
                 self.reading = {**_to_front_end(self.last), "count": self.count}
             except images.DigitImageError:
@@ -247,7 +289,9 @@ _PAD_CLASS = None
 
 def DrawingPad(models, **kwargs):
     """A drawing pad that reads each drawing with ``models`` (one Keras model, a list, or
-    a dict name -> model, shown side by side). Display it as a cell's last expression."""
+    a dict name -> model, shown side by side). Display it as a cell's last expression.
+    ``explain=True`` also shows the first model's saliency map of the drawing and, with
+    several models (an ensemble), how much they disagree (:func:`explain_reading`)."""
     global _PAD_CLASS
     if _PAD_CLASS is None:
         _PAD_CLASS = _widget_class()

