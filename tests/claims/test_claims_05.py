@@ -171,6 +171,13 @@ def test_stalled_designs_still_crawling():
     )
 
 
+def test_gradient_noise_shrinks_like_one_over_root_b():
+    text = cell_output(NB, 'plots.save_fig("gradient_noise")')
+    slope = number(text, "slope on the log-log plot:")
+    assert "(it shrinks like $1/\\sqrt{B}$)" in markdown(NB, "## Summary")
+    assert -0.6 < slope < -0.45, slope
+
+
 def test_sorted_batches_answer_the_last_digits():
     text = cell_output(NB, 'sorted_order = np.argsort(y_small, kind="stable")')
     counts = {}
