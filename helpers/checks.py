@@ -787,10 +787,60 @@ def exercise_03_5(answer, layer_sizes):
     )
 
 
+@exercise
+def exercise_03_6(answer, layer_sizes):
+    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
+    the hand count and its Dense layers the sizes asked for."""
+    import keras
+
+    from helpers import models
+
+    sizes = [int(n) for n in layer_sizes]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
+            "so Keras can create the weights.",
+        )
+    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+        return verdict(
+            False,
+            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the flattened image.",
+        )
+    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    if dense[-1].activation is not keras.activations.softmax:
+        return verdict(False, "the last Dense layer should output probabilities: softmax.")
+    hidden = [layer.activation for layer in dense[:-1]]
+    if any(a is not keras.activations.relu for a in hidden):
+        return verdict(False, "the hidden Dense layers should use activation='relu'.")
+    if any(not layer.use_bias for layer in dense):
+        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
+    expected = models.count_params(sizes)["total"]
+    got = answer.count_params()
+    if got != expected:
+        return verdict(
+            False,
+            f"the model has {got:,} parameters, the hand count {expected:,}: "
+            "is there an extra layer (BatchNormalization?)",
+        )
+    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+
+
 # --------------------------------------------------------------------------- notebook 05
 
 
-def _call(fn, *args):
+def _call_05(fn, *args):
     """Call a learner's function; return (result, None) or (None, verdict of what went wrong)."""
     if not callable(fn):
         return None, verdict(False, f"pass your function itself (no parentheses), got {fn!r}.")
@@ -805,7 +855,7 @@ def exercise_05_1(answer):
     """``answer(a)``: the derivative of tanh, written in terms of its output a = tanh(z)."""
     z = np.linspace(-3, 3, 61)
     a = np.tanh(z)
-    got, problem = _call(answer, a)
+    got, problem = _call_05(answer, a)
     if problem is not None:
         return problem
     expected = 1 - a**2
@@ -836,7 +886,7 @@ def exercise_05_2(answer):
     rng = np.random.default_rng(4)
     a_prev = rng.random((6, 5))
     delta = rng.normal(size=(6, 3)) / 6
-    got, problem = _call(answer, a_prev, delta)
+    got, problem = _call_05(answer, a_prev, delta)
     if problem is not None:
         return problem
     expected = a_prev.T @ delta
@@ -1015,94 +1065,6 @@ def exercise_05_5(answer, x, y, width=16):
 # old notebook 04's checkers, kept for now.)
 
 
-def _momentum_reference(W, v, dW, lr, mu):
-    v_new = mu * v - lr * dW
-    return W + v_new, v_new
-
-
-@exercise
-def exercise_05_momentum(answer):
-    """``answer(W, v, dW, lr, mu)`` -> ``(W_new, v_new)``: one step of SGD with momentum,
-    v_new = mu v - lr dW, W_new = W + v_new (the form ``MLP.fit(optimizer="momentum")`` and
-    ``keras.optimizers.SGD(momentum=mu)`` use). Checked on random arrays within 1e-9."""
-    if not callable(answer):
-        return verdict(False, f"pass your function itself (no parentheses), got {answer!r}.")
-    rng = np.random.default_rng(5)
-    W, v, dW = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
-    lr, mu = 0.1, 0.9
-    try:
-        result = answer(W.copy(), v.copy(), dW.copy(), lr, mu)
-    except Exception as exc:
-        return verdict(False, f"your function raised {type(exc).__name__}: {exc}")
-    if not (isinstance(result, tuple | list) and len(result) == 2):
-        return verdict(
-            False,
-            "return two arrays, the new weights and the new velocity: return W_new, v_new.",
-        )
-    try:
-        got_W, got_v = (np.asarray(r, dtype=float) for r in result)
-    except (TypeError, ValueError):
-        return verdict(False, "return two arrays of numbers (W_new, v_new).")
-    if got_W.shape != W.shape or got_v.shape != v.shape:
-        return verdict(
-            False,
-            f"W_new has shape {got_W.shape} and v_new {got_v.shape}; both must keep the "
-            f"shape of W, {W.shape}.",
-        )
-    want_W, want_v = _momentum_reference(W, v, dW, lr, mu)
-
-    def close(a, b):
-        return np.allclose(a, b, rtol=0, atol=1e-9)
-
-    if close(got_W, want_W) and close(got_v, want_v):
-        return verdict(
-            True,
-            "v_new = mu v - lr dW, W_new = W + v_new. A steady gradient makes the steps grow "
-            "to lr dW / (1 - mu), ten times lr dW for mu = 0.9.",
-        )
-    if close(got_W, want_v) and close(got_v, want_W):
-        return verdict(False, "the right arrays in the wrong order: return W_new, v_new.")
-    mistakes = [
-        (W - lr * dW, None, "that is plain SGD: the velocity v is not used at all."),
-        (W + v, want_v, "W_new uses the OLD velocity: update v first, then W_new = W + v_new."),
-        (W - want_v, want_v, "W_new = W - v_new goes uphill: v_new already holds the minus."),
-        (W + (v - lr * dW), v - lr * dW, "mu is missing: v_new = mu * v - lr * dW."),
-        (
-            W + (mu * v + lr * dW),
-            mu * v + lr * dW,
-            "the sign of the gradient: v_new = mu * v - lr * dW.",
-        ),
-        (W + (mu * v - dW), mu * v - dW, "the learning rate is missing: v_new = mu * v - lr * dW."),
-        (
-            W + lr * (mu * v - dW),
-            mu * v - dW,
-            "lr multiplies the gradient only: v_new = mu * v - lr * dW; W_new = W + v_new.",
-        ),
-        (
-            W + lr * (mu * v - dW),
-            lr * (mu * v - dW),
-            "lr multiplies mu * v too: only the gradient is scaled by lr, v_new = mu * v - lr * dW.",
-        ),
-        (
-            W + ((1 - mu) * v - lr * dW),
-            (1 - mu) * v - lr * dW,
-            "mu and 1 - mu swapped: v keeps the fraction mu of itself, v_new = mu * v - lr * dW.",
-        ),
-    ]
-    for wrong_W, wrong_v, message in mistakes:
-        if close(got_W, wrong_W) and (wrong_v is None or close(got_v, wrong_v)):
-            return verdict(False, message)
-    if close(got_v, want_v):
-        return verdict(False, "v_new is right; W_new is not: W_new = W + v_new.")
-    if close(got_W, want_W):
-        return verdict(False, "W_new is right, but return the new velocity v_new as well.")
-    return verdict(
-        False,
-        "neither array is what one momentum step gives; check with W = v = 0 and dW = 1: "
-        "v_new = -lr, W_new = -lr.",
-    )
-
-
 def momentum_buildup_steps(mu=0.9, share=0.9) -> int:
     """How many momentum steps, from v = 0 under a constant gradient, until a step is at least
     ``share`` of its limit lr g / (1 - mu): the smallest t with 1 - mu^t >= share."""
@@ -1117,10 +1079,11 @@ def momentum_buildup_steps(mu=0.9, share=0.9) -> int:
 def exercise_05_momentum_buildup(answer, mu=0.9, share=0.9):
     """Experiment: under a constant gradient, after how many momentum steps (from v = 0) is
     the step at least ``share`` of its limit lr g / (1 - mu)? A count: whole numbers only."""
+    t = momentum_buildup_steps(mu, share)
+    _probe_point(t, 0.0, 0.0)
     value, problem = _whole(answer, "the number of steps")
     if problem is not None:
         return problem
-    t = momentum_buildup_steps(mu, share)
     reached = 1 - mu**t
     if value == t:
         return verdict(
@@ -1153,41 +1116,45 @@ def exercise_05_momentum_buildup(answer, mu=0.9, share=0.9):
 @exercise
 def exercise_05_symmetry(answer, x, y, width=16):
     """Experiment: the first layer's weights all equal (0.05, biases 0), the output layer
-    random, one epoch; the answer is the largest difference between two hidden units,
-    ``np.ptp(net.W[0], axis=1).max()``. The checker runs the same experiment
-    (:func:`symmetry_experiment`) and accepts the answer within 5% (relative): a seeded run
-    repeats on one machine, and 5% leaves room for another CPU's float summation order."""
-    value, problem = _scalar(answer, "the largest difference between two hidden units")
+    random, one epoch; the answer is the largest difference between two hidden units
+    divided by the largest distance a first-layer weight moved,
+    ``np.ptp(net.W[0], axis=1).max() / np.abs(net.W[0] - 0.05).max()``. The checker runs
+    the same experiment (:func:`symmetry_experiment`) and accepts the answer within 1%
+    (relative): a seeded run repeats on one machine, and another CPU's float summation
+    order moves it far less."""
+    spread, moved = symmetry_experiment(x, y, width)
+    expected = spread / moved
+    _probe_point(expected, 0.01, 0.0)
+    value, problem = _scalar(answer, "the ratio of the two differences")
     if problem is not None:
         return problem
-    spread, moved = symmetry_experiment(x, y, width)
-    if np.isclose(value, spread, rtol=0.05, atol=0):
+    if np.isclose(value, expected, rtol=0.01, atol=0):
         return verdict(
             True,
-            f"the units came apart by {spread:.3g}, the size of the weights' own movement "
-            f"({moved:.3g}): hidden unit k's delta is (sum_c delta_c W2[k, c]) f'(z_k), so "
-            "different OUTGOING weights give every unit its own gradient. Symmetry needs "
-            "equal weights on both sides of a unit (section 1); one random layer breaks it.",
+            f"the units came apart by {spread:.3g}, {expected:.3g} times the weights' own "
+            f"largest movement ({moved:.3g}): hidden unit k's delta is (sum_c delta_c "
+            "W2[k, c]) f'(z_k), so different OUTGOING weights give every unit its own "
+            "gradient. Symmetry needs equal weights on both sides of a unit (section 1); one "
+            "random layer breaks it.",
         )
-    if value < 1e-4 * moved:
+    if abs(value) < 1e-4:
         return verdict(
             False,
             "about 0 is what equal weights in BOTH layers give (section 1). Here only W[0] "
             "starts equal: keep the output layer's random weights (set W[0] and b[0] only).",
         )
-    if np.isclose(value, moved, rtol=0.05, atol=0):
-        return verdict(
-            False,
-            "that is how far the weights moved from 0.05; the question asks how far the "
-            "columns of W[0] differ from one another: np.ptp(net.W[0], axis=1).max().",
-        )
-    if abs(value - width) < 1e-9 or abs(value - 1) < 1e-9:
-        return verdict(False, "answer with a weight difference (a small number), not a count.")
+    if np.isclose(value, spread, rtol=0.01, atol=0):
+        return verdict(False, "that is the difference itself; divide it by the largest movement.")
+    if np.isclose(value, moved, rtol=0.01, atol=0):
+        return verdict(False, "that is the largest movement itself; divide the difference by it.")
+    if np.isclose(value, 1 / expected, rtol=0.01, atol=0):
+        return verdict(False, "upside down: the difference between units divided by the movement.")
     return verdict(
         False,
         f"{value:.3g} is not what this experiment gives. Check the set-up: MLP([784, {width}, "
         f"10], seed=0), W[0] = 0.05 everywhere, b[0] = 0, output layer untouched, one epoch "
-        "with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max().",
+        "with batch_size=32, lr=0.1; then np.ptp(net.W[0], axis=1).max() divided by "
+        "np.abs(net.W[0] - 0.05).max().",
     )
 
 
@@ -1215,54 +1182,57 @@ def weight_decay_experiment(x, y, weight_decay=0.01, width=32, seed=0):
 
 @exercise
 def exercise_05_weight_decay(answer, x, y, weight_decay=0.01):
-    """Experiment: ||W1 with weight decay|| / ||W1 without||, after one epoch of plain SGD
-    (MLP([784, 32, 10], seed=0), batch 32, lr 0.1) on ``x, y``. The checker runs the same
-    two trainings (:func:`weight_decay_experiment`) and accepts the ratio within 0.1%
-    (relative): another CPU's float summation order moves it far less, and the typical
-    mistakes below (measured on MNIST's first 2,000 fit images) land 0.2% to 6% away."""
-    value, problem = _scalar(answer, "the ratio of the two norms")
-    if problem is not None:
-        return problem
+    """Experiment: by what fraction is W1 smaller with weight decay after one epoch of plain
+    SGD (MLP([784, 32, 10], seed=0), batch 32, lr 0.1) on ``x, y``:
+    1 - ||W1 with decay|| / ||W1 without||. The checker runs the same two trainings
+    (:func:`weight_decay_experiment`) and accepts the answer within 0.1% (relative): another
+    CPU's float summation order moves it far less, and the typical mistakes below land
+    further away."""
     got = weight_decay_experiment(x, y, weight_decay)
     ratio = got["W1_decayed"] / got["W1_plain"]
-    predicted = (1 - 0.1 * weight_decay) ** got["steps"]
+    expected = 1 - ratio
+    _probe_point(expected, 1e-3, 0.0)
+    value, problem = _scalar(answer, "the fraction")
+    if problem is not None:
+        return problem
+    predicted = 1 - (1 - 0.1 * weight_decay) ** got["steps"]
 
     def near(target, rtol=1e-3):
         return np.isclose(value, target, rtol=rtol, atol=0)
 
-    if near(ratio):
+    if near(expected):
         return verdict(
             True,
-            f"the decayed W1 ends {ratio:.4f} times as large. Shrinking alone, "
-            f"(1 - lr*lambda)^steps over {got['steps']} steps, would predict {predicted:.4f}: "
-            "the data's gradient also moves the weights, and pushes back where they matter.",
+            f"the decayed W1 ends {expected:.2%} smaller. Shrinking alone, 1 - (1 - "
+            f"lr*lambda)^steps over {got['steps']} steps, would predict {predicted:.2%}: the "
+            "data's gradient also moves the weights, and pushes back where they matter.",
         )
     hints = [
-        (1 / ratio, "upside down: divide the norm WITH decay by the norm without."),
-        (ratio**2, "that is the ratio of the squared norms: use np.linalg.norm (no square)."),
+        (ratio, "that is the ratio of the norms; the question asks how much smaller: 1 - ratio."),
+        (100 * expected, "that is a percentage; give a fraction (0.05 for 5%)."),
+        (1 / ratio - 1, "measured against the decayed net: divide by the norm WITHOUT decay."),
+        (1 - ratio**2, "that uses squared norms: use np.linalg.norm (no square)."),
         (
-            got["all_decayed"] / got["all_plain"],
-            "that is the norm of all weights; the question asks for the first layer's, net.W[0].",
-        ),
-        (
-            1.0,
-            "1 means no difference: check that the second net really trains with weight_decay=0.01.",
+            1 - got["all_decayed"] / got["all_plain"],
+            "that is the norm of all weights; the question asks for the first layer's, W[0].",
         ),
     ]
     for target, message in hints:
         if near(target):
             return verdict(False, message)
+    if abs(value) < 1e-9:
+        return verdict(False, "0 means no difference: train the second net with weight_decay=0.01.")
     if near(predicted, rtol=1e-6):
         return verdict(
             False,
-            "that is the prediction (1 - lr*lambda)^steps, not the measurement: train the "
+            "that is the prediction 1 - (1 - lr*lambda)^steps, not the measurement: train the "
             "two nets and compare np.linalg.norm(net.W[0]).",
         )
     return verdict(
         False,
         f"{value:.4g} is not what this experiment gives. Both nets: MLP([784, 32, 10], "
         "seed=0), one epoch, batch_size=32, lr=0.1, the second with weight_decay=0.01; then "
-        "np.linalg.norm(decayed.W[0]) / np.linalg.norm(plain.W[0]).",
+        "1 - np.linalg.norm(decayed.W[0]) / np.linalg.norm(plain.W[0]).",
     )
 
 

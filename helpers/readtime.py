@@ -3,8 +3,8 @@
 The rule (also in CONTRIBUTING.md):
 
 - **Reading.** Count the words (whitespace-separated tokens) of every markdown and code
-  cell a student reads: all cells except the setup cell (collapsed, generated) and the
-  solutions at the end (cells tagged ``solution``; the student edition drops them). Read
+  cell a student reads (the Time sentence itself excepted, so writing it cannot change it):
+  all cells except the setup cell (collapsed, generated) and the solutions at the end (cells tagged ``solution``; the student edition drops them). Read
   them at :data:`WORDS_PER_MINUTE` words a minute, a slow rate on purpose: it is technical
   text with formulas and code to follow and exercises to do, not prose to skim.
 - **Running.** Add the notebook's full-mode run time, the ``seconds`` that
@@ -107,7 +107,8 @@ def word_counts(nb) -> tuple[int, int]:
                     break
         if cell.cell_type not in ("markdown", "code") or "setup" in tags:
             continue
-        words = len(cell.source.split())
+        text = TIME_RE.sub(" ", cell.source) if cell.cell_type == "markdown" else cell.source
+        words = len(text.split())  # the Time sentence itself is not counted
         if in_optional:
             optional += words
         else:

@@ -192,3 +192,39 @@ def test_02_03_numbers_are_strict():
     assert checks.exercise_03_1(float(right), layer_sizes=sizes)
     assert says(checks.exercise_03_1(right + 0.4, layer_sizes=sizes), "whole number")
     assert says(checks.exercise_03_1(str(right), layer_sizes=sizes), "text")
+
+
+# --------------------------------------------------------------------------- 03, exercise 6
+
+
+def _mlp(sizes, hidden="relu", out="softmax", extra=None, with_input=True):
+    import keras
+
+    layers = [keras.Input(shape=(sizes[0],))] if with_input else []
+    for units in sizes[1:-1]:
+        layers.append(keras.layers.Dense(units, activation=hidden))
+        if extra is not None:
+            layers.append(extra())
+    layers.append(keras.layers.Dense(sizes[-1], activation=out))
+    return keras.Sequential(layers)
+
+
+def test_exercise_03_6_accepts_the_keras_model_and_names_each_mistake():
+    import keras
+
+    sizes = [784, 128, 64, 10]
+    assert checks.exercise_03_6(_mlp(sizes), sizes)
+    cases = [
+        (109_386, "that is a number"),
+        ("model", "pass a Keras model"),
+        (_mlp(sizes, with_input=False), "keras.Input(shape=(784,))"),
+        (_mlp(sizes, out=None), "softmax"),
+        (_mlp(sizes, hidden=None), "relu"),
+        (_mlp([784, 64, 128, 10]), "should have [128, 64, 10]"),
+        (_mlp(sizes, extra=keras.layers.BatchNormalization), "BatchNormalization"),
+    ]
+    for answer, message in cases:
+        verdict = checks.exercise_03_6(answer, sizes)
+        assert not verdict and message in verdict.message, (answer, verdict)
+    assert not checks.exercise_03_6(True, sizes)
+    assert checks.expected_answer(checks.exercise_03_6, sizes) is None  # a model, not a number

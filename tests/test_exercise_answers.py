@@ -5,8 +5,10 @@ committed full run recorded the checker's own expected answer: an unanswered che
 itself (``helpers.checks.expected_answer``: the number its first comparison uses, with its
 tolerance) and stores it in the invisible metadata of its "Not yet" output. This test reads
 every number printed before the exercise cell (outputs of earlier cells, and markdown, where
-numbers come from outputs anyway) and fails when the checker would accept one of them, as
-written or read as a percentage (``98.5%`` for 0.985): that is a number a student could copy.
+numbers come from outputs anyway) and fails when one of them is the answer as printed, that
+is the answer rounded to the decimals shown, as written or read as a percentage (``98.5%`` for
+0.9851), and the checker accepts it: a number a student could copy. (A number that an
+experiment's loose tolerance happens to accept, but that is not the answer rounded, is not a copy.)
 
 What it cannot see, said plainly:
 - answers that are code (a function to write) or arrays: they have no printed number, and the
@@ -32,13 +34,14 @@ from tests.test_exercises import IDS, NOTEBOOKS, analyse, output_text
 #: as labels everywhere).
 SMALL = 100
 NUMBER_RE = re.compile(
-    r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+    r"(?<![\w.,])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)|(?<![\w.,])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\d|,\d)"
 )
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def printed_numbers(text: str) -> list[tuple[str, float, bool]]:
     """(as written, value, followed by %) for every number in ``text``."""
-    text = text.replace("{,}", ",").replace("\\%", "%")
+    text = ANSI_RE.sub("", text).replace("{,}", ",").replace("\\%", "%")
     found = []
     for m in NUMBER_RE.finditer(text):
         written = m.group(0)
@@ -51,17 +54,30 @@ def printed_numbers(text: str) -> list[tuple[str, float, bool]]:
     return found
 
 
-def accepts(expected: dict, value: float) -> bool:
-    return bool(
-        np.isclose(value, expected["value"], rtol=expected["rel_tol"], atol=expected["abs_tol"])
-    )
+def decimals(written: str) -> int:
+    mantissa = written.lower().split("e")[0]
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+
+
+def copies(expected: dict, value: float, places: int) -> bool:
+    """``value``, written with ``places`` decimals, is the answer as printed (the answer rounded
+    to those decimals) and the checker accepts it: a number a student could copy. A number the
+    checker accepts only because its tolerance is loose (an experiment's 10%) is not a copy."""
+    x = expected["value"]
+    rounded = abs(value - x) <= 0.5 * 10.0**-places * (1 + 1e-9) + 1e-12
+    accepted = np.isclose(value, x, rtol=expected["rel_tol"], atol=expected["abs_tol"])
+    return bool(rounded and accepted)
 
 
 def leaks(expected: dict, text: str) -> list[str]:
-    """The numbers in ``text`` that the checker would accept (as written or as a percentage)."""
+    """The numbers in ``text`` that print the answer (as written or as a percentage) in a form
+    the checker accepts."""
     found = []
     for written, value, percent in printed_numbers(text):
-        if accepts(expected, value) or (percent and accepts(expected, value / 100)):
+        places = decimals(written)
+        if copies(expected, value, places) or (
+            percent and copies(expected, value / 100, places + 2)
+        ):
             found.append(written + ("%" if percent else ""))
     return found
 
@@ -133,9 +149,13 @@ def test_leaks_finds_copyable_forms_and_ignores_others():
     assert leaks(share, "mean pixel 0.1307 of x") == ["0.1307"]
     assert leaks(share, "that is 13.066 % of the ink") == ["13.066%"]
     assert leaks(share, "about 0.13, or 13%") == []  # too rounded: the checker rejects them
+    loose = {"value": 0.1296, "rel_tol": 0.1, "abs_tol": 0.005}  # an experiment's tolerance
+    assert leaks(loose, "mean 0.1307, 11.2%") == []  # accepted, but not the answer rounded
+    assert leaks(loose, "optimism 0.13 points") == ["0.13"]
     count = {"value": 203530.0, "rel_tol": 0.0, "abs_tol": 0.0}
     assert leaks(count, "Total params: 203,530 (795.04 KB)") == ["203,530"]
     assert leaks(count, "x_203530 and 203,531") == []
+    assert leaks({"value": 500.0, "rel_tol": 0.0, "abs_tol": 0.0}, "\x1b[34m235,500\x1b[0m") == []
 
 
 def test_a_printed_answer_is_caught(tmp_path):
