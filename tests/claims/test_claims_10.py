@@ -71,7 +71,9 @@ def test_section_3_the_gradient_forgets_gradient_x_input_keeps_the_image():
     assert "settles at about the correlation of two random maps times the image" in flat
     for model in ("MLP", "CNN"):
         assert abs(corr[(model, "gradient x input")][4] - floor) < 0.05, (model, floor)
-    random_cnn = number(printed, "CNN with every weighted layer random: share of |gradient| on or")
+    random_cnn = number(
+        printed, "CNN with every weighted layer random: share of |gradient| on or next to the ink"
+    )
     trained = number(
         cell_output(NB, "near_ink = ndimage.binary_dilation"),
         "CNN: share of |gradient| on or next to the ink, 200 validation images:",
@@ -94,7 +96,7 @@ def _attack_table():
 
 def test_section_4_attacks_cost_the_mlp_more_than_the_cnn_and_pgd_is_stronger():
     rows = _attack_table()
-    text = markdown(NB, "**What this run shows** (the table above): changes the eye")
+    text = markdown(NB, "**What this run shows** (the table above): a change of 0.1")
     assert "most of its accuracy" in text and "at every budget up to 0.2" in text
     assert "at 0.3 PGD leaves both at zero" in text
     assert "PGD is at least as strong as FGSM for both" in text
@@ -137,7 +139,7 @@ def test_section_5_a_stronger_attack_and_a_transfer_attack_find_no_hidden_gradie
 
 
 def test_section_5_adversarial_training_buys_robustness_not_clearly_costing_clean_accuracy():
-    printed = cell_output(NB, 'for name, model in [("reference (eps 0)", plain)')
+    printed = cell_output(NB, "x_test, y_test = sets.x_test, sets.y_test")
     clean = numbers(printed, "clean    test accuracy:")
     attacked = numbers(printed, "PGD 0.1  test accuracy:")
     # adversarial %, reference %, difference, low, high, McNemar p
