@@ -411,10 +411,11 @@ def markdown(results: dict) -> str:
             cnn, mlp = trained.get(beyond["choice"]), trained.get(beyond["mlp_choice"])
             if cnn is not None and mlp is not None:
                 notes.append(
-                    "09 loads the seed-0 models that `benchmarks/bench_beyond_mlp.py` saved in "
-                    "`artifacts/` when they are there (as in the run above); on a fresh clone "
-                    f"it trains them, which took {_minutes(cnn)} (the CNN) and {_minutes(mlp)} "
-                    "(the MLP) in the benchmark."
+                    "09 loads the seed-0 models that `benchmarks/bench_beyond_mlp.py` trained: "
+                    "from `artifacts/` when they are there, otherwise (a fresh clone) from the "
+                    "small checksummed copies committed in `benchmarks/models/`; its switch "
+                    f"`TRAIN_YOURSELF = True` trains them, which took {_minutes(cnn)} (the CNN) "
+                    f"and {_minutes(mlp)} (the MLP) in the benchmark."
                 )
         flagship = results.get("flagship")
         if flagship and any("test_predictions" in r for r in flagship.get("runs", [])):

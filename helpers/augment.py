@@ -354,8 +354,9 @@ def committed_table():
 
 def _say_loaded_committed(what: str, name: str, stored: dict) -> None:
     minutes = stored["record"]["seconds"] / 60
+    by = (stored.get("source") or {}).get("trained_by", TRAINED_BY)
     print(
-        f"Loaded {what} from benchmarks/models/{name}: trained by {TRAINED_BY} with this "
+        f"Loaded {what} from benchmarks/models/{name}: trained by {by} with this "
         f"exact recipe and split ({minutes:.0f} min on 2 cores), committed without its "
         "optimizer state, SHA-256 checked. Set TRAIN_YOURSELF = True to train it here instead."
     )

@@ -9,54 +9,6 @@ import pytest
 from helpers import checks
 
 
-def _momentum(W, v, dW, lr, mu):
-    v_new = mu * v - lr * dW
-    return W + v_new, v_new
-
-
-def test_momentum_step_right():
-    assert checks.exercise_05_momentum(_momentum)
-
-    # in place is fine too, as long as the new arrays come back
-    def in_place(W, v, dW, lr, mu):
-        v *= mu
-        v -= lr * dW
-        W += v
-        return W, v
-
-    assert checks.exercise_05_momentum(in_place)
-
-
-@pytest.mark.parametrize(
-    ("wrong", "phrase"),
-    [
-        (lambda W, v, dW, lr, mu: (W - lr * dW, v), "plain SGD"),
-        (lambda W, v, dW, lr, mu: (W + v, mu * v - lr * dW), "OLD velocity"),
-        (lambda W, v, dW, lr, mu: (W - (mu * v - lr * dW), mu * v - lr * dW), "uphill"),
-        (lambda W, v, dW, lr, mu: (W + v - lr * dW, v - lr * dW), "mu is missing"),
-        (lambda W, v, dW, lr, mu: (W + mu * v + lr * dW, mu * v + lr * dW), "sign"),
-        (lambda W, v, dW, lr, mu: (W + mu * v - dW, mu * v - dW), "learning rate is missing"),
-        (lambda W, v, dW, lr, mu: _momentum(W, v, dW, lr, mu)[::-1], "wrong order"),
-        (lambda W, v, dW, lr, mu: _momentum(W, v, dW, lr, mu)[0], "two arrays"),
-        (lambda W, v, dW, lr, mu: (_momentum(W, v, dW, lr, mu)[0], v), "v_new as well"),
-        (lambda W, v, dW, lr, mu: (W.T, v), "shape"),
-        (lambda W, v, dW, lr, mu: undefined_name, "NameError"),  # noqa: F821
-    ],
-)
-def test_momentum_step_mistakes_are_named(wrong, phrase):
-    v = checks.exercise_05_momentum(wrong)
-    assert not v and phrase in v.message, v.message
-
-
-@pytest.mark.parametrize("answer", [np.zeros(3), 0.9, "v = mu v - lr dW"])
-def test_momentum_step_refuses_what_is_not_a_function(answer):
-    assert not checks.exercise_05_momentum(answer)
-
-
-def test_momentum_step_unanswered_says_not_yet():
-    assert repr(checks.exercise_05_momentum(...)).startswith("Not yet")
-
-
 @pytest.fixture(scope="module")
 def images():
     rng = np.random.default_rng(0)  # MNIST-like: mostly blank, some ink in [0, 1]
@@ -69,19 +21,29 @@ def test_symmetry_experiment(images):
     x, y = images
     spread, moved = checks.symmetry_experiment(x, y)
     assert spread > 0.1 * moved  # one random layer breaks the symmetry
-    assert checks.exercise_05_symmetry(spread * 1.01, x, y)
-    v = checks.exercise_05_symmetry(spread * 1.2, x, y)
+    ratio = spread / moved
+    assert checks.exercise_05_symmetry(ratio * 1.005, x, y)
+    v = checks.exercise_05_symmetry(ratio * 1.2, x, y)
     assert not v and "not what this experiment gives" in v.message
     v = checks.exercise_05_symmetry(0.0, x, y)
     assert not v and "BOTH layers" in v.message
-    v = (
-        checks.exercise_05_symmetry(moved, x, y)
-        if not np.isclose(moved, spread, rtol=0.05)
-        else None
-    )
-    assert v is None or (not v and "how far the weights moved" in v.message)
-    for refused in (True, "0.2", float("nan"), [spread, spread]):
+    v = checks.exercise_05_symmetry(spread, x, y)
+    assert not v and "the difference itself" in v.message
+    v = checks.exercise_05_symmetry(1 / ratio, x, y)
+    assert not v and "upside down" in v.message
+    for refused in (True, "1.4", float("nan"), [ratio, ratio]):
         assert not checks.exercise_05_symmetry(refused, x, y)
+    v = checks.exercise_05_symmetry(ratio * 1.05, x, y)  # rounded, or a slightly other set-up
+    assert not v and "close, but" in v.message and "not a rounded one" in v.message
+    assert "600 images you give this checker" in v.message
+
+
+def test_symmetry_wrong_axis(images):
+    x, y = images
+    net = checks._symmetry_net(x, y)
+    moved = np.abs(net.W[0] - checks.SYMMETRY_START).max()
+    v = checks.exercise_05_symmetry(np.ptp(net.W[0], axis=0).max() / moved, x, y)
+    assert not v and "axis=0" in v.message
 
 
 def test_weight_decay_experiment(images):
@@ -89,16 +51,31 @@ def test_weight_decay_experiment(images):
     got = checks.weight_decay_experiment(x, y)
     ratio = got["W1_decayed"] / got["W1_plain"]
     assert 0.5 < ratio < 1  # decay shrinks the first layer
-    assert checks.exercise_05_weight_decay(ratio * (1 + 5e-4), x, y)
-    assert not checks.exercise_05_weight_decay(ratio * 1.01, x, y)
-    v = checks.exercise_05_weight_decay(1 / ratio, x, y)
-    assert not v and "upside down" in v.message
-    v = checks.exercise_05_weight_decay(ratio**2, x, y)
+    shrink = 1 - ratio
+    assert checks.exercise_05_weight_decay(shrink * (1 + 5e-4), x, y)
+    assert not checks.exercise_05_weight_decay(shrink * 1.01, x, y)
+    v = checks.exercise_05_weight_decay(ratio, x, y)
+    assert not v and "1 - ratio" in v.message
+    v = checks.exercise_05_weight_decay(100 * shrink, x, y)
+    assert not v and "percentage" in v.message
+    v = checks.exercise_05_weight_decay(1 - ratio**2, x, y)
     assert not v and "squared" in v.message
-    v = checks.exercise_05_weight_decay(1.0, x, y)
+    v = checks.exercise_05_weight_decay(0.0, x, y)
     assert not v and "no difference" in v.message
-    for refused in (True, "0.94", float("nan"), np.array([ratio, ratio])):
+    for refused in (True, "0.06", float("nan"), np.array([shrink, shrink])):
         assert not checks.exercise_05_weight_decay(refused, x, y)
+    v = checks.exercise_05_weight_decay(shrink * 1.008, x, y)  # rounded to two digits, say
+    assert not v and "close, but" in v.message and "not a rounded one" in v.message
+    v = checks.exercise_05_weight_decay(shrink * 1.5, x, y)
+    assert not v and "plain SGD (no optimizer argument)" in v.message
+
+
+def test_weight_decay_prediction_is_named_with_any_step_count(images):
+    x, y = images
+    steps = checks.weight_decay_experiment(x, y)["steps"]
+    for n in (steps - 1, steps, steps + 1):  # len(x) // 32 is one short of the epoch's steps
+        v = checks.exercise_05_weight_decay(1 - (1 - 0.1 * 0.01) ** n, x, y)
+        assert not v and f"with {n} steps" in v.message, (n, v.message)
 
 
 def test_momentum_buildup():
@@ -116,3 +93,19 @@ def test_momentum_buildup():
     for refused in (21.85, True, "22", float("nan"), [22, 23]):
         assert not checks.exercise_05_momentum_buildup(refused), refused
     assert repr(checks.exercise_05_momentum_buildup(...)).startswith("Not yet")
+
+
+def test_the_probe_finds_each_expected_answer(images):
+    x, y = images
+    assert checks.expected_answer(checks.exercise_05_momentum_buildup) == {
+        "value": 22.0,
+        "rel_tol": 0.0,
+        "abs_tol": 0.0,
+    }
+    spread, moved = checks.symmetry_experiment(x, y)
+    found = checks.expected_answer(checks.exercise_05_symmetry, x, y)
+    assert found["rel_tol"] == 0.01 and np.isclose(found["value"], spread / moved, rtol=1e-12)
+    got = checks.weight_decay_experiment(x, y)
+    found = checks.expected_answer(checks.exercise_05_weight_decay, x, y)
+    shrink = 1 - got["W1_decayed"] / got["W1_plain"]
+    assert found["rel_tol"] == 1e-3 and np.isclose(found["value"], shrink, rtol=1e-12)

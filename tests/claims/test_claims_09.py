@@ -1,6 +1,6 @@
 """Notebook 09's run-dependent sentences against its committed full-run outputs."""
 
-from claims.committed import cell_output, markdown, notebook, numbers
+from claims.committed import cell_output, markdown, notebook, number, numbers
 
 NB = notebook("09")
 MODELS = ["flagship MLP", "plain CNN", "MLP + augmentation", "CNN + augmentation"]
@@ -109,3 +109,23 @@ def test_batchnorm_makes_the_two_device_loss_differ():
     relative = numbers(printed, "flagship: the two losses differ by")[1]
     assert "its two losses differ" in markdown(NB, "For the CNN the loss is the same")
     assert relative > 1e-4
+
+
+# ------------------------------------------------------------------ trained here, or loaded
+# (issue 24, perf: the committed run is a fresh clone's, loading benchmarks/models/)
+
+
+def test_section_1_loading_is_said_and_training_takes_longer_than_a_lesson():
+    text = markdown(NB, "### Trained here, or loaded")
+    assert "far longer than a lesson can wait" in text
+    printed = cell_output(NB, "TRAIN_YOURSELF = False")
+    # a lesson: the 45 minutes the notebook's header gives for reading it
+    assert number(printed, "together:") > 45, printed
+    # every model this run used was loaded, and each load says from where
+    loads = [
+        cell_output(NB, "mlp_aug, mlp_record = augment.load_or_train("),
+        cell_output(NB, "cnn, cnn_record = augment.load_or_train("),
+    ]
+    for out in loads:
+        assert "Loaded" in out and "Trained" not in out, out
+        assert "benchmarks/models/" in out or "full/" in out, out
