@@ -196,14 +196,19 @@ def fgsm(model, x, y, eps) -> np.ndarray:
     return np.clip(x + eps * np.sign(loss_gradient(model, x, y)), 0, 1).astype(np.float32)
 
 
-def pgd(model, x, y, eps, steps: int = 10, step_size=None) -> np.ndarray:
+def pgd(model, x, y, eps, steps: int = 10, step_size=None, random_start=None) -> np.ndarray:
     """Projected gradient descent in the L-infinity ball: ``steps`` FGSM steps of
     ``step_size`` (default 2.5 eps / steps), each followed by projection back into
-    [x - eps, x + eps] and [0, 1]. Starts at x (no random start), so it is deterministic."""
+    [x - eps, x + eps] and [0, 1]. Starts at x, so it is deterministic; ``random_start``
+    (a seed) starts instead at a point drawn uniformly from the ball (clipped to [0, 1]),
+    as Madry et al. (2018) do for restarts."""
     eps = _check_eps(eps)
     x = _images(x)
     step = 2.5 * eps / steps if step_size is None else float(step_size)
     adv = x.copy()
+    if random_start is not None:
+        jitter = np.random.default_rng(random_start).uniform(-eps, eps, x.shape)
+        adv = np.clip(x + jitter, 0, 1).astype(np.float32)
     for _ in range(steps):
         adv = adv + step * np.sign(loss_gradient(model, adv, y))
         adv = np.clip(np.clip(adv, x - eps, x + eps), 0, 1).astype(np.float32)

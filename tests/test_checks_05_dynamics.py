@@ -33,6 +33,17 @@ def test_symmetry_experiment(images):
     assert not v and "upside down" in v.message
     for refused in (True, "1.4", float("nan"), [ratio, ratio]):
         assert not checks.exercise_05_symmetry(refused, x, y)
+    v = checks.exercise_05_symmetry(ratio * 1.05, x, y)  # rounded, or a slightly other set-up
+    assert not v and "close, but" in v.message and "not a rounded one" in v.message
+    assert "600 images you give this checker" in v.message
+
+
+def test_symmetry_wrong_axis(images):
+    x, y = images
+    net = checks._symmetry_net(x, y)
+    moved = np.abs(net.W[0] - checks.SYMMETRY_START).max()
+    v = checks.exercise_05_symmetry(np.ptp(net.W[0], axis=0).max() / moved, x, y)
+    assert not v and "axis=0" in v.message
 
 
 def test_weight_decay_experiment(images):
@@ -53,6 +64,18 @@ def test_weight_decay_experiment(images):
     assert not v and "no difference" in v.message
     for refused in (True, "0.06", float("nan"), np.array([shrink, shrink])):
         assert not checks.exercise_05_weight_decay(refused, x, y)
+    v = checks.exercise_05_weight_decay(shrink * 1.008, x, y)  # rounded to two digits, say
+    assert not v and "close, but" in v.message and "not a rounded one" in v.message
+    v = checks.exercise_05_weight_decay(shrink * 1.5, x, y)
+    assert not v and "plain SGD (no optimizer argument)" in v.message
+
+
+def test_weight_decay_prediction_is_named_with_any_step_count(images):
+    x, y = images
+    steps = checks.weight_decay_experiment(x, y)["steps"]
+    for n in (steps - 1, steps, steps + 1):  # len(x) // 32 is one short of the epoch's steps
+        v = checks.exercise_05_weight_decay(1 - (1 - 0.1 * 0.01) ** n, x, y)
+        assert not v and f"with {n} steps" in v.message, (n, v.message)
 
 
 def test_momentum_buildup():

@@ -137,6 +137,17 @@ def test_pgd_stays_in_the_ball_and_one_full_step_is_fgsm():
     assert acc[0.0] == pytest.approx(right.mean())
 
 
+def test_pgd_random_start_stays_in_the_ball_and_repeats_with_its_seed():
+    model = smooth_net()
+    a = explain.pgd(model, X, Y, 0.1, steps=3, random_start=1)
+    assert np.all(np.abs(a - X) <= 0.1 + 1e-6) and a.min() >= 0 and a.max() <= 1
+    assert np.array_equal(a, explain.pgd(model, X, Y, 0.1, steps=3, random_start=1))
+    assert not np.array_equal(a, explain.pgd(model, X, Y, 0.1, steps=3, random_start=2))
+    assert not np.array_equal(a, explain.pgd(model, X, Y, 0.1, steps=3))
+    start = explain.pgd(model, X, Y, 0.1, steps=0, step_size=0.01, random_start=1)  # the start
+    assert np.abs(start - X).max() > 0.05  # spread over the ball, not at x
+
+
 def test_attack_inputs_are_checked():
     model = smooth_net()
     with pytest.raises(ValueError, match="eps"):

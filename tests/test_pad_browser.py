@@ -150,10 +150,21 @@ def chromium(tmp_path: Path, offline: bool = False):
 def lab(tmp_path, request):
     """JupyterLab 4 or Notebook 7 serving a copy of the test notebook; yields (frontend,
     url, token); always stopped."""
-    frontend = request.param
+    with jupyter(tmp_path, request.param) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def jupyter(tmp_path: Path, frontend: str, notebook: dict | None = None):
+    """JupyterLab 4 (``frontend="lab"``) or Notebook 7 serving a copy of the test notebook
+    (or ``notebook``, a notebook's JSON, under the same name); yields (frontend, url,
+    token); always stopped."""
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    if notebook is None:
+        shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    else:
+        (work / NOTEBOOK.name).write_text(json.dumps(notebook))
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     for key, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -255,9 +266,8 @@ SHOWN = (
 )
 
 
-def test_drawing_a_digit_shows_its_reading(lab, browser):
-    frontend, url, token = lab
-    tools = browser
+def open_and_run(tools: DevTools, frontend: str, url: str, token: str) -> dict:
+    """Open the served notebook, run every cell, wait for the pad; returns its canvas box."""
 
     def page_state():
         return page_state_of(tools)
@@ -290,7 +300,13 @@ def test_drawing_a_digit_shows_its_reading(lab, browser):
     box = wait_for("the pad to appear", lambda: canvas_box(tools), timeout=60)
     assert round(box["w"]) == pad.CANVAS and round(box["h"]) == pad.CANVAS
     time.sleep(0.3)  # the canvas has scrolled into place
-    box = canvas_box(tools)
+    return canvas_box(tools)
+
+
+def test_drawing_a_digit_shows_its_reading(lab, browser):
+    frontend, url, token = lab
+    tools = browser
+    box = open_and_run(tools, frontend, url, token)
 
     draw(tools, box, pad.THREE)
     shown = wait_for("the reading of a drawn 3",
@@ -322,3 +338,41 @@ def test_drawing_a_digit_shows_its_reading(lab, browser):
     shown = wait_for("the reading of a 1 drawn by touch",
                      lambda: (s := tools.js(SHOWN))["pending"] == "0" and s["digit"] and s, timeout=20)  # fmt: skip
     assert shown["digit"] == "1", shown
+
+
+EXPLAINED = (
+    "(() => { const box = document.querySelector('.mnist-pad .pad-saliency-box');"
+    " const c = document.querySelector('.mnist-pad .pad-saliency');"
+    " const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;"
+    " let dark = 0; for (let i = 0; i < d.length; i += 4) dark += d[i] < 128;"
+    " const text = document.querySelector('.mnist-pad .pad-disagreement').textContent;"
+    " return {shown: box.style.display !== 'none', dark, text,"
+    " digits: [...document.querySelectorAll('.mnist-pad .pad-digit')].map(e => e.textContent),"
+    " pending: document.querySelector('.mnist-pad').dataset.pending}; })()"
+)
+
+
+def test_the_explain_option_shows_a_saliency_map_and_the_disagreement(tmp_path, browser):
+    """DrawingPad(models, explain=True) (notebook 10), in JupyterLab: a drawn 3 shows the
+    first model's saliency map and the line on how much the two models disagree."""
+    notebook = json.loads(NOTEBOOK.read_text())
+    last = notebook["cells"][-1]
+    assert "pad.DrawingPad(" in "".join(last["source"])
+    last["source"] = [  # a second model: the same templates, twice as sure
+        "sure = keras.models.clone_model(model)\n",
+        "sure.layers[-1].set_weights([2 * weights, np.zeros(10, dtype=np.float32)])\n",
+        'pad.DrawingPad({"template model": model, "twice as sure": sure}, explain=True)',
+    ]
+    with jupyter(tmp_path, "lab", notebook) as (frontend, url, token):
+        box = open_and_run(browser, frontend, url, token)
+        explained = browser.js(EXPLAINED)
+        assert not explained["shown"] and explained["text"] == ""  # nothing drawn yet
+        draw(browser, box, pad.THREE)
+        shown = wait_for("the explained reading of a drawn 3",
+                         lambda: (s := browser.js(EXPLAINED))["pending"] == "0" and s["text"] and s,
+                         timeout=30)  # fmt: skip
+    assert shown["digits"] == ["3", "3"], shown
+    assert shown["shown"], "the saliency map stays hidden with explain=True"
+    assert 0 < shown["dark"] < 784, f"the saliency map has {shown['dark']} dark pixels of 784"
+    assert shown["text"].startswith("average of 2 models: 3, given by 2 of them;"), shown["text"]
+    assert "mutual information" in shown["text"]
