@@ -1409,43 +1409,81 @@ def exercise_06_5(answer, plain_model, decayed_model, l2=None):
     )  # fmt: skip
 
 
-@exercise
-def exercise_06_4(answer, history, monitor="val_loss"):
-    """The epoch (counted from 1, as Keras prints it) whose weights EarlyStopping with
-    ``restore_best_weights=True`` puts back: the lowest ``monitor`` for a loss, the highest
-    for an accuracy (the first of any ties, as EarlyStopping keeps it)."""
+#: Histories exercise 4 runs the learner's ``best_epoch`` on: (history, monitor, expected epoch).
+#: The second has a tie at the best value (EarlyStopping keeps the first: a later equal value
+#: is no improvement); in the first the loss minimum and the accuracy peak differ.
+_BEST_EPOCH_CASES = (
+    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
+      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
+     "val_loss", 2),
+    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
+      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
+     "val_accuracy", 3),
+    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
+      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
+     "val_accuracy", 3),
+    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
+      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
+     "val_loss", 2),
+)  # fmt: skip
+
+
+def _best_epoch_mistake(got, history, monitor, expected):
+    """What a wrong ``best_epoch(history, monitor)`` = ``got`` most likely did."""
     values = np.asarray(history[monitor], dtype=float)
     lower_is_better = "loss" in monitor
-    _, problem = _whole(answer, f"the epoch with the best {monitor}")  # 2.3 is not epoch 2
-    if problem is not None:
-        return problem
-    best = int(np.argmin(values) if lower_is_better else np.argmax(values)) + 1
-    hints = []
-    last = len(values)
-    if last != best:
-        hints.append((last, "that is the epoch where training STOPPED; restore_best_weights "
-                      "puts back the weights of the best epoch, patience epochs earlier."))  # fmt: skip
+    best_value = values.min() if lower_is_better else values.max()
+    ties = np.flatnonzero(values == best_value) + 1
+    if got == expected - 1:
+        return ("Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax count from 0: "
+                "add 1.")  # fmt: skip
     train_key = monitor.removeprefix("val_")
-    if train_key in history:
+    train_best = None
+    if train_key != monitor and train_key in history:
         train = np.asarray(history[train_key], dtype=float)
         train_best = int(np.argmin(train) if lower_is_better else np.argmax(train)) + 1
-        if train_best != best:
-            hints.append((train_best, f"that is the best TRAINING {train_key}; EarlyStopping "
-                          f"watches {monitor}, on the validation images."))  # fmt: skip
-    other = "val_accuracy" if lower_is_better else "val_loss"
-    if other in history:
-        o = np.asarray(history[other], dtype=float)
-        other_best = int(np.argmax(o) if lower_is_better else np.argmin(o)) + 1
-        if other_best != best:
-            hints.append((other_best, f"that is the epoch of the best {other}; the question "
-                          f"is about the best {monitor}."))  # fmt: skip
-    # last: when the best epoch of the other metric is also best - 1, that is the likelier mistake
-    hints.append((best - 1, "Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax "
-                  "count from 0."))  # fmt: skip
-    return check_number(
-        answer, best, rel_tol=0, abs_tol=0.01, what=f"the epoch with the best {monitor}",
-        hints=hints,
-    )  # fmt: skip
+    if got == len(values) and expected != len(values):
+        also = f" (and where the TRAINING {train_key} is best)" if train_best == got else ""
+        return (f"that is the last epoch, where training STOPPED{also}; restore_best_weights puts "
+                f"back the weights of the epoch with the best {monitor}.")  # fmt: skip
+    if len(ties) > 1 and got == ties[-1]:
+        return (f"the best {monitor} is reached at epochs {', '.join(map(str, ties))}; a later "
+                "equal value is no improvement for EarlyStopping, so it keeps the FIRST one.")  # fmt: skip
+    flipped = int(np.argmax(values) if lower_is_better else np.argmin(values)) + 1
+    if got == flipped:
+        return (f"that is the {'highest' if lower_is_better else 'lowest'} {monitor}: for a loss "
+                "lower is better (the minimum), for an accuracy higher is better (the maximum); "
+                "tell them apart from the name of the monitor.")  # fmt: skip
+    if got == train_best:
+        return (f"that is the best TRAINING {train_key}; use history[monitor], here "
+                f"{monitor}, on the validation images.")  # fmt: skip
+    return None
+
+
+@exercise
+def exercise_06_4(answer):
+    """A function ``answer(history, monitor)`` that returns the epoch (counted from 1, as Keras
+    prints it) whose weights ``EarlyStopping(monitor=monitor, restore_best_weights=True)``
+    puts back: the lowest value of a loss, the highest of an accuracy, the first of ties."""
+    if not callable(answer):
+        return verdict(False, f"the answer should be your function (def best_epoch(history, "
+                       f"monitor): ...), got {_short(answer)}.")  # fmt: skip
+    for history, monitor, expected in _BEST_EPOCH_CASES:
+        call = f"best_epoch(history, {monitor!r}) on {monitor} = {history[monitor]}"
+        try:
+            got = answer({k: list(v) for k, v in history.items()}, monitor)
+        except Exception as error:  # the learner's code: say what it raised
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+        epoch, problem = _whole(got, f"the epoch returned by {call}")
+        if problem is not None:
+            return verdict(False, f"{problem.message} (It returned {_short(got)}.)")
+        if epoch == expected:
+            continue
+        hint = _best_epoch_mistake(epoch, history, monitor, expected)
+        return verdict(False, f"{call} returned {epoch}, but EarlyStopping restores epoch "
+                       f"{expected}" + (f": {hint}" if hint else "."))  # fmt: skip
+    return verdict(True, "best_epoch finds the epoch EarlyStopping restores, for a loss and for "
+                   "an accuracy, ties included.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 07
@@ -1987,6 +2025,14 @@ def exercise_04_input_gradient(answer):
     from helpers import stepcheck
 
     return verdict(*stepcheck.exercise_input_gradient(answer))
+
+
+@exercise
+def exercise_04_value_tanh(answer, value_class, backward_graph):
+    """``value_tanh(v)``: a new operation for notebook 04's ``Value``, against TensorFlow."""
+    from helpers import stepcheck
+
+    return verdict(*stepcheck.exercise_value_tanh(answer, value_class, backward_graph))
 
 
 # ============================================================================ notebook 10

@@ -7,26 +7,42 @@ import pytest
 
 from helpers import checks, models
 
-HISTORY = {
-    "loss": [1.0, 0.5, 0.3, 0.2],
-    "accuracy": [0.7, 0.8, 0.9, 0.95],
-    "val_loss": [0.6, 0.316, 0.333, 0.372],
-    "val_accuracy": [0.80, 0.90, 0.91, 0.90],
-}
+# --------------------------------------------------------------- exercise 4: best_epoch
 
 
-@pytest.mark.parametrize("wrong", [3.005, 2.7, True, float("nan"), "3"])
-def test_exercise_06_4_refuses_what_is_not_an_epoch(wrong):
-    assert not checks.exercise_06_4(wrong, HISTORY, monitor="val_accuracy")
+def right_best_epoch(history, monitor):
+    values = np.asarray(history[monitor])
+    return int(np.argmin(values) if "loss" in monitor else np.argmax(values)) + 1
 
 
-def test_exercise_06_4_accuracy_peak_and_its_mistakes():
-    assert checks.exercise_06_4(3, HISTORY, monitor="val_accuracy")
-    loss_minimum = checks.exercise_06_4(2, HISTORY, monitor="val_accuracy")
-    assert not loss_minimum and "val_loss" in repr(loss_minimum)  # not "count from 0"
-    assert "STOPPED" in repr(checks.exercise_06_4(4, HISTORY, monitor="val_accuracy"))
-    assert checks.exercise_06_4(2, HISTORY)  # the loss minimum, for monitor="val_loss"
-    assert "count from 0" in repr(checks.exercise_06_4(1, HISTORY))
+def test_exercise_06_4_accepts_a_right_function_and_says_not_yet():
+    assert checks.exercise_06_4(right_best_epoch)
+    assert "Not yet" in repr(checks.exercise_06_4(...))
+
+
+def _last_of_ties(history, monitor):
+    values = np.asarray(history[monitor])
+    best = values.min() if "loss" in monitor else values.max()
+    return int(np.flatnonzero(values == best)[-1]) + 1
+
+
+@pytest.mark.parametrize(
+    "wrong, phrase",
+    [
+        (lambda h, m: right_best_epoch(h, m) - 1, "count from 0"),
+        (lambda h, m: int(np.argmin(h[m])) + 1, "for an accuracy higher is better"),
+        (lambda h, m: len(h[m]), "STOPPED"),
+        (_last_of_ties, "FIRST"),
+        (lambda h, m: right_best_epoch(h, m.removeprefix("val_")), "TRAINING"),
+        (lambda h, m: right_best_epoch(h, m) + 0.5, "whole number"),
+        (lambda h, m: True, "True"),
+        (lambda h, m: h["val_acc"], "KeyError"),
+        (3, "your function"),
+    ],
+)
+def test_exercise_06_4_names_the_mistake(wrong, phrase):
+    verdict = checks.exercise_06_4(wrong)
+    assert not verdict and phrase in verdict.message, verdict.message
 
 
 # --------------------------------------------------------------- exercise 1: a callback

@@ -105,11 +105,12 @@ def _speed_cell():
     return cell_output(NB, "rule = compare.timing_spread(runs)")
 
 
-def test_the_committed_run_was_timed_on_a_busy_machine_and_its_timings_rank_nothing():
+def test_the_committed_run_was_timed_on_a_busy_machine_and_says_what_its_timings_rank():
     """c0, c28 and the markdown after the speed table: the committed run's timings were
-    measured under load, and its spread exceeds every gap between the models trained here.
-    A quiet rerun (load below the cores, or a spread that some gap exceeds) fails this test
-    until the prose says what that run shows."""
+    measured under load, and the paragraph says whether its spread exceeds every gap between
+    the models trained here (nothing ranks) or not (only the larger gaps rank). A quiet rerun
+    (load below the cores), or one whose spread crosses the largest gap, fails this test until
+    the prose says what that run shows."""
     assert "on a busy 2-core machine" in markdown(NB, "**Time:**")
     text = markdown(NB, "The committed run was timed on a busy machine")
     printed = _speed_cell()
@@ -124,9 +125,12 @@ def test_the_committed_run_was_timed_on_a_busy_machine_and_its_timings_rank_noth
         per_model.setdefault(r["name"], []).append(r["seconds_per_epoch"])
     means = {n: np.mean(s) for n, s in per_model.items()}
     largest_gap = max(means.values()) / min(means.values())
-    assert spread > largest_gap, (spread, largest_gap)
-    assert "rank nothing" in text
-    # "the NumPy net's seeds alone ran between 0.75 and 26.12 seconds per epoch"
+    if spread > largest_gap:  # the spread exceeds every gap: nothing ranks
+        assert "this run's timings rank nothing" in text, (spread, largest_gap)
+    else:  # the larger gaps rank, the smaller ones do not
+        assert f"only gaps larger than {spread:.2f}x rank" in text, (spread, largest_gap)
+        assert "smaller than the largest gaps" in text
+    # "the NumPy net's seeds alone ran between 4.31 and 16.05 seconds per epoch"
     numpy_times = per_model["numpy_mlp"]
     low, high = numbers(text.split("seeds alone ran between")[1], "")[:2]
     assert np.isclose(min(numpy_times), low, atol=0.005)

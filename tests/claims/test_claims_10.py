@@ -34,7 +34,7 @@ def test_section_2_the_cnn_gradient_sits_closer_to_the_ink():
     assert "as if it had no preference" in text and abs(mlp - frame) < 5  # percentage points
 
 
-def test_section_3_gradient_x_input_stays_closer_to_the_trained_map():
+def _sanity_table():
     printed = cell_output(NB, "sanity, examples = {}, {}")
     corr = {}
     for line in printed.splitlines():
@@ -43,14 +43,43 @@ def test_section_3_gradient_x_input_stays_closer_to_the_trained_map():
                 if line.startswith(f"{model}, {kind} "):
                     corr.setdefault((model, kind), [float(v) for v in line.split()[-5:]])
     assert len(corr) == 4, printed
-    text = markdown(NB, "**What this run shows** (the table above): the plain gradient")
-    assert "much higher correlation with the trained map at every level" in text
-    assert "the MLP's almost completely" in text and "the CNN's partly" in text
-    assert max(corr[("MLP", "gradient")][1:]) < 0.3 and min(corr[("CNN", "gradient")][1:]) > 0.3
+    return printed, corr
+
+
+def test_section_3_the_measure_is_checked_on_maps_that_know_nothing():
+    printed = cell_output(NB, "know_nothing = rng.normal")
+    whole = number(printed, "two random maps times the image: r =")
+    floor = number(printed, "over all 784 pixels,")
+    text = markdown(NB, "**What this run shows** (the tables above). Over all 784 pixels")
+    assert "two random maps times the image already score about 0.99" in " ".join(text.split())
+    assert abs(whole - 0.99) < 0.01 and floor < 0.6
+
+
+def test_section_3_the_gradient_forgets_gradient_x_input_keeps_the_image():
+    printed, corr = _sanity_table()
+    floor = number(cell_output(NB, "know_nothing = rng.normal"), "over all 784 pixels,")
+    text = markdown(NB, "**What this run shows** (the tables above). Over all 784 pixels")
+    flat = " ".join(text.split())
+    assert "keeps almost nothing of the trained map with every layer random" in flat
+    assert "the MLP's from the top layer on, the CNN's a little more slowly" in flat
     for model in ("MLP", "CNN"):
         grad, gxi = corr[(model, "gradient")], corr[(model, "gradient x input")]
-        assert all(b > a + 0.1 for a, b in zip(grad[1:], gxi[1:], strict=True)), (model, grad, gxi)
-        assert min(grad[1:]) < 0.8  # "changes a lot"
+        assert grad[4] < 0.1, (model, grad)  # almost nothing left
+        assert all(b > a for a, b in zip(grad[1:], gxi[1:], strict=True)), (model, grad, gxi)
+        assert gxi[1] < 0.8  # "changes too"
+    assert corr[("MLP", "gradient")][1] < corr[("CNN", "gradient")][1] < 0.5
+    assert "settles at about the correlation of two random maps times the image" in flat
+    for model in ("MLP", "CNN"):
+        assert abs(corr[(model, "gradient x input")][4] - floor) < 0.05, (model, floor)
+    random_cnn = number(
+        printed, "CNN with every weighted layer random: share of |gradient| on or next to the ink"
+    )
+    trained = number(
+        cell_output(NB, "near_ink = ndimage.binary_dilation"),
+        "CNN: share of |gradient| on or next to the ink, 200 validation images:",
+    )
+    assert "puts an even larger share of its gradient on and next to the ink" in flat
+    assert random_cnn > trained
 
 
 def _attack_table():
@@ -67,7 +96,7 @@ def _attack_table():
 
 def test_section_4_attacks_cost_the_mlp_more_than_the_cnn_and_pgd_is_stronger():
     rows = _attack_table()
-    text = markdown(NB, "**What this run shows** (the table above): changes the eye")
+    text = markdown(NB, "**What this run shows** (the table above): a change of 0.1")
     assert "most of its accuracy" in text and "at every budget up to 0.2" in text
     assert "at 0.3 PGD leaves both at zero" in text
     assert "PGD is at least as strong as FGSM for both" in text
@@ -95,8 +124,22 @@ def test_section_5_the_rule_chose_the_smallest_budget():
     assert robust[0.05] > robust[0.1] > robust[0.2]
 
 
+def test_section_5_a_stronger_attack_and_a_transfer_attack_find_no_hidden_gradient():
+    printed = cell_output(NB, "def right_under_strong_pgd(")
+    text = " ".join(markdown(NB, "In this run (above) the stronger attack found only").split())
+    assert "found only a little more than 10-step PGD against either network" in text
+    assert "fooled the adversarial network far less often than its own gradient did" in text
+    for name in ("reference (eps 0)", "adversarial"):
+        values = numbers(printed, f"{name:18s} validation accuracy under PGD 0.1")
+        ten, strong = values[1], values[3]  # "10 steps a%, with the 40-step restarts b%"
+        assert 0 <= ten - strong < 3, (name, ten, strong)  # percentage points: "a little"
+    robust_ten = numbers(printed, "adversarial        validation accuracy under PGD 0.1")[1]
+    borrowed = number(printed, "adversarial, on PGD 0.1 images made against the reference:")
+    assert borrowed > robust_ten + 5
+
+
 def test_section_5_adversarial_training_buys_robustness_not_clearly_costing_clean_accuracy():
-    printed = cell_output(NB, 'for name, model in [("reference (eps 0)", plain)')
+    printed = cell_output(NB, "x_test, y_test = sets.x_test, sets.y_test")
     clean = numbers(printed, "clean    test accuracy:")
     attacked = numbers(printed, "PGD 0.1  test accuracy:")
     # adversarial %, reference %, difference, low, high, McNemar p
@@ -149,10 +192,32 @@ def test_section_6_refusals_follow_the_tables():
 def test_section_6_mc_dropout_and_ensemble_are_better_calibrated_on_validation():
     printed = cell_output(NB, "val_p = three_ways(x_val)")
     table = _table(printed, "validation images:", 3)  # accuracy, NLL, ECE
-    text = markdown(NB, "In this run (the table above) MC-Dropout and the ensemble are a little")
-    assert "lower NLL and lower ECE" in text
+    text = markdown(NB, "In this run (the table above) MC-Dropout and the ensemble both have")
+    assert "a lower NLL and a lower ECE" in " ".join(text.split())
     for m in ("MC-Dropout", "ensemble"):
         assert table[m][1] < table["softmax"][1] and table[m][2] < table["softmax"][2]
+
+
+def test_section_6_only_the_ensembles_calibration_gain_beats_the_image_noise():
+    printed = cell_output(NB, "def nll_per_image(p, y):")
+    text = " ".join(markdown(NB, "In this run (above) the ensemble's gains").split())
+    assert (
+        "the ensemble's gains in NLL and in ECE have intervals above 0; MC-Dropout's include 0"
+        in text
+    )
+    gains = {
+        m: numbers(printed, f"{m:10s} gain over the softmax") for m in ("MC-Dropout", "ensemble")
+    }
+    # ... (validation images): NLL value [low, high], ECE value [low, high]
+    for m, g in gains.items():
+        nll, ece = g[-6:-3], g[-3:]
+        assert nll[1] <= nll[0] <= nll[2] and ece[1] <= ece[0] <= ece[2], (m, g)
+        if m == "ensemble":
+            assert nll[1] > 0 and ece[1] > 0, g
+        else:
+            assert nll[1] < 0 < nll[2] and ece[1] < 0 < ece[2], g
+    summary = " ".join(markdown(NB, "## Summary").split())
+    assert "only the ensemble's calibration gain over the softmax was larger than" in summary
 
 
 def test_section_6_refusing_helps_on_the_uci_digits():
