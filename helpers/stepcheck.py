@@ -36,6 +36,10 @@ __all__ = ["REFERENCE", "checked", "cmp", "init_params"]
 #: relative) count as equal: rounding of sums in another order stays far below it.
 ATOL = 1e-8
 RTOL = 1e-6
+#: a result computed in float32 (from the float64 inputs of a check) is accepted within these:
+#: float32 keeps about 7 significant digits, and logits shifted from near 1000 lose a few more.
+ATOL32 = 1e-4
+RTOL32 = 1e-4
 
 
 # ----------------------------------------------------------------------- the reference
@@ -166,7 +170,9 @@ def _close(a, b, scale=1.0) -> bool:
         return False
 
 
-def cmp(name, mine, ref, n=None, variants=None, show=True, against="TensorFlow's") -> bool:
+def cmp(
+    name, mine, ref, n=None, variants=None, show=True, against="TensorFlow's", nan_hint=None
+) -> bool:
     """Compare ``mine`` with TensorFlow's ``ref``; print one line; True when they agree.
 
     The line says ``exact`` (every entry equal), ``within tolerance`` (the largest absolute
@@ -176,15 +182,22 @@ def cmp(name, mine, ref, n=None, variants=None, show=True, against="TensorFlow's
     ``variants`` ({message: array}, typical mistakes computed from TensorFlow's values),
     and otherwise the largest difference and where it is.
     """
-    ok, text = compare(mine, ref, n=n, variants=variants, against=against)
+    ok, text = compare(mine, ref, n=n, variants=variants, against=against, nan_hint=nan_hint)
     if show:
         print(f"{name:<12} {'Correct' if ok else 'Not yet'}: {text}")
     return ok
 
 
-def compare(mine, ref, n=None, variants=None, against="TensorFlow's") -> tuple[bool, str]:
-    """``(agrees, what to say)``: the comparison :func:`cmp` prints."""
+def compare(
+    mine, ref, n=None, variants=None, against="TensorFlow's", nan_hint=None
+) -> tuple[bool, str]:
+    """``(agrees, what to say)``: the comparison :func:`cmp` prints.
+
+    A result in float32 (or float16) is held to :data:`ATOL32` / :data:`RTOL32` instead, and
+    the line says so; ``nan_hint`` replaces the default guess at where a NaN came from.
+    """
     ref = np.asarray(ref, dtype=np.float64)
+    low_precision = getattr(mine, "dtype", None) in (np.float32, np.float16)
 
     def say(ok, text):
         return ok, text
@@ -215,19 +228,39 @@ def compare(mine, ref, n=None, variants=None, against="TensorFlow's") -> tuple[b
             return say(
                 False, f"shape {mine.shape}, expected {ref.shape}: one row per example{hint}."
             )
+        if mine.size == ref.size and _close(mine.reshape(ref.shape), ref):
+            return say(
+                False,
+                f"shape {mine.shape}, expected {ref.shape}: the values are right, the shape has "
+                "an extra axis of length 1 (a keepdims=True, or b[:, None]?).",
+            )
+        if ref.ndim == 2 and mine.shape in ((ref.shape[0],), (ref.shape[1],)):
+            return say(
+                False,
+                f"wrong shape {mine.shape}, expected {ref.shape}: something reduced an axis "
+                "(np.max(z, 0) is the largest entry along axis 0; np.maximum(z, 0) compares "
+                "entry by entry).",
+            )
         return say(False, f"wrong shape {mine.shape}, expected {ref.shape}.")
     if not np.all(np.isfinite(mine)):
         bad = int(np.sum(~np.isfinite(mine)))
-        return say(
-            False,
-            f"{bad} entries are NaN or infinite (an exp() that overflowed? subtract the row "
-            "maximum first; a log(0)?).",
+        hint = nan_hint or (
+            "an exp() that overflowed? subtract the row maximum first; a log(0)? a 0/0?"
         )
+        return say(False, f"{bad} entries are NaN or infinite ({hint}).")
     diff = np.abs(mine - ref)
     if np.array_equal(mine, ref):
         return say(True, f"exact (every entry equal to {against}).")
     if np.all(diff <= ATOL + RTOL * np.abs(ref)):
         return say(True, f"within tolerance: max difference {diff.max():.1e} from {against}.")
+    if low_precision and np.all(diff <= ATOL32 + RTOL32 * np.abs(ref)):
+        return say(
+            True,
+            f"within float32 tolerance: max difference {diff.max():.1e} from {against}. Your "
+            "result is float32 although the inputs were float64: fine for training, but keep "
+            "the inputs' dtype (no astype(np.float32)), because section 4's finite "
+            "differences need float64.",
+        )
     worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
     where = f"max difference {diff.max():.2e} at index {tuple(int(i) for i in worst)}"
     if np.any(ref != 0) and not np.any(mine):
@@ -345,7 +378,7 @@ def _check_forward(fn):
         params, x, _ = _case(sizes=sizes)
         result = fn(params, x)
         logits = _split3(result, ["logits", "cache"])[0]
-        ref, _ = _tf_forward(tf, params, x)
+        ref, tape_vals = _tf_forward(tf, params, x)
         nohid = _dense(_dense(x, *params[0]), *params[1]) if len(params) == 2 else None
         variants = {}
         if nohid is not None:
@@ -353,6 +386,52 @@ def _check_forward(fn):
         with_last = _relu(ref.numpy())
         variants["a ReLU after the last layer too: the logits are the last z, no ReLU"] = with_last
         ok &= cmp(f"logits {len(sizes) - 2}h", logits, ref.numpy(), variants=variants)
+        if ok:  # the cache is what backward() reads; checked once the logits are right
+            ok &= _check_cache(result[1], tape_vals, len(sizes) - 2)
+    return ok
+
+
+def _check_cache(cache, tape_vals, hidden):
+    """The cache backward() will read: one (input, z) pair per layer, input first."""
+    label = f"cache {hidden}h"
+    if not isinstance(cache, (list, tuple)) or len(cache) != len(tape_vals):
+        got = f"{len(cache)} entries" if isinstance(cache, (list, tuple)) else type(cache).__name__
+        print(f"{label:<12} Not yet: one (input, z) pair per layer: {len(tape_vals)}, got {got}.")
+        return False
+    ok = True
+    for i, (pair, (h_ref, z_ref)) in enumerate(zip(cache, tape_vals, strict=True), 1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            print(f"{label:<12} Not yet: entry {i} should be a pair (input of layer {i}, its z).")
+            return False
+        h, z = pair
+        h_ref, z_ref = h_ref.numpy(), z_ref.numpy()
+        output = _relu(z_ref) if i < len(tape_vals) else z_ref
+        if np.shape(h) == output.shape and _close(np.asarray(h, dtype=float), output):
+            print(
+                f"{label:<12} Not yet: layer {i} input: this is layer {i}'s output; the cache "
+                f"keeps its INPUT (x for layer 1), which backward needs for dW = input.T @ dz."
+            )
+            return False
+        ok_h, text_h = compare(
+            h,
+            h_ref,
+            variants={
+                f"this is layer {i}'s output; the cache keeps its INPUT (what came in: x "
+                "for layer 1), which backward needs for dW = input.T @ dz": output,
+            },
+        )
+        ok_z, text_z = compare(
+            z,
+            z_ref,
+            variants={"this is relu(z); keep the pre-activation z itself": _relu(z_ref)},
+        )
+        if not ok_h:
+            print(f"{label:<12} Not yet: layer {i} input: {text_h}")
+        if not ok_z:
+            print(f"{label:<12} Not yet: layer {i} z: {text_z}")
+        ok &= ok_h and ok_z
+    if ok:
+        print(f"{label:<12} Correct: every layer's (input, z) equals TensorFlow's.")
     return ok
 
 
@@ -363,21 +442,34 @@ def _check_cross_entropy(fn):
     labels = rng.integers(0, 5, size=6)
     ref = _tf_loss(tf, tf.constant(logits), labels).numpy()
     mine = fn(logits.copy(), labels)
-    n = len(labels)
-    ok = cmp(
-        "loss",
-        mine,
-        ref,
-        n=n,
-        variants={
-            "the sum of the log-probabilities without the minus sign: L = -mean(log p)": -ref,
-        },
-    )
+    n, k = logits.shape
+    log_p = _log_softmax(logits)
+    rows = np.arange(n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    wrong_axis = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    wrong_axis_shifted = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    variants = {
+        "the sum of the log-probabilities without the minus sign: L = -mean(log p)": -ref,
+        f"{k} times too small, the number of classes: the mean runs over the N images, "
+        "not over all N x K entries of the one-hot product": ref / k,
+        "the softmax normalises each column (axis=0); one image is a row: sum over axis=1": (
+            -np.mean(wrong_axis[rows, labels])
+        ),
+        "the softmax normalises each column (axis=0) of the shifted logits; one image is a "
+        "row: sum over axis=1": -np.mean(wrong_axis_shifted[rows, labels]),
+        "log_p[:, labels] takes every label's column for every image; take one entry per "
+        "image: log_p[np.arange(N), labels]": -np.mean(log_p[:, labels]),
+    }
+    ok = cmp("loss", mine, ref, n=n, variants=variants)
     # stability: softmax does not change when a constant is added to every logit
     big = fn(logits + 1000.0, labels)
-    ok_big = cmp("loss +1000", big, ref, n=n)
-    if ok and not ok_big:
-        print("             (logits near 1000 overflow exp(): subtract each row's maximum first)")
+    ok_big = cmp(
+        "loss +1000",
+        big,
+        ref,
+        n=n,
+        nan_hint="logits near 1000 overflow exp(): subtract each row's maximum first",
+    )
     return ok and ok_big
 
 
@@ -391,6 +483,8 @@ def _check_cross_entropy_grad(fn):
         loss = _tf_loss(tf, z, labels)
     ref = tape.gradient(loss, z).numpy()
     p = tf.nn.softmax(logits).numpy()
+    every_column = p.copy()
+    every_column[:, labels] -= 1
     return cmp(
         "dlogits",
         fn(logits.copy(), labels),
@@ -398,6 +492,8 @@ def _check_cross_entropy_grad(fn):
         n=len(labels),
         variants={
             "this is softmax(z) / N: subtract the one-hot labels, p - y": p / len(labels),
+            "p[:, labels] -= 1 subtracts 1 in every label's column of every row; subtract it "
+            "once per row: p[np.arange(N), labels] -= 1": every_column / len(labels),
             "this is (y - p) / N, the sign is flipped: p - y": -ref,
         },
     )
@@ -493,7 +589,8 @@ def _check_numeric_gradient(fn):
 
     coords = [(0, 0), (3, 2), (11, 6)]
     mine = [fn(f, W, c) for c in coords]
-    if not np.array_equal(W, before):
+    # put back to rounding: A[i] += h; A[i] -= 2h; A[i] += h may miss the old value by an ulp
+    if not np.allclose(W, before, rtol=1e-12, atol=1e-15):
         print("numeric      Not yet: W changed: put the entry back to its old value at the end.")
         return False
     mine_arr = np.array([np.nan if m is None else m for m in mine], dtype=float)
@@ -528,7 +625,12 @@ def _check_rel_error(fn):
         variants={
             "relative to |a| alone: divide by |a| + |b| (symmetric, never by zero)": np.abs(a - b)
             / np.maximum(np.abs(a), 1e-12),
+            "divided by max(|a|, |b|), another convention; this notebook divides by |a| + |b|": (
+                np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)
+            ),
         },
+        nan_hint="0 / 0 where a and b are both 0: return 0 there, e.g. divide by "
+        "np.maximum(|a| + |b|, 1e-12) or use np.where",
     )
 
 
@@ -567,7 +669,15 @@ def _check_sgd_step(fn):
                 "W is unchanged": W0,
             },
         )
-        ok &= cmp(f"layer {i + 1} b", b, b_ref, variants={"b is unchanged: update it too": b0})
+        ok &= cmp(
+            f"layer {i + 1} b",
+            b,
+            b_ref,
+            variants={
+                "b is unchanged: update it too": b0,
+                "b + lr db: a step up the gradient; subtract it": b0 + lr * grads[i][1],
+            },
+        )
     return ok
 
 
@@ -581,19 +691,21 @@ def _check_train_epoch(fn):
     new = fn(copies, x, labels, batch, lr, np.random.default_rng(10))
     order = np.random.default_rng(10).permutation(len(x))
 
-    def reference(order, keep_last=True):
+    def reference(order, keep_last=True, label_order=None):
         ps = params
+        label_order = order if label_order is None else label_order
         for start in range(0, len(x), batch):
             idx = order[start : start + batch]
             if len(idx) < batch and not keep_last:
                 break
-            _, grads, _ = _tf_gradients(ps, x[idx], labels[idx])
+            _, grads, _ = _tf_gradients(ps, x[idx], labels[label_order[start : start + batch]])
             ps = _keras_sgd(ps, grads, lr)
         return ps
 
     ref = reference(order)
     unshuffled = reference(np.arange(len(x)))
     dropped = reference(order, keep_last=False)
+    labels_unshuffled = reference(order, label_order=np.arange(len(x)))
     if not isinstance(new, (list, tuple)) or len(new) != len(params):
         raise _Mistake("return the new parameters: a list of (W, b) pairs, one per layer.")
     ok = True
@@ -608,8 +720,18 @@ def _check_train_epoch(fn):
                     i
                 ][0],
                 "the last, smaller batch is skipped: train on it too": dropped[i][0],
-                "W is unchanged after the epoch": params[i][0],
+                "the images are shuffled but not the labels: index both with the same "
+                "order": labels_unshuffled[i][0],
+                "W is unchanged after the epoch (params = sgd_step(...) in the loop?)": params[i][
+                    0
+                ],
             },
+        )
+    if not ok:
+        print(
+            "             (the checker replays your epoch with the order "
+            "rng.permutation(len(x)), drawn once per epoch from the rng passed in, not "
+            "np.random; batches order[0:batch], order[batch:2 batch], ...)"
         )
     return ok
 
@@ -630,6 +752,37 @@ CHECKS = {
 }
 
 CONTINUE = "continuing with the reference implementation."
+
+_FORWARD_STEPS = ("dense", "relu", "forward", "cross_entropy")
+
+
+def _error_hint(name, exc, text):
+    """A hint for an error the learner's step raised, that gives away no later step."""
+    if not isinstance(exc, ValueError):
+        return ""
+    if "truth value of an array" in text:
+        return (
+            " An `if` or max() on a whole array: the checker passes arrays, so work entry by "
+            "entry with NumPy (np.where, np.maximum)."
+        )
+    if "broadcast" in text and name in ("relu_backward", "backward"):
+        return (
+            " Two arrays of different shapes met in an element-wise product: the ReLU mask "
+            "has the shape of the gradient it masks, so it comes from the z the ReLU was "
+            "applied to, the z of the layer below (cache[i - 1])."
+        )
+    if "matmul" in text or "shape" in text or "broadcast" in text:
+        if name in _FORWARD_STEPS:
+            return (
+                " A matrix product does not fit: x is (N, inputs) and W is (inputs, outputs); which "
+                "order gives (N, outputs)?"
+            )
+        return (
+            " A matrix product does not fit: every gradient has the shape of what it is the "
+            "gradient of (dx like x, dW like W, db like b); let the shapes pick the order "
+            "and the transposes."
+        )
+    return ""
 
 
 def checked(name: str, fn):
@@ -654,12 +807,7 @@ def checked(name: str, fn):
         return REFERENCE[name]
     except Exception as exc:  # the learner's code failed: say how, and go on
         text = str(exc).splitlines()[0][:200] if str(exc) else ""
-        hint = ""
-        if isinstance(exc, ValueError) and ("matmul" in text or "shape" in text):
-            hint = (
-                " A matrix product does not fit: x is (N, inputs), W is (inputs, outputs), "
-                "so z = x @ W is (N, outputs); going back, dx = dz @ W.T, dW = x.T @ dz."
-            )
+        hint = _error_hint(name, exc, text)
         print(f"{name}: Not yet - it raised {type(exc).__name__}: {text}.{hint} {CONTINUE}")
         return REFERENCE[name]
     if ok:
@@ -832,3 +980,82 @@ def exercise_input_gradient(fn) -> tuple[bool, str]:
     if not ok:
         return False, text
     return True, f"dL/dx equals TensorFlow's gradient with respect to the images ({text[:-1]})."
+
+
+def exercise_value_tanh(fn, value_class, backward_graph) -> tuple[bool, str]:
+    """``value_tanh(v)``: a new ``Value`` holding tanh(v.data) that passes gradient back with
+    the local derivative 1 - tanh(v)^2; checked in a small graph against TensorFlow.
+
+    ``value_class`` and ``backward_graph`` are notebook 04's ``Value`` and ``backward_graph``.
+    The graph applies it twice to the same input (L = t1 * t2 + t1 * 0.5, t1 and t2 both
+    tanh(a * b + a)), so a ``pass_back`` that overwrites instead of adding (``=`` for ``+=``)
+    is caught too.
+    """
+    import math
+
+    tf = _tf()
+    a_val, b_val = 0.7, -1.3
+    a, b = value_class(a_val), value_class(b_val)
+    u = a * b + a
+    t, problem = _call(fn, u)
+    if problem:
+        return False, problem
+    if not isinstance(t, value_class):
+        return False, (
+            f"value_tanh returned a {type(t).__name__}; return a new Value (v.unary(...) makes "
+            "one), so that the graph can pass gradient back through it."
+        )
+    if t is u:
+        return False, "value_tanh returned its input; return a new Value made from it."
+    want_data = math.tanh(u.data)
+    if not math.isclose(t.data, want_data, rel_tol=1e-12, abs_tol=1e-12):
+        return False, f"its data is {t.data:.6g}; tanh({u.data:.6g}) = {want_data:.6g}."
+    t2, problem = _call(fn, u)
+    if problem:
+        return False, problem
+    loss = t * t2 + t * 0.5
+    try:
+        backward_graph(loss)
+    except Exception as exc:  # the learner's pass_back
+        return False, f"backward_graph raised {type(exc).__name__}: {str(exc)[:200]}."
+    av, bv = tf.Variable(a_val, dtype=tf.float64), tf.Variable(b_val, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        ut = av * bv + av
+        lt = tf.math.tanh(ut) * tf.math.tanh(ut) + tf.math.tanh(ut) * 0.5
+    ref = [float(g.numpy()) for g in tape.gradient(lt, [av, bv])]
+    mine = [a.grad, b.grad]
+    if all(math.isclose(m, r, rel_tol=1e-9, abs_tol=1e-12) for m, r in zip(mine, ref, strict=True)):
+        return True, (
+            f"dL/da = {mine[0]:+.6f} and dL/db = {mine[1]:+.6f} equal TensorFlow's "
+            "(to 1e-9 relative)."
+        )
+    # the typical slips, each pushed through the same graph: dL/du = (2t + 0.5) * local
+    dl_dt = 2 * want_data + 0.5
+    du_da, du_db = b_val + 1, a_val
+    slips = {
+        "the local derivative is tanh'(u) = 1 - tanh(u)^2, written with the OUTPUT tanh(u); "
+        "1 - u^2 uses the input": 1 - u.data**2,
+        "the local derivative is 1 - tanh(u)^2, not tanh(u)": want_data,
+        "the local derivative is 1 - tanh(u)^2, not 1 + tanh(u)^2": 1 + want_data**2,
+        "no gradient reaches the input: pass it back with the local derivative "
+        "(v.unary(value, local_derivative))": 0.0,
+    }
+    slips = list(slips.items())
+    for share in (want_data + 0.5, want_data):  # one of the two uses of u lost
+        slips.append(
+            (
+                "u is used twice and got the gradient of one use only: pass_back must ADD to "
+                "v.grad (+=), not overwrite it (=)",
+                (1 - want_data**2) * share / dl_dt,
+            )
+        )
+    for message, local in slips:
+        slip = [dl_dt * local * du_da, dl_dt * local * du_db]
+        if all(
+            math.isclose(m, s, rel_tol=1e-9, abs_tol=1e-12) for m, s in zip(mine, slip, strict=True)
+        ):
+            return False, message + "."
+    return False, (
+        f"dL/da = {mine[0]:+.6f}, dL/db = {mine[1]:+.6f}; TensorFlow's: {ref[0]:+.6f}, "
+        f"{ref[1]:+.6f}. The data is right: check the local derivative 1 - tanh(u)^2."
+    )

@@ -285,3 +285,132 @@ def test_unknown_step_and_non_function(capsys):
         sc.checked("fowrard", R["forward"])
     out, text = run(capsys, "relu", 3)
     assert out is R["relu"] and "not a function" in text
+
+
+# ------------------------------------- a second-year student's attempts (review of 04)
+
+
+def test_forward_checks_the_cache_backward_reads(capsys):
+    """Logits right but the cache keeps each layer's output: caught here, not in section 4."""
+
+    def caches_outputs(params, x):
+        cache, h = [], x
+        for i, (W, b) in enumerate(params):
+            z = x_ = h @ W + b
+            h = np.maximum(z, 0) if i < len(params) - 1 else z
+            cache.append((h, x_))
+        return h, cache
+
+    assert_not_yet(capsys, "forward", caches_outputs, "the cache keeps its INPUT")
+
+
+def test_forward_hints_give_away_no_backward_formula(capsys):
+    text = assert_not_yet(capsys, "dense", lambda x, W, b: W @ x + b, "which order gives")
+    assert "W.T" not in text and "x.T" not in text, text
+
+
+def test_cross_entropy_indexing_axis_and_class_mean(capsys):
+    def log_p(logits):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def every_column(logits, labels):
+        return -log_p(logits)[:, labels].mean()
+
+    def over_all_entries(logits, labels):
+        return -(np.eye(logits.shape[1])[labels] * log_p(logits)).mean()
+
+    def column_softmax(logits, labels):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        lp = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+        return -lp[np.arange(len(labels)), labels].mean()
+
+    assert_not_yet(capsys, "cross_entropy", every_column, "one entry per image")
+    assert_not_yet(capsys, "cross_entropy", over_all_entries, "the number of classes")
+    assert_not_yet(capsys, "cross_entropy", column_softmax, "sum over axis=1")
+
+
+def test_float32_results_are_accepted_with_a_note(capsys):
+    """A right answer computed in float32 passes (float32 tolerance) and is told why to keep
+    float64; the +1000 logits lose float32 digits but are no overflow."""
+
+    def ce32(logits, labels):
+        logits = logits.astype(np.float32)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        lp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -lp[np.arange(len(labels)), labels].mean()
+
+    out, text = run(capsys, "cross_entropy", ce32)
+    assert out is ce32 and "overflow" not in text, text
+    assert "float32 tolerance" in text and "float64" in text, text
+
+
+def test_equivalent_answers_written_differently_pass(capsys):
+    def numeric_in_place(f, A, index, h=1e-5):  # A is back to rounding, not bit for bit
+        A[index] += h
+        up = f()
+        A[index] -= 2 * h
+        down = f()
+        A[index] += h
+        return (up - down) / (2 * h)
+
+    def rel_where(a, b):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        d = np.abs(a) + np.abs(b)
+        return np.divide(np.abs(a - b), d, out=np.zeros_like(d), where=d > 0)
+
+    for name, fn in (
+        ("numeric_gradient", numeric_in_place),
+        ("rel_error", rel_where),
+        ("dense", lambda x, W, b: np.einsum("ni,ij->nj", x, W) + b),
+        ("relu_backward", lambda dh, z: np.where(z > 0, dh, 0.0)),
+    ):
+        out, text = run(capsys, name, fn)
+        assert out is fn, text
+
+
+def test_mask_from_the_wrong_layer_and_nan_in_rel_error(capsys):
+    def mask_this_layer(params, cache, labels):
+        dz = R["cross_entropy_grad"](cache[-1][1], labels)
+        grads = [None] * len(params)
+        for i in reversed(range(len(params))):
+            dh, dW, db = R["dense_backward"](dz, cache[i][0], params[i][0])
+            grads[i] = (dW, db)
+            if i > 0:
+                dz = dh * (cache[i][1] > 0)  # this layer's z: one layer too high
+        return grads
+
+    assert_not_yet(capsys, "backward", mask_this_layer, "the z of the layer below")
+
+    def plain_formula(a, b):
+        with np.errstate(invalid="ignore"):
+            return np.abs(a - b) / (np.abs(a) + np.abs(b))
+
+    assert_not_yet(capsys, "rel_error", plain_formula, "0 / 0 where a and b are both 0")
+
+
+def test_more_named_mistakes(capsys):
+    def every_row(logits, labels):
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[:, labels] -= 1
+        return p / len(labels)
+
+    def labels_unshuffled(params, x, labels, batch_size, lr, rng):
+        order = rng.permutation(len(x))
+        x = x[order]
+        for start in range(0, len(x), batch_size):
+            _, cache = R["forward"](params, x[start : start + batch_size])
+            grads = R["backward"](params, cache, labels[start : start + batch_size])
+            params = R["sgd_step"](params, grads, lr)
+        return params
+
+    assert_not_yet(capsys, "cross_entropy_grad", every_row, "once per row")
+    assert_not_yet(capsys, "train_epoch", labels_unshuffled, "not the labels")
+    assert_not_yet(capsys, "relu", lambda z: np.max(z, 0), "np.maximum(z, 0)")
+    assert_not_yet(
+        capsys,
+        "dense_backward",
+        lambda dz, x, W: (dz @ W.T, x.T @ dz, dz.sum(axis=0, keepdims=True)),
+        "keepdims",
+    )
