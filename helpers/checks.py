@@ -696,24 +696,70 @@ def exercise_03_1(answer, layer_sizes):
 
 @exercise
 def exercise_03_2(answer, layer_sizes):
-    """Non-trainable parameters with BatchNormalization after every hidden layer."""
-    from helpers import models
+    """Build the ReLU MLP ``layer_sizes`` in Keras with a BatchNormalization after every
+    hidden Dense layer (none after the output); the checker reads its non-trainable count."""
+    import keras
 
-    sizes = list(layer_sizes)
-    expected = models.count_params(sizes, batchnorm=True)["non_trainable"]
-    hidden = sum(sizes[1:-1])
-    return _check_count(
-        answer,
-        expected,
-        what=f"non-trainable parameters of {_sizes_text(sizes)} with BatchNorm",
-        hints=[
-            (
-                4 * hidden,
-                "that is every BatchNorm number; gamma and beta ARE trained by gradients.",
-            ),
-            (2 * (hidden + sizes[-1]), "BatchNorm follows the hidden layers only, not the output."),
-            (hidden, "two per unit: a moving mean AND a moving variance."),
-        ],
+    sizes = [int(n) for n in layer_sizes]
+    hidden = sizes[1:-1]
+    if not isinstance(answer, keras.Model):
+        if as_number(answer)[1] is None:
+            return verdict(
+                False,
+                "that is a number; build the model itself (keras.Sequential([...])) and pass "
+                "it: the checker reads the count from its weights.",
+            )
+        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
+    if not answer.built or not answer.inputs:
+        return verdict(
+            False,
+            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)).",
+        )
+    layers = [
+        layer
+        for layer in answer.layers
+        if isinstance(layer, (keras.layers.Dense, keras.layers.BatchNormalization))
+    ]
+    units = [layer.units for layer in layers if isinstance(layer, keras.layers.Dense)]
+    if units != sizes[1:]:
+        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+    kinds = [
+        "bn" if isinstance(layer, keras.layers.BatchNormalization) else "dense" for layer in layers
+    ]
+    if kinds and kinds[0] == "bn":
+        return verdict(
+            False,
+            f"a BatchNormalization comes before the first Dense layer: that normalises the "
+            f"{sizes[0]} pixels. Put one AFTER each hidden Dense layer.",
+        )
+    if kinds[-1] == "bn":
+        return verdict(
+            False,
+            "a BatchNormalization follows the output layer; BatchNorm goes after the hidden "
+            "layers only (the output's scores go straight into the softmax).",
+        )
+    wanted = ["dense", "bn"] * len(hidden) + ["dense"]
+    if kinds != wanted:
+        n_bn = kinds.count("bn")
+        return verdict(
+            False,
+            f"the model has {n_bn} BatchNormalization layer(s); put exactly one after each of "
+            f"the {len(hidden)} hidden Dense layers.",
+        )
+    non_trainable = sum(int(np.prod(w.shape)) for w in answer.non_trainable_weights)
+    trainable = sum(int(np.prod(w.shape)) for w in answer.trainable_weights)
+    expected = 2 * sum(hidden)
+    if non_trainable != expected:  # pragma: no cover - Keras's BatchNorm has 2 moving stats
+        return verdict(
+            False,
+            f"the model has {non_trainable:,} non-trainable parameters, not 2 per hidden unit "
+            f"({expected:,}): is a BatchNormalization layer set up unusually?",
+        )
+    return verdict(
+        True,
+        f"{_sizes_text(sizes)} with BatchNorm: {non_trainable:,} non-trainable parameters "
+        f"(a moving mean and a moving variance for each of the {sum(hidden)} hidden units) "
+        f"and {trainable:,} trainable. Was your prediction right?",
     )
 
 
@@ -1450,20 +1496,80 @@ def _cm(cm) -> np.ndarray:
     return cm
 
 
+def _confusion_cases():
+    """Label pairs the checker runs a learner's confusion function on: a digit that is never
+    predicted, a digit that never occurs, Python lists, one image."""
+    rng = np.random.default_rng(7)
+    y_true = rng.integers(0, 10, 400)
+    y_pred = np.where(rng.random(400) < 0.7, y_true, rng.integers(0, 10, 400))
+    y_pred[y_pred == 7] = 1  # 7 is never predicted: its column must still be there (zeros)
+    keep = y_true != 2  # 2 never occurs: its row must still be there (zeros)
+    return [
+        (y_true, y_pred),
+        (y_true[keep], y_pred[keep]),
+        ([3, 3, 5, 0], [3, 5, 5, 8]),
+        (np.array([4]), np.array([9])),
+    ]
+
+
 @exercise
-def exercise_07_1(answer, cm, true, predicted):
-    """How many images of digit ``true`` did the model call ``predicted``? (read the matrix)"""
-    cm = _cm(cm)
-    expected = int(cm[true, predicted])
-    return check_integer(
-        answer,
-        expected,
-        what=f"the number of {true}s predicted as {predicted}",
-        hints=[
-            (int(cm[predicted, true]), "that is the mirror cell: rows are the TRUE digit, "
-             "columns the PREDICTED one, so read row true, column predicted."),
-        ] if cm[predicted, true] != expected else [],
-    )  # fmt: skip
+def exercise_07_1(answer, y_true=None, y_pred=None):
+    """A function ``confusion_counts(y_true, y_pred)``: the 10 x 10 count matrix, row the true
+    digit, column the predicted one, written with NumPy (checked on cases of the checker's own,
+    then on ``y_true``/``y_pred`` if given, against scikit-learn)."""
+    from sklearn.metrics import confusion_matrix
+
+    if not callable(answer):
+        return verdict(
+            False, f"answer a function confusion_counts(y_true, y_pred), got {_short(answer)}."
+        )
+    cases = _confusion_cases()
+    if y_true is not None and y_pred is not None:
+        cases.append((np.asarray(y_true), np.asarray(y_pred)))
+    for t, p in cases:
+        try:
+            got = np.asarray(answer(t, p))
+        except Exception as exc:  # a learner's function may raise anything
+            return verdict(False, f"confusion_counts raised {type(exc).__name__}: {exc}")
+        want = confusion_matrix(t, p, labels=range(10))
+        n = len(t)
+        if got.shape != (10, 10):
+            return verdict(
+                False,
+                f"on {n} images your matrix has shape {got.shape}; it must be 10 x 10 even when "
+                "a digit never occurs or is never predicted (start from np.zeros((10, 10))).",
+            )
+        if got.dtype.kind not in "iuf" or not np.all(np.isfinite(got)):
+            return verdict(False, f"the matrix holds {got.dtype} values; it should hold counts.")
+        if np.allclose(got, want, rtol=0, atol=1e-9):
+            continue
+        if np.allclose(got, want.T, rtol=0, atol=1e-9):
+            return verdict(
+                False,
+                "that is the transpose: rows are the TRUE digit, columns the PREDICTED one, "
+                "so image n adds 1 to cell [y_true[n], y_pred[n]].",
+            )
+        if np.isclose(got.sum(), 1) or np.allclose(got.sum(axis=1), (want.sum(axis=1) > 0)):
+            return verdict(False, "those are shares; count the images (whole numbers).")
+        if np.allclose(got, np.diag(np.diag(want)), atol=1e-9):
+            return verdict(
+                False, "only the correct answers are counted; errors go off the diagonal."
+            )
+        if not np.isclose(got.sum(), n):
+            return verdict(
+                False,
+                f"on {n} images your counts add up to {got.sum():g}; every image adds exactly 1 "
+                "to one cell (with fancy indexing M[t, p] += 1 a repeated pair is counted once: "
+                "use np.add.at or np.bincount).",
+            )
+        i, j = np.argwhere(~np.isclose(got, want, rtol=0, atol=1e-9))[0]
+        return verdict(
+            False,
+            f"on {n} images cell [{i}, {j}] (true {i}, predicted {j}) is {got[i, j]:g}, should "
+            f"be {want[i, j]}.",
+        )
+    where = f" and on the {len(cases[-1][0]):,} images you passed" if y_true is not None else ""
+    return verdict(True, f"your matrix equals scikit-learn's on the checker's cases{where}.")
 
 
 @exercise
@@ -1736,27 +1842,58 @@ def exercise_09_1(answer, kernel=5, filters=16, side=28):
     )
 
 
+def _rotated_accuracy(model, x, y, degrees):
+    from scipy import ndimage
+
+    from helpers import augment
+
+    turned = ndimage.rotate(
+        np.asarray(x, dtype="float32"),
+        degrees,
+        axes=(1, 2),
+        reshape=False,
+        order=1,
+        mode="constant",
+    )
+    return float(np.mean(augment.predict_digits(model, turned)[0] == np.asarray(y)))
+
+
 @exercise
-def exercise_09_2(answer, global_batch=256, replicas=4):
-    """Images each replica gets per step under MirroredStrategy."""
-    for name, value in (("global_batch", global_batch), ("replicas", replicas)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
-    expected = global_batch // replicas
-    return check_integer(
-        answer,
-        expected,
-        what=f"the per-replica batch ({global_batch} split over {replicas} replicas)",
-        hints=[
+def exercise_09_2(answer, model, x, y, degrees=30):
+    """An experiment: ``model``'s accuracy (a fraction) on the images ``x`` turned by
+    ``degrees`` (counter-clockwise, section 2's ``rotate``). Within 0.003: another
+    interpolation of the turned pixels moves a few digits, not more."""
+    expected = _rotated_accuracy(model, x, y, degrees)
+    if _PROBING.get():
+        _probe_point(expected, 0.0, 0.003)
+    value, problem = as_number(answer, "the accuracy")
+    if problem:
+        return verdict(False, problem)
+    if not np.isclose(value, expected, rtol=0, atol=0.003):
+        hints = [
+            (100 * expected, "that looks like a percentage; give a fraction between 0 and 1."),
+            (1 - expected, "that is the error rate; give the share of digits it gets RIGHT."),
             (
-                global_batch,
-                "that is the global batch: MirroredStrategy splits it between the replicas.",
+                _rotated_accuracy(model, x, y, 0),
+                "that is the accuracy on the digits as they "
+                f"are; turn them by {degrees} degrees first (rotate(x, {degrees})).",
             ),
-            (
-                global_batch * replicas,
-                "the batch size you give fit() is the global one, already summed over replicas.",
-            ),
-        ],
+        ]
+        for wrong, explanation in hints:
+            if np.isclose(value, wrong, rtol=0, atol=0.003):
+                return verdict(False, explanation)
+        if value > 1:
+            return verdict(False, f"{value:.6g} is above 1: an accuracy is a share of the digits.")
+        return verdict(
+            False,
+            f"{value:.4f} is not what the model scores on these {len(y):,} digits turned by "
+            f"{degrees} degrees: did you pass the same images (x_curve, y_curve) and the "
+            "model asked for?",
+        )
+    return verdict(
+        True,
+        f"turned by {degrees} degrees, the model gets {expected:.2%} of these {len(y):,} "
+        "digits right. Now compare with section 7's table.",
     )
 
 
@@ -1795,6 +1932,68 @@ def exercise_09_3(answer):
         return verdict(False, f"shift_right(images, {k}) differs from the expected shift.")
     return verdict(
         True, "column j now holds column j - k, and the k new columns on the left are blank."
+    )
+
+
+@exercise
+def exercise_09_4(answer):
+    """A function ``max_pool(maps)``: (height, width, channels) feature maps -> the maximum of
+    each 2 x 2 block, per channel, as ``keras.layers.MaxPooling2D(2)`` does (an odd last row or
+    column is dropped)."""
+    import keras
+
+    if not callable(answer):
+        return verdict(False, f"answer a function max_pool(maps), got {_short(answer)}.")
+    rng = np.random.default_rng(9)
+    for shape in [(4, 4, 1), (26, 26, 3), (13, 11, 2)]:
+        maps = rng.normal(size=shape).astype("float32")
+        try:
+            got = np.asarray(answer(maps.copy()), dtype=float)
+        except Exception as exc:  # a learner's function may raise anything
+            return verdict(False, f"max_pool raised {type(exc).__name__}: {exc}")
+        want = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(maps[None]))[0]
+        h, w, c = shape
+        if got.shape != want.shape:
+            if got.shape == ((h + 1) // 2, (w + 1) // 2, c) and (h % 2 or w % 2):
+                return verdict(
+                    False,
+                    f"for {h} x {w} maps the result should be {want.shape}: like Keras, drop an odd "
+                    "last row or column (no padding), do not pool it alone.",
+                )
+            if got.shape == (h // 2, w // 2):
+                return verdict(False, "pool each channel on its own: keep the channels axis.")
+            if got.shape == (h - 1, w - 1, c):
+                return verdict(
+                    False, "the 2 x 2 windows overlap (stride 1); move them by 2 (stride 2)."
+                )
+            return verdict(
+                False,
+                f"for maps of shape {shape} the result should have shape "
+                f"{want.shape}, got {got.shape}.",
+            )
+        if np.allclose(got, want, atol=1e-6):
+            continue
+        blocks = maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2, c)
+        if np.allclose(got, blocks.mean(axis=(1, 3)), atol=1e-6):
+            return verdict(
+                False, "that is the MEAN of each block (average pooling); take the maximum."
+            )
+        if np.allclose(got, blocks.min(axis=(1, 3)), atol=1e-6):
+            return verdict(False, "that is the minimum of each block; take the maximum.")
+        if np.allclose(got, maps[: h // 2 * 2 : 2, : w // 2 * 2 : 2], atol=1e-6):
+            return verdict(
+                False, "that keeps the top-left value of each block; take the largest of the four."
+            )
+        wrong = int(np.sum(~np.isclose(got, want, atol=1e-6)))
+        return verdict(
+            False,
+            f"for maps of shape {shape}, {wrong} of {want.size} values differ "
+            "from the maximum of their 2 x 2 block.",
+        )
+    return verdict(
+        True,
+        "each value is the largest of its 2 x 2 block, channel by channel, as in "
+        "MaxPooling2D (odd edges dropped).",
     )
 
 

@@ -695,7 +695,6 @@ ROUND3_CASES = [
     Case("args: decode_labels('²³')", call_with(lambda: compare.decode_labels("²³"), ValueError, "'²³'")),
     Case("args: split with a digit of one image", call_with(lambda: split.split_indices(ONE_SEVEN), ValueError, "[7]")),
     Case("args: split with seed='0'", call_with(lambda: split.split_indices(ONE_SEVEN[1:], seed="0"), TypeError, "'0'")),
-    Case("args: exercise_09_2 replicas=0", call_with(lambda: __import__("helpers.checks").checks.exercise_09_2(128, replicas=0), ValueError, "replicas")),
 ]  # fmt: skip
 
 #: What is wrong, then the fix, for every case of issue 23.
@@ -735,7 +734,6 @@ SAYS_23 = {
     "args: decode_labels('²³')": "string of digits .ASCII 0-9.",
     "args: split with a digit of one image": "only one training image.*Load more images",
     "args: split with seed='0'": "whole number >= 0 such as 0",
-    "args: exercise_09_2 replicas=0": "at least 1",
 }
 
 

@@ -412,8 +412,6 @@ def test_exercise_09_checkers():
     assert checks.exercise_09_1((24.0, 416.0), kernel=5, filters=16)
     for near in [(24.7, 416), (24, 416.3), (True, 416), ("24", 416), (24,), 24]:
         assert not checks.exercise_09_1(near, kernel=5, filters=16), near  # 3.7 is not 3
-    assert checks.exercise_09_2(64, global_batch=256, replicas=4)
-    assert not checks.exercise_09_2(256, global_batch=256, replicas=4)
 
     def shift_right(images, k):
         out = np.zeros_like(images)
@@ -423,6 +421,62 @@ def test_exercise_09_checkers():
     assert checks.exercise_09_3(shift_right)
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=2))
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=1))
+
+
+def test_exercise_09_2_measures_the_accuracy_on_turned_digits():
+    import keras
+    from scipy import ndimage
+
+    rng = np.random.default_rng(3)
+    x = rng.random((300, 28, 28)).astype("float32")
+    x[:150, :, :14] = 0  # ink on the right only: turning moves it, and the linear model notices
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    y = model.predict(x, verbose=0).argmax(axis=1)  # right on every unturned image
+    y[:30] = (y[:30] + 1) % 10  # and wrong on 30 of them
+    turned = ndimage.rotate(x, 30, axes=(1, 2), reshape=False, order=1, mode="constant")
+    accuracy = float(np.mean(model.predict(turned, verbose=0).argmax(axis=1) == y))
+    assert 0.2 < accuracy < 0.85  # the test needs the turned accuracy apart from the plain 0.9
+    assert checks.exercise_09_2(accuracy, model, x, y, degrees=30)
+    assert checks.exercise_09_2(accuracy + 0.002, model, x, y, degrees=30)  # within 0.003
+    assert not checks.exercise_09_2(accuracy + 0.01, model, x, y, degrees=30)
+    assert "percentage" in checks.exercise_09_2(100 * accuracy, model, x, y, degrees=30).message
+    assert "error rate" in checks.exercise_09_2(1 - accuracy, model, x, y, degrees=30).message
+    assert "turn them" in checks.exercise_09_2(0.9, model, x, y, degrees=30).message
+    for wrong in (True, "0.5", float("nan"), ...):
+        assert not checks.exercise_09_2(wrong, model, x, y, degrees=30), wrong
+
+
+def test_exercise_09_4_max_pool_against_keras():
+    def max_pool(maps):
+        h, w, c = maps.shape
+        return maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2, c).max(axis=(1, 3))
+
+    def mean_pool(maps):
+        h, w, c = maps.shape
+        return maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2, c).mean(axis=(1, 3))
+
+    def padded(maps):  # pools the odd edge on its own instead of dropping it
+        h, w, c = maps.shape
+        out = np.full(((h + 1) // 2 * 2, (w + 1) // 2 * 2, c), -np.inf)
+        out[:h, :w] = maps
+        return max_pool(out)
+
+    assert checks.exercise_09_4(max_pool)
+    assert "MEAN" in checks.exercise_09_4(mean_pool).message
+    assert "odd" in checks.exercise_09_4(padded).message
+    assert "channel" in checks.exercise_09_4(lambda m: max_pool(m)[..., 0]).message
+    assert (
+        "top-left"
+        in checks.exercise_09_4(
+            lambda m: m[: m.shape[0] // 2 * 2 : 2, : m.shape[1] // 2 * 2 : 2]
+        ).message
+    )
+    assert "raised" in checks.exercise_09_4(lambda m: 1 / 0).message
+    assert not checks.exercise_09_4(...)
+    assert not checks.exercise_09_4(max_pool(np.ones((4, 4, 1))))
 
 
 # --------------------------------------------------------------------------- committed models

@@ -122,12 +122,29 @@ def test_03_1_parameter_count():
     assert not checks.exercise_03_1(52_651, SIZES)  # exact: off by one is wrong
 
 
-def test_03_2_batchnorm_non_trainable():
+def test_03_2_batchnorm_model_is_built_and_read():
+    import keras
+
+    def build(spec):
+        """'D200' a ReLU Dense, 'O10' a softmax output, 'B' a BatchNormalization."""
+        layers = [keras.Input(shape=(784,))]
+        for item in spec.split():
+            if item == "B":
+                layers.append(keras.layers.BatchNormalization())
+            else:
+                activation = "softmax" if item[0] == "O" else "relu"
+                layers.append(keras.layers.Dense(int(item[1:]), activation=activation))
+        return keras.Sequential(layers)
+
     sizes = [784, 200, 50, 10]
-    assert checks.exercise_03_2(2 * 250, sizes)
-    assert says(checks.exercise_03_2(4 * 250, sizes), "gamma and beta ARE trained")
-    assert says(checks.exercise_03_2(2 * 260, sizes), "not the output")
-    assert says(checks.exercise_03_2(250, sizes), "moving mean AND a moving variance")
+    good = checks.exercise_03_2(build("D200 B D50 B O10"), sizes)
+    assert good and "500 non-trainable" in good.message
+    assert says(checks.exercise_03_2(build("D200 B D50 B O10 B"), sizes), "follows the output")
+    assert says(checks.exercise_03_2(build("B D200 D50 B O10"), sizes), "784 pixels")
+    assert says(checks.exercise_03_2(build("D200 B D50 O10"), sizes), "exactly one after each")
+    assert says(checks.exercise_03_2(build("D200 B O10"), sizes), "units")
+    assert says(checks.exercise_03_2(500, sizes), "build the model itself")
+    assert not checks.exercise_03_2("model", sizes)
 
 
 def test_03_3_bytes_of_float32_weights():

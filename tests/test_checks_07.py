@@ -10,14 +10,42 @@ from helpers import checks
 CM = np.array([[50, 2, 3], [4, 40, 6], [1, 9, 30]])
 
 
-def test_07_1_reads_row_true_column_predicted():
-    assert checks.exercise_07_1(6, CM, true=1, predicted=2)
-    wrong = checks.exercise_07_1(9, CM, true=1, predicted=2)
-    assert not wrong and "mirror" in wrong.message
-    assert not checks.exercise_07_1(..., CM, true=1, predicted=2)
-    for near in (6.4, 5.6, True, "6", float("nan")):  # a count: no rounding, no booleans, no text
-        assert not checks.exercise_07_1(near, CM, true=1, predicted=2), near
-    assert checks.exercise_07_1(6.0, CM, true=1, predicted=2)
+def _counts(y_true, y_pred):
+    counts = np.zeros((10, 10), dtype=int)
+    np.add.at(counts, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return counts
+
+
+def test_07_1_a_confusion_function_is_tested_on_its_own_cases():
+    y_true, y_pred = np.array([1, 1, 2, 2, 2]), np.array([1, 2, 2, 2, 0])
+    assert checks.exercise_07_1(_counts)
+    assert checks.exercise_07_1(_counts, y_true, y_pred)
+    assert checks.exercise_07_1(lambda t, p: _counts(t, p).astype(float))  # floats that count
+    transposed = checks.exercise_07_1(lambda t, p: _counts(p, t))
+    assert not transposed and "transpose" in transposed.message
+
+    def once(t, p):  # fancy indexing: a repeated (true, predicted) pair adds 1 only once
+        counts = np.zeros((10, 10), dtype=int)
+        counts[np.asarray(t), np.asarray(p)] += 1
+        return counts
+
+    assert not (v := checks.exercise_07_1(once)) and "np.add.at" in v.message
+
+    def present_only(t, p):  # only the digits that occur: a 7 is never predicted
+        labels = np.union1d(t, p)
+        return skm.confusion_matrix(t, p, labels=labels)
+
+    assert not (v := checks.exercise_07_1(present_only)) and "10 x 10" in v.message
+
+    def shares(t, p):
+        counts = _counts(t, p).astype(float)
+        total = counts.sum(axis=1, keepdims=True)
+        return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+
+    assert not (v := checks.exercise_07_1(shares)) and "shares" in v.message
+    assert not (v := checks.exercise_07_1(lambda t, p: 1 / 0)) and "ZeroDivisionError" in v.message
+    for not_a_function in (..., 6, "confusion", _counts(y_true, y_pred)):
+        assert not checks.exercise_07_1(not_a_function)
 
 
 def test_07_2_recall_is_diagonal_over_row():
