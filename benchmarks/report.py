@@ -422,9 +422,9 @@ def markdown(results: dict) -> str:
             published = [r for r in flagship["runs"] if r["recipe"] == "published"]
             loads = [r["load_average"] for r in published]
             notes.append(
-                "06 reads the published recipe's seed-0 run (its test predictions) from the "
-                "committed `benchmarks/results/flagship.json` instead of training it, on a "
-                "fresh clone too; trained, it took "
+                "06's optional part reads the published recipe's runs over three seeds from "
+                "the committed `benchmarks/results/flagship.json` instead of training them, on "
+                "a fresh clone too; trained, one took "
                 f"{_minutes(statistics.median(r['seconds'] for r in published))} in "
                 f"`benchmarks/bench_flagship.py` (median of {len(published)} seeds, 1-minute "
                 f"load average {min(loads):g}-{max(loads):g} on {flagship['cpus']} cores). "

@@ -154,7 +154,11 @@ def test_section_5_adversarial_training_buys_robustness_not_clearly_costing_clea
 
 def test_section_6_refusals_follow_the_tables():
     printed = cell_output(NB, "outside_p = {name: three_ways(x)")
-    text = markdown(NB, "**What this run shows** (the tables above): at the threshold")
+    text = (
+        markdown(NB, "**What this run shows** (the tables above): at the threshold")
+        + " "
+        + markdown(NB, "None of them refuses everything that is not a digit")
+    )
     refused = _table(printed, "share refused at that threshold:", 4)
     auc = _table(printed, "ROC AUC, validation digits against each set", 4)
     # columns (alphabetical): UCI digits, letters, noise, turned digits
@@ -222,7 +226,11 @@ def test_section_6_only_the_ensembles_calibration_gain_beats_the_image_noise():
 
 def test_section_6_refusing_helps_on_the_uci_digits():
     printed = cell_output(NB, "SHARES = np.linspace(0, 0.5, 26)")
-    text = markdown(NB, "**What this run shows** (the tables above): at the threshold")
+    text = (
+        markdown(NB, "**What this run shows** (the tables above): at the threshold")
+        + " "
+        + markdown(NB, "None of them refuses everything that is not a digit")
+    )
     assert "raises the accuracy on the rest for every method" in text
     for m in METHODS:
         values = numbers(printed, f"UCI digits        {m:10s}: accuracy")
