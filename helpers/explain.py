@@ -355,7 +355,7 @@ def load_or_train_flagship_seed(seed: int, split):
     if seed == config.SEED:
         return training.load_or_train_flagship()
     path = _flagship_seed_path(seed)
-    wanted = training.flagship_info(training.IMPROVED_RECIPE, split, seed)
+    wanted = training.flagship_info(training.IMPROVED_RECIPE, split, seed)  # Keras version too
     if path.exists() and modelio.read_info(path) == wanted:
         model = modelio.load_model(path)  # checksum verified, safe_mode on
         print(f"Loaded the flagship, seed {seed}, from {path.parent.name}/{path.name}.")
@@ -364,7 +364,8 @@ def load_or_train_flagship_seed(seed: int, split):
         split.x_fit, split.y_fit, split.x_val, split.y_val, training.IMPROVED_RECIPE,
         seed=seed, verbose=0,
     )  # fmt: skip
-    training.save_flagship(model, training.IMPROVED_RECIPE, split, path, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    modelio.save_model(model, path, info=wanted)
     print(
         f"Trained the flagship, seed {seed} (notebook 06's recipe, {len(history.epoch)} epochs, "
         f"{seconds:.0f} s); saved to {path.parent.name}/{path.name}."
@@ -427,10 +428,13 @@ def _adversarial_path(eps: float, seed: int):
 def load_or_train_adversarial(split, eps: float, seed: int = config.SEED):
     """``(model, seconds)`` of :func:`train_adversarial`: loaded (checksummed) when trained
     earlier with this eps, seed, split and number of epochs, otherwise trained and saved."""
+    import keras
+
     from helpers import modelio
 
     epochs = 1 if config.is_fast() else ADVERSARIAL_EPOCHS
     how = {"fgsm_eps": float(eps), "epochs": epochs, "split": split.describe(), "seed": seed}
+    how["keras"] = keras.__version__  # a file saved by a newer Keras may not load in an older one
     path = _adversarial_path(eps, seed)
     stored = modelio.read_info(path) if path.exists() else None
     if stored and stored.get("how") == how:

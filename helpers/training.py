@@ -641,8 +641,17 @@ def _display(path: Path) -> str:
 
 def flagship_info(recipe: Recipe, split, seed: int = config.SEED) -> dict:
     """What a saved flagship was trained with: recipe, split and seed (stored beside the file,
-    so a model from an older recipe or another split is never silently reused)."""
-    return {"recipe": recipe.as_dict(), "split": split.describe(), "seed": seed}
+    so a model from an older recipe or another split is never silently reused), and the Keras
+    that saved it (a file saved by a newer Keras may not load in an older one: then it is
+    trained again instead)."""
+    import keras
+
+    return {
+        "recipe": recipe.as_dict(),
+        "split": split.describe(),
+        "seed": seed,
+        "keras": keras.__version__,
+    }
 
 
 def _modelio():
