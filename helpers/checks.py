@@ -300,35 +300,86 @@ def _frame_ink(x, width=FRAME_WIDTH):
     return (x[:, frame] > 0).any(axis=1)
 
 
-@exercise
-def exercise_01_1(answer, x_test):
-    """Share of the test images with ink (a pixel above 0) in the outer 4-pixel frame."""
-    value, problem = _scalar(answer, "the share of images")
+def _frame_share_verdict(value, x, width: int, where: str):
+    """The verdict on one share of images with ink in the outer ``width``-pixel frame."""
+    value, problem = _scalar(value, f"the share of images on {where}")
     if problem is not None:
         return problem
-    x = np.asarray(x_test)
-    expected = float(np.mean(_frame_ink(x)))
+    expected = float(np.mean(_frame_ink(x, width)))
     frame = np.ones(x.shape[1:], dtype=bool)
-    frame[FRAME_WIDTH:-FRAME_WIDTH, FRAME_WIDTH:-FRAME_WIDTH] = False
+    frame[width:-width, width:-width] = False
     hints = [
-        (100 * expected, "that looks like a percentage; give a fraction between 0 and 1."),
+        (100 * expected, "that looks like a percentage; return a fraction between 0 and 1."),
         (1 - expected, "that is the share WITHOUT ink in the frame; count the images with ink."),
         (
             float(np.mean(x[:, frame] > 0)),
             "that is the share of inked frame PIXELS; count the IMAGES with any ink there: "
-            "(x[:, frame] > 0).any(axis=1).",
+            "(images[:, frame] > 0).any(axis=1).",
         ),
     ]
-    for width in (3, 5):
-        hints.append(
-            (float(np.mean(_frame_ink(x, width))), f"that is a frame {width} pixels wide; use 4.")
-        )
+    for other in sorted({width - 1, width + 1, FRAME_WIDTH} - {width, 0}):
+        share = float(np.mean(_frame_ink(x, other)))
+        if not np.isclose(share, expected):
+            hints.append(
+                (share, f"that is the share for a frame {other} pixels wide; use `width`.")
+            )
     return check_number(
         value,
         expected,
         rel_tol=1e-4,
-        what="the share of test images with ink in the frame",
+        what=f"the share of images with ink in the {width}-pixel frame on {where}",
         hints=hints,
+    )
+
+
+def _frame_cases():
+    """Six small test images: which of them have ink in a frame of width 2 and of width 4."""
+    x = np.zeros((6, 28, 28), dtype=np.uint8)
+    x[0, 0, 0] = 255  # a corner: in every frame
+    x[1, 3, 14] = 90  # row 3: in the 4-pixel frame, not in the 2-pixel one
+    x[2, 4, 14] = 90  # row 4: just inside the 4-pixel frame's hole
+    x[3, 14, 27] = 1  # the last column, the faintest ink
+    x[4, 14, 14] = 200  # centre only
+    return x  # image 5 is blank paper
+
+
+@exercise
+def exercise_01_1(answer, x_test):
+    """A function ``frame_ink_share(images, width)``: the share of images with ink.
+
+    Ink is a pixel above 0 in the outer ``width``-pixel frame. The function is run on six
+    small images of the checker's own (widths 4 and 2) and then on ``x_test`` with width 4;
+    its input must come back unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_1 should be your FUNCTION (answer_1 = frame_ink_share), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    x_test = np.asarray(x_test)
+    small = _frame_cases()
+    cases = [("six small images", small, 4), ("six small images", small, 2)]
+    cases.append(("x_test", x_test, FRAME_WIDTH))
+    value = None
+    for name, images, width in cases:
+        given = images.copy()
+        try:
+            value = answer(given, width)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(
+                False,
+                f"frame_ink_share({name}, width={width}) raised {type(exc).__name__}: {exc}",
+            )
+        if not np.array_equal(given, images):
+            return verdict(False, "your function changed the images it was given; read only.")
+        result = _frame_share_verdict(value, images, width, f"{name}, width {width}")
+        if not result:
+            return result
+    return verdict(
+        True,
+        f"right on the checker's images (widths 4 and 2); on x_test {float(value):.4f} of the "
+        "test images have ink in the 4-pixel frame.",
     )
 
 
@@ -360,20 +411,25 @@ def exercise_01_2(answer, x_train, y_train):
     )
 
 
-@exercise
-def exercise_01_3(answer, image):
-    """Normalise one uint8 image to float32 in [0, 1]."""
+def _unit_float_verdict(got, image, where: str):
+    """The verdict on one image (or batch) scaled to float32 in [0, 1]."""
     image = np.asarray(image)
     expected = image.astype(np.float32) / 255.0
-    got = _as_array(answer)
+    got = _as_array(got)
     if got.shape != image.shape:
-        return verdict(False, f"the shape changed to {got.shape}; keep it {image.shape}.")
+        return verdict(
+            False, f"on {where} the shape changed to {got.shape}; keep it {image.shape}."
+        )
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
     if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
-        return verdict(False, f"the image should hold numbers, got dtype {got.dtype}.")
+        return verdict(False, f"the result should hold numbers, got dtype {got.dtype}.")
     if not np.isfinite(got).all():
-        return verdict(False, "the image holds NaN or infinite values.")
+        return verdict(False, f"on {where} the result holds NaN or infinite values.")
+    if got.size == 0:  # nothing to scale: only the dtype can be wrong
+        if got.dtype != np.float32:
+            return verdict(False, f"on {where} the dtype is {got.dtype}; use float32.")
+        return None
     if got.max() > 1.0 + 1e-6:
         return verdict(
             False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
@@ -383,10 +439,55 @@ def exercise_01_3(answer, image):
     if not np.allclose(got, expected, atol=1e-6):
         if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
             return verdict(False, "divided by 256; the largest grey level is 255.")
-        return verdict(False, "the values differ from image / 255.")
+        if image.max() > 0 and np.allclose(got, image / image.max(), atol=1e-6):
+            return verdict(
+                False,
+                f"divided by the largest value on {where} ({image.max()}), not by 255: a faint "
+                "image would come out as dark as a bold one.",
+            )
+        return verdict(False, f"on {where} the values differ from images / 255.")
     if got.dtype != np.float32:
         return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
-    return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
+    return None
+
+
+@exercise
+def exercise_01_3(answer, image):
+    """A function ``to_unit_float(images)``: uint8 grey levels to float32 in [0, 1].
+
+    Run on ``image`` (one image), on a batch of the checker's own (0 and 255 included), on a
+    faint image alone (no pixel above 85) and on an empty batch; the input must come back
+    unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_3 should be your FUNCTION (answer_3 = to_unit_float), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    rng = np.random.default_rng(1)
+    batch = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    batch[0, 0, 0], batch[0, 0, 1] = 0, 255
+    batch[1] //= 3  # a faint image: its largest grey level is about 85
+    cases = [("your image", np.asarray(image)), ("a batch of three images", batch)]
+    cases.append(("a faint image alone", batch[1:2].copy()))
+    cases.append(("an empty batch", np.zeros((0, 28, 28), dtype=np.uint8)))
+    for name, images in cases:
+        given = images.copy()
+        try:
+            got = answer(given)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(False, f"on {name} your function raised {type(exc).__name__}: {exc}")
+        if not np.array_equal(given, images) or given.dtype != images.dtype:
+            return verdict(
+                False,
+                "your function changed the images it was given (an in-place division?); "
+                "return a new array and leave the uint8 images as they were.",
+            )
+        result = _unit_float_verdict(got, images, name)
+        if result is not None:
+            return result
+    return verdict(True, "float32 in [0, 1], pixel for pixel images / 255, the input untouched.")
 
 
 @exercise
