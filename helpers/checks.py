@@ -1914,138 +1914,218 @@ def exercise_07_4(
 # --------------------------------------------------------------------------- notebook 08
 
 
-@exercise
-def exercise_08_1(answer, y_true, pred_a, pred_b):
-    """The exact two-sided McNemar p-value of two models' predictions on the same images,
-    within 1e-4 relative (4 significant digits)."""
-    from scipy.stats import binomtest, chi2
+#: (only A right, only B right, both right, both wrong): the cases the McNemar checker runs a
+#: learner's function on, chosen so that each typical mistake gives another p-value.
+_MCNEMAR_CASES = ((12, 4, 30, 4), (5, 5, 40, 0), (30, 2, 100, 8), (89, 76, 9800, 35),
+                  (0, 3, 20, 1), (0, 0, 10, 2))  # fmt: skip
 
-    from helpers import stats
 
-    m = stats.mcnemar(y_true, pred_a, pred_b)
-    b, c = m.only_a_right, m.only_b_right
+def _mcnemar_case(only_a, only_b, both, neither, seed=8):
+    """Two boolean arrays (right per image) with those counts, shuffled."""
+    right_a = np.array([1] * only_a + [0] * only_b + [1] * both + [0] * neither, dtype=bool)
+    right_b = np.array([0] * only_a + [1] * only_b + [1] * both + [0] * neither, dtype=bool)
+    order = np.random.default_rng(seed).permutation(len(right_a))
+    return right_a[order], right_b[order]
+
+
+def _mcnemar_p(b: int, c: int) -> float:
+    from scipy.stats import binomtest
+
+    return 1.0 if b + c == 0 else float(binomtest(b, b + c, 0.5).pvalue)
+
+
+def _mcnemar_mistake(got: float, b: int, c: int, total: int) -> str | None:
+    from scipy.stats import binom, binomtest, chi2
+
     n = b + c
-    hints = []
-    if n:
-        hints.append(
-            (binomtest(min(b, c), n, 0.5, alternative="less").pvalue,
-             "that is one tail only; the question is two-sided (is either model better?): "
-             "add the other tail, which for p = 1/2 is the same size.")
-        )  # fmt: skip
-        hints.append(
-            (chi2.sf((b - c) ** 2 / n, 1),
-             "that is the chi-square approximation; the exact test sums the binomial tail.")
-        )  # fmt: skip
-        hints.append(
-            (chi2.sf((abs(b - c) - 1) ** 2 / n, 1),
-             "that is the chi-square approximation with continuity correction; the exact "
-             "test sums the binomial tail.")
-        )  # fmt: skip
-        total = len(np.asarray(y_true))
-        hints.append(
-            (binomtest(min(b, c), total, 0.5).pvalue,
-             f"count only the {n} images where exactly one model is right, not all {total}.")
-        )  # fmt: skip
-        # section 10's table prints per-seed McNemar p-values to 2 significant digits: a copy
-        # of that rounded number is not a computation (4 significant digits are asked for)
-        rounded = float(f"{m.p_value:.2g}")
-        if not np.isclose(rounded, m.p_value, rtol=1e-4, atol=0.0):
-            hints.append(
-                (rounded,
-                 "that is the p-value rounded to 2 digits (as a table prints it); compute it "
-                 "from the two counts, to at least 4 significant digits.")
-            )  # fmt: skip
-    return check_number(
-        answer,
-        m.p_value,
-        rel_tol=1e-4,
-        abs_tol=0.0,
-        what=f"the exact McNemar p-value ({b} images only A gets right, {c} only B)",
-        hints=hints,
-    )
+    if n == 0:
+        return None
+    close = lambda x: np.isclose(got, x, rtol=1e-6, atol=1e-12)  # noqa: E731
+    tail = float(binom.cdf(min(b, c), n, 0.5))
+    if close(tail):
+        return ("that is one tail only; the question is two-sided (is EITHER model better?): "
+                "add the other tail, which for p = 1/2 is the same size.")  # fmt: skip
+    if close(2 * tail) and 2 * tail > 1:
+        return "when b = c the doubled tail exceeds 1: a p-value is capped at 1 (min(1, ...))."
+    if close(chi2.sf((b - c) ** 2 / n, 1)) or close(chi2.sf((abs(b - c) - 1) ** 2 / n, 1)):
+        return "that is the chi-square approximation; the exact test sums the binomial tail."
+    if close(binomtest(min(b, c), total, 0.5).pvalue):
+        return f"count only the {n} images where exactly one model is right, not all {total}."
+    if close(2 * float(binom.cdf(min(b, c) - 1, n, 0.5))) or close(
+        2 * float(binom.sf(max(b, c), n, 0.5))
+    ):
+        return ("off by one in the tail: P(X >= max(b, c)) includes max(b, c) itself "
+                "(binom.sf(k, ...) is P(X > k), so use binom.sf(max(b, c) - 1, ...)).")  # fmt: skip
+    return None
 
 
 @exercise
-def exercise_08_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
-                  b="mlp_128_64_32_sigmoid"):  # fmt: skip
-    """After training two more seeds of a and b: the verdict of the planned comparison
-    (the two training procedures on seeds and test images, Holm over all planned pairs)."""
-    import pandas as pd
+def exercise_08_1(answer, right_a=None, right_b=None):
+    """A function ``mcnemar_exact(right_a, right_b)``: the exact two-sided McNemar p-value of
+    two models from their right/wrong per image (boolean arrays), checked against scipy's
+    binomial test on cases of the checker's own (then on ``right_a``, ``right_b`` if given)."""
+    if not callable(answer):
+        return verdict(False, f"answer a function mcnemar_exact(right_a, right_b), got "
+                       f"{_short(answer)}.")  # fmt: skip
+    cases = [_mcnemar_case(*counts) for counts in _MCNEMAR_CASES]
+    cases.append(tuple(a.astype(int).tolist() for a in _mcnemar_case(7, 2, 11, 1)))  # lists of 0/1
+    if right_a is not None and right_b is not None:
+        cases.append((np.asarray(right_a, dtype=bool), np.asarray(right_b, dtype=bool)))
+    for ra, rb in cases:
+        a, b_ = np.asarray(ra, dtype=bool), np.asarray(rb, dtype=bool)
+        b, c = int(np.sum(a & ~b_)), int(np.sum(~a & b_))
+        call = f"mcnemar_exact on {len(a)} images ({b} only A right, {c} only B right)"
+        try:
+            got = answer(ra, rb)
+        except Exception as error:  # the learner's code: say what it raised
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+        value, problem = as_number(got, f"the p-value of {call}")
+        if problem is not None:
+            return verdict(False, problem + " Return one number, the p-value.")
+        want = _mcnemar_p(b, c)
+        if np.isclose(value, want, rtol=1e-6, atol=1e-12):
+            continue
+        hint = _mcnemar_mistake(value, b, c, len(a))
+        if hint is None and not 0 <= value <= 1:
+            hint = "a p-value is a probability, between 0 and 1; return the p-value, not a count."
+        hint = hint or ("the exact test: under 'equally good', b ~ Binomial(b + c, 1/2); "
+                        "p = min(1, 2 P(X >= max(b, c))).")  # fmt: skip
+        return verdict(False, f"{call} gave {value:.6g}, the exact p-value is {want:.6g}: {hint}")
+    return verdict(True, "mcnemar_exact agrees with scipy's exact binomial test on every case, "
+                   "ties (p = 1) and no disagreement at all included.")  # fmt: skip
 
+
+#: Per-seed accuracies (fractions) the interval checker runs a learner's function on.
+_SEED_CASES = (
+    ([0.9801, 0.9794, 0.9788], [0.9760, 0.9739, 0.9779, 0.9793, 0.9775, 0.9800], 0.95),
+    ([0.9747, 0.9757, 0.9748, 0.9702, 0.9743, 0.9762], [0.9699, 0.9715, 0.9713], 0.95),
+    ([0.971, 0.969], [0.968, 0.9695], 0.9),
+    ([0.5, 0.7, 0.6, 0.65], [0.55, 0.52, 0.58, 0.61, 0.5], 0.99),
+)
+
+
+def _welch(a, b, confidence):
+    from scipy.stats import ttest_ind
+
+    ci = ttest_ind(a, b, equal_var=False).confidence_interval(confidence)
+    return float(ci.low), float(ci.high)
+
+
+def _seed_interval_mistake(got, a, b, confidence) -> str | None:
+    from scipy.stats import norm, t, ttest_ind
+
+    a, b = np.asarray(a), np.asarray(b)
+    d = a.mean() - b.mean()
+    close = lambda lo, hi: np.allclose(got, [lo, hi], rtol=1e-6, atol=1e-9)  # noqa: E731
+    low, high = _welch(a, b, confidence)
+    if close(100 * low, 100 * high):
+        return "those are percentage points; keep the units of the accuracies (fractions)."
+    if close(-high, -low):
+        return "that is B - A; the interval is for mean(acc_a) - mean(acc_b)."
+    pooled = ttest_ind(a, b, equal_var=True).confidence_interval(confidence)
+    if close(pooled.low, pooled.high):
+        return ("that is the pooled (equal-variance) t-interval; two architectures' seeds "
+                "spread differently: use Welch's, with Satterthwaite's degrees of freedom.")  # fmt: skip
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    z = norm.ppf(0.5 + confidence / 2)
+    if close(d - z * se, d + z * se):
+        return (f"that uses the normal quantile {z:.3f}; with a few seeds the spread is itself "
+                "uncertain: use Student's t with Welch's degrees of freedom.")  # fmt: skip
+    se0 = np.sqrt(a.var() / len(a) + b.var() / len(b))
+    for s in (se0,):
+        for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1):
+            q = t.ppf(0.5 + confidence / 2, df)
+            if close(d - q * s, d + q * s):
+                return "the standard deviation of a sample of seeds divides by k - 1 (ddof=1)."
+    for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1, len(a) - 1):
+        q = t.ppf(0.5 + confidence / 2, df)
+        if close(d - q * se, d + q * se):
+            return (f"right standard error, but {df} degrees of freedom; Welch's are "
+                    "(va + vb)^2 / (va^2/(kA - 1) + vb^2/(kB - 1)), va = sA^2/kA.")  # fmt: skip
+    if close(d - 2 * se, d + 2 * se) or close(d - se, d + se):
+        return "the half width is t times the standard error, t from Student's t at the confidence."
+    return None
+
+
+@exercise
+def exercise_08_2(answer):
+    """A function ``seed_interval(acc_a, acc_b, confidence=0.95)``: Welch's t-interval
+    ``(low, high)`` of mean(acc_a) - mean(acc_b) over independent seeds, checked against
+    ``scipy.stats.ttest_ind(equal_var=False).confidence_interval`` on cases of its own."""
+    if not callable(answer):
+        return verdict(False, "answer a function seed_interval(acc_a, acc_b, confidence=0.95), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    for a, b, confidence in _SEED_CASES:
+        call = f"seed_interval({len(a)} seeds, {len(b)} seeds, confidence={confidence})"
+        try:
+            got = answer(list(a), np.array(b), confidence)
+        except Exception as error:  # the learner's code: say what it raised
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+        try:
+            got = np.asarray(got, dtype=float).ravel()
+        except (TypeError, ValueError):
+            return verdict(False, f"{call} returned {_short(got)}; return two numbers (low, high).")
+        if got.shape != (2,) or not np.all(np.isfinite(got)):
+            return verdict(False, f"{call} returned {_short(got)}; return two finite numbers "
+                           "(low, high).")  # fmt: skip
+        low, high = _welch(a, b, confidence)
+        if np.allclose(got, [low, high], rtol=1e-6, atol=1e-9):
+            continue
+        hint = _seed_interval_mistake(got, a, b, confidence) or (
+            "Welch: se = sqrt(sA^2/kA + sB^2/kB) (ddof=1), Satterthwaite's degrees of freedom, "
+            "and t from scipy.stats.t.ppf."
+        )
+        return verdict(False, f"{call} gave [{got[0]:.6f}, {got[1]:.6f}], Welch's interval is "
+                       f"[{low:.6f}, {high:.6f}]: {hint}")  # fmt: skip
+    return verdict(True, "seed_interval is Welch's t-interval on every case: the seeds' own "
+                   "spread, nothing of the test images.")  # fmt: skip
+
+
+def _widths(runs, y_true, a, b, ks):
+    from helpers import compare, stats
+
+    pa, pb = compare.predictions(runs, a), compare.predictions(runs, b)
+    out = []
+    for k in ks:
+        c = stats.compare_procedures(y_true, pa[:k], pb[:k])
+        out.append(100 * (c.high - c.low))
+    return np.array(out)
+
+
+@exercise
+def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32_sigmoid"):
+    """The widths (in points) of the 95% interval of procedure ``a`` minus ``b`` (seeds and
+    test images, ``stats.compare_procedures``) with only the first k seeds of each, for
+    k = 2, 3, ... up to the seeds both have; within 1e-6 points."""
     from helpers import compare
 
-    if more_runs is Ellipsis or more_runs is None:
-        return verdict(False, "first train the two extra seeds (more_runs = compare.run_all(...)).")
-    words = ("clear", "suggestive", "no evidence")
-    if answer not in words:
-        return verdict(False, f"answer one of {words}, got {answer!r}.")
-    old = runs[runs["name"].isin([a, b])]
-    new = more_runs[more_runs["name"].isin([a, b])]
-    if set(new["seed"]) & set(old["seed"]) or any((new["name"] == n).sum() < 2 for n in (a, b)):
-        return verdict(False, f"more_runs needs two NEW seeds (numbers not in {sorted(set(old['seed']))}) of both {a} and {b}.")  # fmt: skip
-    combined = pd.concat([runs, new], ignore_index=True)
-    tests = compare.paired_tests(combined, y_true)
-    row = tests[(tests["a"] == a) & (tests["b"] == b)].iloc[0]
-    detail = (
-        f"with {row['seeds']} seeds the difference is {row['difference_points']:+.2f} points "
-        f"[{row['low_points']:+.2f}, {row['high_points']:+.2f}], p = {row['p_value']:.2g}, "
-        f"after Holm {row['p_holm']:.2g}"
-    )
-    if answer == row["verdict"]:
-        return verdict(True, f"{detail}: {row['verdict']}.")
-    return verdict(
-        False,
-        f"{detail}. 'clear' needs the Holm-adjusted p below 0.05, 'suggestive' only the raw p.",
-    )
-
-
-@exercise
-def exercise_08_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
-    """Is ``fast`` faster than ``slow`` by the notebook's rule (at least ``rule`` times per
-    epoch, the measured run-to-run spread of one model's epoch time)?"""
-    from helpers import compare
-
-    if not isinstance(answer, bool | np.bool_):
-        return verdict(False, f"answer True (faster by the rule) or False, got {answer!r}.")
-    ratio = compare.speed_ratio(summary, slow, fast)
-    expected = ratio >= rule
-    detail = (
-        f"an epoch of {summary.loc[slow, 'label']} takes {ratio:.2f} times as long as one of "
-        f"{summary.loc[fast, 'label']}; the rule asks for {rule:.2f}"
-    )
-    if bool(answer) == expected:
-        return verdict(True, f"{detail}.")
-    return verdict(False, f"divide the two seconds per epoch: {detail}.")
-
-
-@exercise
-def exercise_08_4(answer, hidden=(200,)):
-    """Parameters of an MLP 784-hidden-10 (Dense layers only)."""
-    from helpers import models
-
-    sizes = [784, *hidden, 10]
-    what = f"the parameters of {'-'.join(map(str, sizes))}"
-    # a count: 159010.4 is not 159010 (a tolerance of 0.5 would accept it)
-    value, problem = as_number(answer, what)
-    if problem is not None:
-        return verdict(False, problem)
-    whole, not_whole = as_integer(value, what)
-    if not_whole is not None:
-        return verdict(False, f"{what} is a count, a whole number; {value!r} is not.")
-    expected = models.count_params(sizes)["total"]
-    weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
-    no_output = models.count_params(sizes[:-1])["total"]  # the Dense layers before the output
-    return check_number(
-        whole,
-        expected,
-        rel_tol=0,
-        abs_tol=0,
-        what=what,
-        hints=[
-            (weights_only, "you counted the weights; every unit also has a bias."),
-            (no_output, f"you left out the output layer ({sizes[-2]} -> {sizes[-1]})."),
-        ],
-    )
+    k_max = min(len(compare.predictions(runs, a)), len(compare.predictions(runs, b)))
+    ks = list(range(2, k_max + 1))
+    want = _widths(runs, y_test, a, b, ks)
+    try:
+        got = np.asarray(answer, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return verdict(False, f"answer an array of {len(ks)} widths (k = {ks[0]} ... {ks[-1]}), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    if got.shape != want.shape:
+        return verdict(False, f"answer {len(ks)} widths, one for each k = {ks[0]}, ..., {ks[-1]} "
+                       f"(your answer has {got.size}).")  # fmt: skip
+    if not np.all(np.isfinite(got)):
+        return verdict(
+            False, "some widths are NaN or infinite: k starts at 2 (one seed has no spread)."
+        )
+    if np.allclose(got, want, rtol=0, atol=1e-6):
+        shown = ", ".join(f"{k} seeds {w:.2f}" for k, w in zip(ks, want, strict=True))
+        return verdict(True, f"the widths in points: {shown}.")
+    if np.allclose(got, want / 100, rtol=0, atol=1e-8):
+        return verdict(False, "those are fractions; the widths are asked in points (times 100).")
+    if np.allclose(got, want / 2, rtol=0, atol=1e-6):
+        return verdict(
+            False, "those are half widths (estimate to one end); the width is high - low."
+        )
+    return verdict(False, f"with k = {ks[0]}: {got[0]:.4f} points, expected {want[0]:.4f}. Use "
+                   "stats.compare_procedures(y_test, preds_a[:k], preds_b[:k]) on the TEST "
+                   "predictions of the two models, with the first k seeds of each.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 09
