@@ -2131,57 +2131,119 @@ def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32
 # --------------------------------------------------------------------------- notebook 09
 
 
-@exercise
-def exercise_09_1(answer, kernel=5, filters=16, side=28):
-    """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
-    from helpers import models
+#: The layers exercise 09_1 checks a function on: (side, kernel, channels, filters, padding).
+CONV_CASES = (
+    (28, 5, 1, 16, "valid"),
+    (13, 3, 32, 64, "valid"),
+    (28, 3, 1, 8, "same"),
+    (11, 4, 3, 5, "same"),
+    (9, 1, 6, 2, "valid"),
+)
 
-    if _holds_text(answer) or isinstance(answer, dict) or not hasattr(answer, "__len__"):
-        return verdict(
-            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+
+def _keras_conv(side, kernel, channels, filters, padding):
+    """(output side, parameters) of a Keras Conv2D layer, measured by building it."""
+    import keras
+
+    layer = keras.layers.Conv2D(filters, kernel, padding=padding)
+    out = layer.compute_output_shape((None, side, side, channels))
+    layer.build((None, side, side, channels))
+    assert out[1] == out[2]
+    return int(out[1]), int(layer.count_params())
+
+
+def _conv_mistake(got, side, kernel, channels, filters, padding) -> str | None:
+    """What a wrong (side, parameters) pair most likely got wrong, or None."""
+    out_side, params = got
+    want_side = side if padding == "same" else side - kernel + 1
+    weights = kernel * kernel * channels * filters
+    if (params, out_side) == (want_side, weights + filters) and params != out_side:
+        return "the pair is the wrong way round: return (output side, parameters)."
+    if out_side != want_side:
+        if padding == "valid" and out_side == side - kernel:
+            return (
+                f"off by one: the kernel's top-left corner can sit at positions 0 .. "
+                f"{side - kernel}, that is side - kernel + 1 = {side - kernel + 1} of them."
+            )
+        if padding == "valid" and out_side == side:
+            return "without padding ('valid') the kernel fits in fewer positions than the side."
+        if padding == "same" and out_side == side - kernel + 1:
+            return (
+                "with padding='same' Keras adds zeros around the border so that the output keeps "
+                "the input's side (at stride 1); only 'valid' loses kernel - 1."
+            )
+        return f"the output side should be {want_side}, got {out_side}."
+    if params == weights:
+        return "you counted the weights; every filter also has one bias."
+    if params == (kernel * kernel + 1) * filters and channels > 1:
+        return (
+            f"each kernel spans all {channels} input channels: it has kernel x kernel x channels "
+            "weights (and one bias)."
         )
-    if len(answer) != 2:
-        return verdict(
-            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+    if params == weights + kernel * kernel * channels:
+        return "one bias per filter (per output map), not one per kernel weight."
+    if params in (
+        want_side**2 * filters,
+        side * side * filters,
+        want_side**2 * (weights + filters),
+    ):
+        return (
+            "the weights are shared: a filter has the same weights at every position, so the "
+            "image size does not enter the parameter count."
         )
-    out_side, problem = _whole(answer[0], "the output side")
-    if problem is not None:
-        return problem
-    params, problem = _whole(answer[1], "the number of parameters")
-    if problem is not None:
-        return problem
-    expected_side = side - kernel + 1
-    expected_params = models.conv2d_params(kernel, 1, filters)
-    if out_side == side:
+    return None
+
+
+@exercise
+def exercise_09_1(answer):
+    """A function ``conv_output_side_and_params(side, kernel, channels, filters, padding)``:
+    ``(output side, parameters)`` of ``keras.layers.Conv2D(filters, kernel, padding=padding)``
+    (stride 1) on ``side`` x ``side`` x ``channels`` inputs; checked against Keras on
+    :data:`CONV_CASES`."""
+    if not callable(answer):
         return verdict(
             False,
-            f"{side} is the side with 'same' padding; without padding a {kernel}x{kernel} kernel fits in fewer positions.",
+            "answer the function itself: answer = conv_output_side_and_params "
+            f"(without brackets), got {_short(answer)}.",
         )
-    if out_side == side - kernel:
-        return verdict(
-            False,
-            f"off by one: positions 0 .. {side - kernel} all fit, that is {side - kernel + 1} of them.",
+    for case in CONV_CASES:
+        side, kernel, channels, filters, padding = case
+        call = (
+            f"conv_output_side_and_params({side}, {kernel}, {channels}, {filters}, "
+            f"padding={padding!r})"
         )
-    if out_side != expected_side:
-        return verdict(
-            False,
-            f"the kernel's top-left corner can sit at side - kernel + 1 positions per row; {out_side} is not it.",
-        )
-    if params == kernel * kernel * filters:
-        return verdict(False, "you counted the weights; every filter also has one bias.")
-    if params == expected_side**2 * filters or params == side * side * filters:
-        return verdict(
-            False,
-            "the weights are shared: a filter has the same k x k weights at every position, so the image size does not enter.",
-        )
-    if params != expected_params:
-        return verdict(
-            False,
-            f"a filter has {kernel} x {kernel} x 1 weights and one bias; {params} is not {filters} of those.",
-        )
+        try:
+            got = answer(side, kernel, channels, filters, padding=padding)
+        except Exception as exc:  # a learner's function may raise anything
+            return verdict(False, f"{call} raised {type(exc).__name__}: {exc}")
+        if got is None:
+            return verdict(False, f"{call} returned None: did you forget the return line?")
+        if (
+            _holds_text(got)
+            or isinstance(got, dict)
+            or not hasattr(got, "__len__")
+            or len(got) != 2
+        ):
+            return verdict(
+                False, f"{call} should return a pair (output side, parameters); got {_short(got)}."
+            )
+        values = []
+        for value, what in zip(got, ("the output side", "the number of parameters"), strict=True):
+            number, problem = _whole(value, f"{what} of {call}")
+            if problem is not None:
+                return problem
+            values.append(number)
+        want = _keras_conv(*case)
+        if tuple(values) != want:
+            hint = _conv_mistake(values, *case) or "compare with the formulas of section 4."
+            return verdict(
+                False, f"{call} returned {tuple(values)}; Keras's Conv2D gives {want}: {hint}"
+            )
     return verdict(
         True,
-        f"{expected_side} x {expected_side} outputs per filter, ({kernel}*{kernel}*1 + 1) * {filters} = {expected_params} parameters.",
+        f"equal to Keras's Conv2D on all {len(CONV_CASES)} layers: side - kernel + 1 without "
+        "padding, the same side with 'same', and (kernel x kernel x channels + 1) x filters "
+        "parameters whatever the image size.",
     )
 
 
