@@ -263,3 +263,44 @@ def test_02_03_numbers_are_strict():
     assert checks.exercise_03_1(float(right), layer_sizes=sizes)
     assert says(checks.exercise_03_1(right + 0.4, layer_sizes=sizes), "whole number")
     assert says(checks.exercise_03_1(str(right), layer_sizes=sizes), "text")
+
+
+def _tensorflow_step_madds(sizes, batch):
+    """Multiply-adds of every MatMul in the graph TensorFlow's autodiff builds for one training
+    step (ReLU MLP, no biases, weights' gradients only) on ``batch`` images: m * k * n each."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    weights = [
+        tf.constant(rng.standard_normal((a, b)), tf.float32) for a, b in itertools.pairwise(sizes)
+    ]
+    x = tf.constant(rng.random((batch, sizes[0])), tf.float32)
+    target = tf.one_hot(np.arange(batch) % sizes[-1], sizes[-1])
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            h = x
+            for w in weights[:-1]:
+                h = tf.nn.relu(h @ w)
+            loss = tf.nn.softmax_cross_entropy_with_logits(target, h @ weights[-1])
+        return tape.gradient(loss, weights)
+
+    total = 0
+    for op in step.get_concrete_function(x).graph.get_operations():
+        if op.type == "MatMul":
+            a, b = op.inputs[0].shape, op.inputs[1].shape
+            m, k = (a[1], a[0]) if op.get_attr("transpose_a") else (a[0], a[1])
+            total += m * k * (b[0] if op.get_attr("transpose_b") else b[1])
+    return total
+
+
+def test_03_3_the_checkers_reference_is_what_tensorflow_computes():
+    """Exercise 3's checker judges by the series' rule (models.cost); on every case it draws,
+    the rule equals the arithmetic of TensorFlow's own backward pass, counted in its graph."""
+    from helpers import models
+
+    for sizes, batch in checks._step_cases_03():
+        rule = models.cost(sizes)["train_mult_adds_per_image"] * batch
+        assert _tensorflow_step_madds(sizes, batch) == rule, (sizes, batch)
