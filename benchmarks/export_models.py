@@ -1,28 +1,26 @@
-"""Commit notebook 09's seed-0 models small: copies without optimizer state, checksummed.
+"""Commit the trained models notebook 09 needs, as weights only, checksummed.
 
     python -m benchmarks.export_models          # artifacts/full/ -> benchmarks/models/
 
-``benchmarks/bench_beyond_mlp.py`` trains notebook 09's models over three seeds and saves
-the seed-0 model of every augmented recipe in ``artifacts/full/`` (the plain CNN's seed 0
-was saved there by a full run of notebook 09, with the same procedure) (with a JSON sidecar: how it was
-trained, its training record, the file's SHA-256). Those files are not committed, so a fresh
-clone would train them again when notebook 09 runs (about 25-60 min for the deeper CNN on 2
-cores). This script copies the ones notebook 09 uses into ``benchmarks/models/``:
+The models are trained by the series' own code and saved (whole ``.keras`` files, with a
+JSON sidecar saying how they were trained) in ``artifacts/full/``, which is not committed, so
+a fresh clone would train them again before notebook 09 can run (about 77 min on 2 cores):
+``benchmarks/bench_beyond_mlp.py`` trains the augmented recipes over three seeds and saves
+seed 0 (``cnn_deep_augmented``, ``flagship_augmented_light``); the plain CNN's seed 0 was saved
+by a full run of notebook 09 (notebook 08's protocol). Notebook 10 uses the plain CNN too.
 
-* loaded with :func:`helpers.modelio.load_model` (checksum checked, ``safe_mode`` on) and
-  without compiling, then saved again with :func:`helpers.modelio.save_model`: the same
-  layers and weights, **without Adam's state** (two moment tensors per weight, which a model
-  that is only evaluated does not need), about a third of the size;
-* the sidecar keeps the original's ``how`` (recipe, split, seed, Keras version) and
-  ``record`` (validation accuracy and seconds per epoch), and adds ``source``: the original
-  file's name and SHA-256, the script that trained it, and that the optimizer state was
-  dropped;
-* the copy must predict exactly what the original predicts on the 10,000 validation
-  images (largest probability difference printed; the script stops if it is above 1e-6).
+This script writes each one to ``benchmarks/models/NAME.weights.h5`` with
+:func:`helpers.committed.save`: **the weights only** (no architecture, no optimizer state), a
+sidecar with the file's SHA-256, the weights' shapes and sum, and how the model was trained
+(the original's sidecar, with ``source``: the original file's name and SHA-256 and what
+trained it). The architecture is rebuilt by the series' builders when loading, so every
+supported Keras (3.10, 3.13, 3.15) reads these files; a whole ``.keras`` file saved by Keras
+3.15 is refused by 3.10 and 3.13. Each copy is checked on the spot: rebuilt and loaded with
+:func:`helpers.committed.load`, it must predict what the original predicts on the 10,000
+validation images (largest probability difference printed; the script stops above 1e-6).
 
-Notebook 09 loads these copies (:func:`helpers.augment.load_or_train`) unless its
-``TRAIN_YOURSELF`` switch is on. To reproduce them: ``python -m benchmarks.bench_beyond_mlp``
-(seed 0 of each recipe is saved to ``artifacts/full/``), then this script. A retrained
+To reproduce: ``python -m benchmarks.bench_beyond_mlp`` (the augmented models), a full run of
+notebook 09 (``python -m helpers.run 09``, the plain CNN), then this script. A retrained
 model has the same recipe but not the same bytes (other CPUs give other rounding).
 """
 
@@ -38,63 +36,78 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-#: The seed-0 models notebook 09 uses, as ``artifacts/full/`` names them.
-MODELS = (
-    "cnn_deep_augmented_seed0.keras",
-    "flagship_augmented_light_seed0.keras",
-    "cnn_seed0.keras",
-)
 TRAINED_BY = "benchmarks/bench_beyond_mlp.py"
-#: The plain CNN's seed 0 was trained by notebook 09 itself (the benchmark saves only the
-#: augmented recipes' models), with the procedure of the benchmark's ``cnn`` candidate.
-TRAINED_BY_NOTEBOOK = {"cnn_seed0.keras": "a full run of notebook 09 (notebook 08's protocol)"}
+BY_09 = "a full run of notebook 09 (notebook 08's protocol)"
 
 
-def export(name: str, source_dir: Path, target_dir: Path, x_check) -> Path:
-    from helpers import modelio
+def models_to_export():
+    """``{committed name: (original file in artifacts/full/, who trained it, builder)}``."""
+    from helpers import augment
 
-    source = source_dir / name
+    def recipe(name):
+        return lambda: augment.build(augment.RECIPES[name], 0)
+
+    return {
+        "cnn_deep_augmented_seed0": (None, TRAINED_BY, recipe("cnn_deep_augmented")),
+        "flagship_augmented_light_seed0": (None, TRAINED_BY, recipe("flagship_augmented_light")),
+        "cnn_seed0": (None, BY_09, lambda: augment._build_plain_cnn(0)),
+    }
+
+
+def _how_and_record(info: dict) -> tuple[dict, dict]:
+    """The original sidecar's ``how`` and training ``record``."""
+    return info["how"], info["record"]
+
+
+def export(name, original, by, build, source_dir: Path, target_dir: Path, x_check) -> Path:
+    from helpers import committed, modelio
+
+    source = source_dir / (original or f"{name}.keras")
     info = modelio.read_info(source)
-    if not info or "how" not in info:
+    if not info:
         raise SystemExit(f"{source} has no sidecar saying how it was trained; not exported.")
-    original = modelio.load_model(source, compile=False)  # checksum checked, safe_mode on
-    info = {
-        **info,
+    how, record = _how_and_record(info)
+    model = modelio.load_model(source, compile=False)  # checksum checked, safe_mode on
+    sidecar = {
+        "how": how,
+        "record": record,
         "source": {
-            "file": name,
+            "file": source.name,
             "sha256": modelio.file_sha256(source),
-            "trained_by": TRAINED_BY_NOTEBOOK.get(name, TRAINED_BY),
-            "optimizer_state": "dropped (the copy is for evaluation only)",
+            "trained_by": by,
+            "kept": "weights only (architecture rebuilt by the series' builder; no optimizer)",
         },
     }
-    target = modelio.save_model(original, target_dir / name, info=info)
-    copy = modelio.load_model(target, compile=False)
-    a = original.predict(x_check, batch_size=1000, verbose=0)
+    target = committed.save(model, name, sidecar, directory=target_dir)
+    copy, _ = committed.load(name, how, build, directory=target_dir)
+    a = model.predict(x_check, batch_size=1000, verbose=0)
     b = copy.predict(x_check, batch_size=1000, verbose=0)
     diff = float(np.max(np.abs(a - b)))
     if diff > 1e-6:
         target.unlink()
-        raise SystemExit(f"{name}: the copy predicts differently (max diff {diff:.2e}).")
+        raise SystemExit(f"{name}: the rebuilt copy predicts differently (max diff {diff:.2e}).")
     print(
-        f"{name}: {source.stat().st_size:,} -> {target.stat().st_size:,} bytes; "
-        f"same predictions on {len(x_check):,} validation images (max difference {diff:.1e})"
+        f"{name}: {source.stat().st_size:,} -> {target.stat().st_size:,} bytes; same "
+        f"predictions on {len(x_check):,} validation images (max difference {diff:.1e})"
     )
     return target
 
 
 def main(argv=None) -> int:
-    from helpers import augment, config, quiet, split
+    from helpers import config, quiet, split
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=config.ROOT / "artifacts" / "full")
-    parser.add_argument("--target", type=Path, default=augment.COMMITTED_DIR)
+    parser.add_argument("--target", type=Path, default=config.ROOT / "benchmarks" / "models")
+    parser.add_argument("names", nargs="*", help="only these (default: every model)")
     args = parser.parse_args(argv)
     if config.is_fast():
         raise SystemExit("Export the full run's models: unset the FAST switch.")
     quiet.import_tensorflow()
     sets = split.load_split(verbose=False)
-    for name in MODELS:
-        export(name, args.source, args.target, sets.x_val)
+    for name, (original, by, build) in models_to_export().items():
+        if not args.names or name in args.names:
+            export(name, original, by, build, args.source, args.target, sets.x_val)
     return 0
 
 

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from helpers import config, quiet
+from helpers import committed, config, quiet
 
 #: The augmentation of the series: shifts of up to 10% of the side (2.8 pixels) in each
 #: direction, rotations of up to 10 degrees, zooms in or out of up to 10%.
@@ -284,69 +284,48 @@ def save_trained(model, recipe: Recipe, split, seed: int, history, seconds: floa
     return modelio.save_model(model, model_path(recipe, seed), info=info)
 
 
-#: Where the seed-0 models of notebook 09 are committed (small copies without optimizer
-#: state, checksummed: ``benchmarks/export_models.py`` writes them from the models that
-#: ``benchmarks/bench_beyond_mlp.py`` trained), so a fresh clone need not train them.
-COMMITTED_DIR = config.ROOT / "benchmarks" / "models"
+#: Where the seed-0 models of notebook 09 are committed, as weights only, checksummed
+#: (:mod:`helpers.committed`; ``benchmarks/export_models.py`` writes them from the models
+#: that ``benchmarks/bench_beyond_mlp.py`` trained), so a fresh clone need not train them.
+COMMITTED_DIR = committed.COMMITTED_DIR
 #: Who trained the committed models (named in what notebook 09 prints).
 TRAINED_BY = "benchmarks/bench_beyond_mlp.py"
 
 
-def _without_keras(how: dict) -> dict:
-    return {k: v for k, v in how.items() if k != "keras"}
+def load_committed(name: str, how: dict, build_model):
+    """``(model, stored_info)`` for the committed weights ``COMMITTED_DIR/<name>.weights.h5``
+    when their sidecar says they were trained exactly as ``how`` says (the Keras version
+    aside: weights are the same arrays in every Keras 3), else ``(None, reason)``.
+    ``build_model()`` rebuilds the architecture with the series' builder; the file's SHA-256,
+    the weights' shapes and their sum are checked (:func:`helpers.committed.load`), and a
+    file that fails a check is refused with :class:`helpers.modelio.ModelFileError` (a
+    changed file is never used)."""
+    return committed.load(name, how, build_model, directory=COMMITTED_DIR)
 
 
-def load_committed(name: str, how: dict):
-    """``(model, stored_info)`` for the committed copy ``COMMITTED_DIR / name`` when its
-    sidecar exists and says it was trained exactly as ``how`` says (the Keras version
-    aside: the copy holds no optimizer state), else ``(None, reason)``. The file's SHA-256
-    is checked against its sidecar before Keras reads it, and Keras loads it with
-    ``safe_mode`` on (:func:`helpers.modelio.load_model`); a copy that fails either is
-    refused with :class:`helpers.modelio.ModelFileError` (a changed file is never used)."""
-    from helpers import modelio
-
-    path = COMMITTED_DIR / name
-    if not path.exists():
-        return None, f"no committed copy at benchmarks/models/{name}"
-    stored = modelio.read_info(path)
-    if stored is None:
-        raise modelio.ModelFileError(
-            f"{path} has no checksum file ({modelio.sidecar_path(path).name}), so it cannot "
-            "be checked before loading. Restore both with git checkout -- benchmarks/models/."
-        )
-    if _without_keras(stored.get("how") or {}) != _without_keras(how):
-        return None, f"benchmarks/models/{name} was trained with another recipe or split"
-    fix = "Restore it with git checkout -- benchmarks/models/, or train it yourself."
-    try:
-        model = modelio.load_model(path, compile=False, fix=fix)  # sha256 checked, safe_mode
-    except modelio.ModelFileError as exc:
-        import keras
-
-        saved_by = stored["how"].get("keras")
-        intact = modelio.file_sha256(path) == modelio._read_sidecar(path)["sha256"]
-        if intact and saved_by != keras.__version__:  # an older Keras may not read it
-            print(f"Keras {keras.__version__} cannot load {path.name} (saved by Keras {saved_by}).")
-            return None, str(exc)
-        raise
-    return model, stored
+#: The committed models notebook 09 uses (``benchmarks/models/`` also holds notebook 10's).
+COMMITTED_09 = ("cnn_deep_augmented_seed0", "cnn_seed0", "flagship_augmented_light_seed0")
 
 
-def committed_table():
-    """The committed models (:data:`COMMITTED_DIR`) as a table: what each one is, how long
-    its training took when ``benchmarks/bench_beyond_mlp.py`` trained it, and its size.
-    Reads only the JSON sidecars (nothing is loaded)."""
+def committed_table(names=COMMITTED_09):
+    """The committed models ``names`` (in :data:`COMMITTED_DIR`) as a table: what each one
+    is, how long its training took when it was trained, and its size. Reads only the JSON
+    sidecars (nothing is loaded); a model that is not there is left out."""
     import pandas as pd
 
     from helpers import modelio
 
     rows = {}
-    for path in sorted(COMMITTED_DIR.glob("*.keras")):
+    for path in [committed.path_for(name, COMMITTED_DIR) for name in names]:
+        if not path.exists():
+            continue
         info = modelio.read_info(path) or {}
         how, record = info.get("how", {}), info.get("record", {})
-        what = (how.get("recipe") or {}).get("name") or how.get("candidate", "?")
-        rows[path.name] = {
+        what = (how.get("recipe") or {}).get("name") or how.get("candidate") or "?"
+        seconds = record.get("seconds", float("nan"))
+        rows[path.name.removesuffix(committed.SUFFIX)] = {
             "recipe": what,
-            "training (min)": round(record.get("seconds", float("nan")) / 60, 1),
+            "training (min)": round(seconds / 60, 1),
             "size (MB)": round(path.stat().st_size / 1e6, 2),
         }
     return pd.DataFrame(rows).T
@@ -356,9 +335,9 @@ def _say_loaded_committed(what: str, name: str, stored: dict) -> None:
     minutes = stored["record"]["seconds"] / 60
     by = (stored.get("source") or {}).get("trained_by", TRAINED_BY)
     print(
-        f"Loaded {what} from benchmarks/models/{name}: trained by {by} with this "
-        f"exact recipe and split ({minutes:.0f} min on 2 cores), committed without its "
-        "optimizer state, SHA-256 checked. Set TRAIN_YOURSELF = True to train it here instead."
+        f"Loaded {what} from benchmarks/models/{name}{committed.SUFFIX}: trained by {by} "
+        f"with this exact recipe and split ({minutes:.0f} min on 2 cores), committed as "
+        "weights only, SHA-256 checked. Set TRAIN_YOURSELF = True to train it here instead."
     )
 
 
@@ -390,9 +369,9 @@ def load_or_train(
         )
         return model, {"loaded": True, **stored["record"]}
     if not train_yourself:
-        model, stored = load_committed(path.name, how)
+        model, stored = load_committed(path.stem, how, lambda: build(recipe, seed))
         if model is not None:
-            _say_loaded_committed(f"{recipe.name} (seed {seed})", path.name, stored)
+            _say_loaded_committed(f"{recipe.name} (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
     model, history, seconds = train(recipe, split, seed=seed, verbose=verbose)
     save_trained(model, recipe, split, seed, history, seconds)
@@ -429,6 +408,16 @@ def _plain_cnn_how(split, seed: int) -> dict:
     return json.loads(json.dumps(how))
 
 
+def _build_plain_cnn(seed: int):
+    """The plain CNN's fresh, uncompiled architecture (as notebook 08's trainer builds it)."""
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(seed)
+    return models.build(PLAIN_CNN)
+
+
 def load_or_train_plain_cnn(split, seed: int = config.SEED, train_yourself: bool = False):
     """``(model, record)``: the CNN **without augmentation**, trained under notebook 08's
     protocol (:func:`helpers.compare.protocol`: Adam 0.001, batch 256, early stopping on the
@@ -453,9 +442,9 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED, train_yourself: bool
         )
         return model, {"loaded": True, **stored["record"]}
     if not train_yourself:
-        model, stored = load_committed(path.name, how)
+        model, stored = load_committed(path.stem, how, lambda: _build_plain_cnn(seed))
         if model is not None:
-            _say_loaded_committed(f"the plain CNN (seed {seed})", path.name, stored)
+            _say_loaded_committed(f"the plain CNN (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
     label = "CNN conv32-pool-conv64-pool-dense128"
     cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")

@@ -300,35 +300,86 @@ def _frame_ink(x, width=FRAME_WIDTH):
     return (x[:, frame] > 0).any(axis=1)
 
 
-@exercise
-def exercise_01_1(answer, x_test):
-    """Share of the test images with ink (a pixel above 0) in the outer 4-pixel frame."""
-    value, problem = _scalar(answer, "the share of images")
+def _frame_share_verdict(value, x, width: int, where: str):
+    """The verdict on one share of images with ink in the outer ``width``-pixel frame."""
+    value, problem = _scalar(value, f"the share of images on {where}")
     if problem is not None:
         return problem
-    x = np.asarray(x_test)
-    expected = float(np.mean(_frame_ink(x)))
+    expected = float(np.mean(_frame_ink(x, width)))
     frame = np.ones(x.shape[1:], dtype=bool)
-    frame[FRAME_WIDTH:-FRAME_WIDTH, FRAME_WIDTH:-FRAME_WIDTH] = False
+    frame[width:-width, width:-width] = False
     hints = [
-        (100 * expected, "that looks like a percentage; give a fraction between 0 and 1."),
+        (100 * expected, "that looks like a percentage; return a fraction between 0 and 1."),
         (1 - expected, "that is the share WITHOUT ink in the frame; count the images with ink."),
         (
             float(np.mean(x[:, frame] > 0)),
             "that is the share of inked frame PIXELS; count the IMAGES with any ink there: "
-            "(x[:, frame] > 0).any(axis=1).",
+            "(images[:, frame] > 0).any(axis=1).",
         ),
     ]
-    for width in (3, 5):
-        hints.append(
-            (float(np.mean(_frame_ink(x, width))), f"that is a frame {width} pixels wide; use 4.")
-        )
+    for other in sorted({width - 1, width + 1, FRAME_WIDTH} - {width, 0}):
+        share = float(np.mean(_frame_ink(x, other)))
+        if not np.isclose(share, expected):
+            hints.append(
+                (share, f"that is the share for a frame {other} pixels wide; use `width`.")
+            )
     return check_number(
         value,
         expected,
         rel_tol=1e-4,
-        what="the share of test images with ink in the frame",
+        what=f"the share of images with ink in the {width}-pixel frame on {where}",
         hints=hints,
+    )
+
+
+def _frame_cases():
+    """Six small test images: which of them have ink in a frame of width 2 and of width 4."""
+    x = np.zeros((6, 28, 28), dtype=np.uint8)
+    x[0, 0, 0] = 255  # a corner: in every frame
+    x[1, 3, 14] = 90  # row 3: in the 4-pixel frame, not in the 2-pixel one
+    x[2, 4, 14] = 90  # row 4: just inside the 4-pixel frame's hole
+    x[3, 14, 27] = 1  # the last column, the faintest ink
+    x[4, 14, 14] = 200  # centre only
+    return x  # image 5 is blank paper
+
+
+@exercise
+def exercise_01_1(answer, x_test):
+    """A function ``frame_ink_share(images, width)``: the share of images with ink.
+
+    Ink is a pixel above 0 in the outer ``width``-pixel frame. The function is run on six
+    small images of the checker's own (widths 4 and 2) and then on ``x_test`` with width 4;
+    its input must come back unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_1 should be your FUNCTION (answer_1 = frame_ink_share), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    x_test = np.asarray(x_test)
+    small = _frame_cases()
+    cases = [("six small images", small, 4), ("six small images", small, 2)]
+    cases.append(("x_test", x_test, FRAME_WIDTH))
+    value = None
+    for name, images, width in cases:
+        given = images.copy()
+        try:
+            value = answer(given, width)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(
+                False,
+                f"frame_ink_share({name}, width={width}) raised {type(exc).__name__}: {exc}",
+            )
+        if not np.array_equal(given, images):
+            return verdict(False, "your function changed the images it was given; read only.")
+        result = _frame_share_verdict(value, images, width, f"{name}, width {width}")
+        if not result:
+            return result
+    return verdict(
+        True,
+        f"right on the checker's images (widths 4 and 2); on x_test {float(value):.4f} of the "
+        "test images have ink in the 4-pixel frame.",
     )
 
 
@@ -360,20 +411,25 @@ def exercise_01_2(answer, x_train, y_train):
     )
 
 
-@exercise
-def exercise_01_3(answer, image):
-    """Normalise one uint8 image to float32 in [0, 1]."""
+def _unit_float_verdict(got, image, where: str):
+    """The verdict on one image (or batch) scaled to float32 in [0, 1]."""
     image = np.asarray(image)
     expected = image.astype(np.float32) / 255.0
-    got = _as_array(answer)
+    got = _as_array(got)
     if got.shape != image.shape:
-        return verdict(False, f"the shape changed to {got.shape}; keep it {image.shape}.")
+        return verdict(
+            False, f"on {where} the shape changed to {got.shape}; keep it {image.shape}."
+        )
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
     if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
-        return verdict(False, f"the image should hold numbers, got dtype {got.dtype}.")
+        return verdict(False, f"the result should hold numbers, got dtype {got.dtype}.")
     if not np.isfinite(got).all():
-        return verdict(False, "the image holds NaN or infinite values.")
+        return verdict(False, f"on {where} the result holds NaN or infinite values.")
+    if got.size == 0:  # nothing to scale: only the dtype can be wrong
+        if got.dtype != np.float32:
+            return verdict(False, f"on {where} the dtype is {got.dtype}; use float32.")
+        return None
     if got.max() > 1.0 + 1e-6:
         return verdict(
             False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
@@ -383,10 +439,55 @@ def exercise_01_3(answer, image):
     if not np.allclose(got, expected, atol=1e-6):
         if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
             return verdict(False, "divided by 256; the largest grey level is 255.")
-        return verdict(False, "the values differ from image / 255.")
+        if image.max() > 0 and np.allclose(got, image / image.max(), atol=1e-6):
+            return verdict(
+                False,
+                f"divided by the largest value on {where} ({image.max()}), not by 255: a faint "
+                "image would come out as dark as a bold one.",
+            )
+        return verdict(False, f"on {where} the values differ from images / 255.")
     if got.dtype != np.float32:
         return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
-    return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
+    return None
+
+
+@exercise
+def exercise_01_3(answer, image):
+    """A function ``to_unit_float(images)``: uint8 grey levels to float32 in [0, 1].
+
+    Run on ``image`` (one image), on a batch of the checker's own (0 and 255 included), on a
+    faint image alone (no pixel above 85) and on an empty batch; the input must come back
+    unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_3 should be your FUNCTION (answer_3 = to_unit_float), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    rng = np.random.default_rng(1)
+    batch = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    batch[0, 0, 0], batch[0, 0, 1] = 0, 255
+    batch[1] //= 3  # a faint image: its largest grey level is about 85
+    cases = [("your image", np.asarray(image)), ("a batch of three images", batch)]
+    cases.append(("a faint image alone", batch[1:2].copy()))
+    cases.append(("an empty batch", np.zeros((0, 28, 28), dtype=np.uint8)))
+    for name, images in cases:
+        given = images.copy()
+        try:
+            got = answer(given)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(False, f"on {name} your function raised {type(exc).__name__}: {exc}")
+        if not np.array_equal(given, images) or given.dtype != images.dtype:
+            return verdict(
+                False,
+                "your function changed the images it was given (an in-place division?); "
+                "return a new array and leave the uint8 images as they were.",
+            )
+        result = _unit_float_verdict(got, images, name)
+        if result is not None:
+            return result
+    return verdict(True, "float32 in [0, 1], pixel for pixel images / 255, the input untouched.")
 
 
 @exercise
@@ -890,219 +991,315 @@ def _check_count(answer, expected: int, what: str, hints=()):
     return verdict(False, f"{what}: {value:,} is {direction}.")
 
 
-@exercise
-def exercise_03_1(answer, layer_sizes):
-    """Total parameters of a plain MLP with these widths (input first)."""
-    from helpers import models
-
-    sizes = list(layer_sizes)
-    expected = models.count_params(sizes)["total"]
+def _count_hints(sizes):
+    """(wrong count, explanation) of the typical mistakes in counting a plain MLP."""
     pairs = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
-    return _check_count(
-        answer,
-        expected,
-        what=f"parameters of {_sizes_text(sizes)}",
-        hints=[
-            (sum(a * b for a, b in pairs), "only the weights: add one bias per output unit."),
+    weights = sum(a * b for a, b in pairs)
+    right = sum((a + 1) * b for a, b in pairs)
+    hints = [
+        (weights, "only the weights: add one bias per output unit."),
+        (sum(a * (b + 1) for a, b in pairs), "biases go with the OUTPUT units: (in + 1) x out."),
+        (
+            right + sizes[0],
+            "the input layer has no biases: it is data, not a layer of neurons.",
+        ),
+        (
+            weights + sum(sizes),
+            "the input layer has no biases: it is data, not a layer of neurons.",
+        ),
+    ]
+    if len(pairs) > 1:
+        hints += [
             (
-                sum(a * (b + 1) for a, b in pairs),
-                "biases go with the OUTPUT units: (in + 1) x out.",
+                right - (sizes[-2] + 1) * sizes[-1],
+                "off by one layer: the output layer is missing (there are len(sizes) - 1 Dense "
+                "layers, one per pair of neighbouring widths).",
             ),
             (
-                sum(a * b for a, b in pairs) + sum(sizes),
-                "the input layer has no biases: it is data, not a layer of neurons.",
+                right - (sizes[0] + 1) * sizes[1],
+                "off by one layer: the first Dense layer (input to first hidden) is missing; "
+                "there is one per pair of neighbouring widths.",
             ),
-        ],
+        ]
+    return hints
+
+
+def _bn_hints(sizes):
+    """(wrong count, explanation) of the typical mistakes with BatchNorm (4 per hidden unit)."""
+    dense = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
+    hidden = sum(sizes[1:-1])
+    return [
+        (dense, "batchnorm=True: add the BatchNormalization layers, 4 numbers per hidden unit."),
+        (
+            dense + 2 * hidden,
+            "that is the TRAINABLE count; count_params() also counts the moving mean and "
+            "variance: 4 per hidden unit.",
+        ),
+        (
+            dense + 4 * hidden + 4 * sizes[-1],
+            "a BatchNormalization after the OUTPUT layer too; only after the hidden ones.",
+        ),
+        (
+            dense + 4 * sum(sizes[:-1]),
+            "a BatchNormalization on the input too; only after the hidden layers.",
+        ),
+    ]
+
+
+def _keras_count(sizes, batchnorm=False) -> int:
+    """``count_params()`` of a Keras MLP with these widths: the checker's reference."""
+    import keras
+
+    layers = [keras.Input(shape=(sizes[0],))]
+    for units in sizes[1:-1]:
+        layers.append(keras.layers.Dense(units))
+        if batchnorm:
+            layers.append(keras.layers.BatchNormalization())
+    layers.append(keras.layers.Dense(sizes[-1]))
+    return keras.Sequential(layers).count_params()
+
+
+def _architectures_03():
+    """(sizes, batchnorm) the checker draws itself: no hidden layer, tiny, random deep ones,
+    and some of them with BatchNorm."""
+    rng = np.random.default_rng(3)
+    cases = [[784, 64, 32, 10], [784, 10], [3, 2, 4]]
+    for depth in (1, 3, 4):
+        hidden = [int(n) for n in rng.integers(2, 400, size=depth)]
+        cases.append([int(rng.integers(10, 1000)), *hidden, int(rng.integers(2, 20))])
+    return [(sizes, False) for sizes in cases] + [
+        ([784, 64, 32, 10], True),
+        ([784, 10], True),
+        (cases[-1], True),
+    ]
+
+
+def _call_learner(func, name, *args, **kwargs):
+    """``(result, None)`` or ``(None, verdict)`` when the learner's function raised."""
+    try:
+        return func(*args, **kwargs), None
+    except Exception as exc:  # a learner's function may raise anything
+        shown = ", ".join([_short(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        message = f"{name}({shown}) raised {type(exc).__name__}: {exc}"
+        if isinstance(exc, TypeError) and "batchnorm" in str(exc):
+            message += f" (give it a second argument: def {name}(sizes, batchnorm=False))"
+        return None, verdict(False, message)
+
+
+@exercise
+def exercise_03_1(answer, layer_sizes=None):
+    """Your function ``count_parameters(sizes, batchnorm=False)``: what Keras's
+    ``count_params()`` says for an MLP with these widths (input first), biases included, and
+    with ``batchnorm=True`` a BatchNormalization after every hidden Dense layer. The checker
+    builds Keras models of architectures of its own and compares.
+
+    For one architecture ``layer_sizes`` a number is checked too (the checker's number form)."""
+    if not callable(answer):
+        if layer_sizes is None:
+            return verdict(
+                False, f"answer your function count_parameters (no brackets), got {_short(answer)}."
+            )
+        sizes = [int(n) for n in layer_sizes]
+        return _check_count(
+            answer,
+            _keras_count(sizes),
+            what=f"parameters of {_sizes_text(sizes)}",
+            hints=_count_hints(sizes),
+        )
+    for sizes, batchnorm in _architectures_03():
+        kwargs = {"batchnorm": True} if batchnorm else {}
+        got, problem = _call_learner(answer, "count_parameters", list(sizes), **kwargs)
+        if problem is not None:
+            return problem
+        if got is None:
+            return verdict(False, "count_parameters returned None: did you forget `return`?")
+        expected = _keras_count(sizes, batchnorm)
+        what = f"count_parameters({sizes}{', batchnorm=True' if batchnorm else ''})"
+        hints = _bn_hints(sizes) if batchnorm else _count_hints(sizes)
+        with contextlib.redirect_stdout(io.StringIO()):  # one message, below
+            v = _check_count(got, expected, what=what, hints=hints)
+        if not v:
+            return verdict(
+                False, f"{v.message} (Keras's count_params() of that network: {expected:,})"
+            )
+    n = len(_architectures_03())
+    return verdict(
+        True,
+        f"count_parameters equals Keras's count_params() on {n} networks of the checker's "
+        "own, from 784-10 (no hidden layer) to four hidden layers, with and without BatchNorm.",
     )
 
 
-@exercise
-def exercise_03_2(answer, layer_sizes):
-    """Build the ReLU MLP ``layer_sizes`` in Keras with a BatchNormalization after every
-    hidden Dense layer (none after the output); the checker reads its non-trainable count."""
+def _judge_model(model, sizes, batchnorm):
+    """What is wrong with ``model`` as the ReLU MLP ``sizes`` (softmax output; with
+    ``batchnorm``, a BatchNormalization after every hidden Dense layer), or None."""
     import keras
 
-    sizes = [int(n) for n in layer_sizes]
+    from helpers import models
+
     hidden = sizes[1:-1]
-    if not isinstance(answer, keras.Model):
-        if as_number(answer)[1] is None:
-            return verdict(
-                False,
-                "that is a number; build the model itself (keras.Sequential([...])) and pass "
-                "it: the checker reads the count from its weights.",
-            )
-        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
-    if not answer.built or not answer.inputs:
-        return verdict(
-            False,
-            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)).",
+    if not isinstance(model, keras.Model):
+        return (
+            f"build_mlp should return a Keras model (keras.Sequential([...])), got {_short(model)}."
+        )
+    if not model.built or not model.inputs:
+        return f"the model has no input: start it with keras.Input(shape=({sizes[0]},))."
+    if tuple(model.inputs[0].shape[1:]) != (sizes[0],):
+        return (
+            f"the input has shape {tuple(model.inputs[0].shape[1:])}; it should be "
+            f"({sizes[0]},), the first width."
         )
     layers = [
         layer
-        for layer in answer.layers
+        for layer in model.layers
         if isinstance(layer, (keras.layers.Dense, keras.layers.BatchNormalization))
     ]
-    units = [layer.units for layer in layers if isinstance(layer, keras.layers.Dense)]
+    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+    units = [layer.units for layer in dense]
     if units != sizes[1:]:
-        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
+        return f"the Dense layers have {units} units; they should have {sizes[1:]}."
+    if dense[-1].activation is not keras.activations.softmax:
+        return "the last Dense layer should output probabilities: activation='softmax'."
+    if any(layer.activation is not keras.activations.relu for layer in dense[:-1]):
+        return "the hidden Dense layers should use activation='relu'."
+    if any(not layer.use_bias for layer in dense):
+        return "a Dense layer has use_bias=False; keep the biases."
     kinds = [
         "bn" if isinstance(layer, keras.layers.BatchNormalization) else "dense" for layer in layers
     ]
-    if kinds and kinds[0] == "bn":
-        return verdict(
-            False,
-            f"a BatchNormalization comes before the first Dense layer: that normalises the "
-            f"{sizes[0]} pixels. Put one AFTER each hidden Dense layer.",
-        )
-    if kinds[-1] == "bn":
-        return verdict(
-            False,
-            "a BatchNormalization follows the output layer; BatchNorm goes after the hidden "
-            "layers only (the output's scores go straight into the softmax).",
-        )
-    wanted = ["dense", "bn"] * len(hidden) + ["dense"]
-    if kinds != wanted:
-        n_bn = kinds.count("bn")
-        return verdict(
-            False,
-            f"the model has {n_bn} BatchNormalization layer(s); put exactly one after each of "
-            f"the {len(hidden)} hidden Dense layers.",
-        )
-    non_trainable = sum(int(np.prod(w.shape)) for w in answer.non_trainable_weights)
-    trainable = sum(int(np.prod(w.shape)) for w in answer.trainable_weights)
-    expected = 2 * sum(hidden)
-    if non_trainable != expected:  # pragma: no cover - Keras's BatchNorm has 2 moving stats
-        return verdict(
-            False,
-            f"the model has {non_trainable:,} non-trainable parameters, not 2 per hidden unit "
-            f"({expected:,}): is a BatchNormalization layer set up unusually?",
-        )
-    return verdict(
-        True,
-        f"{_sizes_text(sizes)} with BatchNorm: {non_trainable:,} non-trainable parameters "
-        f"(a moving mean and a moving variance for each of the {sum(hidden)} hidden units) "
-        f"and {trainable:,} trainable. Was your prediction right?",
-    )
+    if not batchnorm and "bn" in kinds:
+        return "with batchnorm=False the model should have no BatchNormalization layer."
+    if batchnorm:
+        if kinds[0] == "bn":
+            return (
+                f"a BatchNormalization comes before the first Dense layer: that normalises the "
+                f"{sizes[0]} inputs. Put one AFTER each hidden Dense layer."
+            )
+        if kinds[-1] == "bn":
+            return (
+                "a BatchNormalization follows the output layer; BatchNorm goes after the hidden "
+                "layers only (the output's scores go straight into the softmax)."
+            )
+        if kinds != ["dense", "bn"] * len(hidden) + ["dense"]:
+            return (
+                f"with batchnorm=True put exactly one BatchNormalization after each of the "
+                f"{len(hidden)} hidden Dense layers; the model has {kinds.count('bn')}."
+            )
+    expected = models.count_params(sizes, batchnorm=batchnorm)
+    got = models.keras_counts(model)
+    if got != expected:  # pragma: no cover - the layers above fix the count
+        return f"the model counts {got}, the hand count {expected}."
+    return None
+
+
+def _build_cases_03():
+    """(sizes, batchnorm) the build_mlp checker builds: the exercise's, no hidden layer, small."""
+    return [
+        ([784, 128, 64, 10], False),
+        ([784, 200, 50, 10], True),
+        ([784, 10], False),
+        ([784, 10], True),
+        ([30, 8, 6, 5, 4], True),
+    ]
 
 
 @exercise
-def exercise_03_3(answer, layer_sizes, batchnorm=False):
-    """Bytes taken by all the parameters as float32."""
-    from helpers import models
-
-    sizes = list(layer_sizes)
-    params = models.count_params(sizes, batchnorm=batchnorm)["total"]
-    expected = 4 * params
-    return _check_count(
-        answer,
-        expected,
-        what=f"bytes of the float32 parameters of {_sizes_text(sizes)}",
-        hints=[
-            (params, "that is the number of parameters; each float32 takes 4 bytes."),
-            (32 * params, "that counts bits; a byte is 8 bits, so float32 is 4 bytes."),
-            (8 * params, "8 bytes is float64; Keras stores weights as float32, 4 bytes."),
-            (4 * params / 1024, "that is in KiB; give the answer in bytes."),
-            (4 * params / 1000, "that is in kB; give the answer in bytes."),
-        ],
-    )
-
-
-@exercise
-def exercise_03_4(answer, layer_sizes):
-    """Multiply-adds of one forward pass of one image (sum of in x out over Dense layers)."""
-    from helpers import models
-
-    sizes = list(layer_sizes)
-    c = models.cost(sizes)
-    expected = c["mult_adds_per_image"]
-    return _check_count(
-        answer,
-        expected,
-        what=f"multiply-adds per image through {_sizes_text(sizes)}",
-        hints=[
-            (c["params"], "that is the parameter count: biases are added, not multiplied."),
-            (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
-            (
-                c["train_mult_adds_per_image"],
-                "that is a whole training step (forward + backward); give the forward pass.",
-            ),
-        ],
-    )
-
-
-@exercise
-def exercise_03_5(answer, layer_sizes):
-    """Multiply-adds of one training step (forward + backward) of one image."""
-    from helpers import models
-
-    sizes = list(layer_sizes)
-    c = models.cost(sizes)
-    forward = c["mult_adds_per_image"]
-    expected = c["train_mult_adds_per_image"]
-    return _check_count(
-        answer,
-        expected,
-        what=f"multiply-adds of one training step through {_sizes_text(sizes)}",
-        hints=[
-            (
-                3 * forward,
-                "that also computes the gradient for the input pixels; the first layer skips it.",
-            ),
-            (2 * forward, "forward + weight gradients; add the gradients passed down (not to x)."),
-            (forward, "that is the forward pass alone; add the backward pass."),
-            (2 * expected, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
-        ],
-    )
-
-
-@exercise
-def exercise_03_6(answer, layer_sizes):
-    """Build the ReLU MLP ``layer_sizes`` (softmax output) in Keras; its parameters must equal
-    the hand count and its Dense layers the sizes asked for."""
+def exercise_03_2(answer):
+    """Your function ``build_mlp(sizes, batchnorm=False)``: a ``keras.Sequential`` ReLU MLP
+    with the widths ``sizes`` (input first; softmax output), with ``batchnorm=True`` a
+    BatchNormalization after every hidden Dense layer. The checker builds networks of its
+    own with it and reads their layers and counts."""
     import keras
 
     from helpers import models
 
-    sizes = [int(n) for n in layer_sizes]
-    if not isinstance(answer, keras.Model):
-        if as_number(answer)[1] is None:
-            return verdict(
-                False,
-                "that is a number; build the model itself (keras.Sequential([...])) and pass it.",
-            )
-        return verdict(False, f"pass a Keras model, got {_short(answer)}.")
-    if not answer.built or not answer.inputs:
+    if isinstance(answer, keras.Model) or not callable(answer):
         return verdict(
             False,
-            f"the model has no input yet: start it with keras.Input(shape=({sizes[0]},)), "
-            "so Keras can create the weights.",
+            f"answer your function build_mlp (no brackets), not a model or a number; got "
+            f"{_short(answer)}.",
         )
-    if tuple(answer.inputs[0].shape[1:]) != (sizes[0],):
+    for sizes, batchnorm in _build_cases_03():
+        model, problem = _call_learner(answer, "build_mlp", list(sizes), batchnorm=batchnorm)
+        if problem is not None:
+            return problem
+        wrong = _judge_model(model, list(sizes), batchnorm)
+        if wrong is not None:
+            return verdict(False, f"build_mlp({sizes}, batchnorm={batchnorm}): {wrong}")
+    sizes = [784, 200, 50, 10]
+    counts = models.count_params(sizes, batchnorm=True)
+    return verdict(
+        True,
+        f"build_mlp builds all {len(_build_cases_03())} networks right. With batchnorm=True, "
+        f"{_sizes_text(sizes)} has {counts['non_trainable']:,} non-trainable parameters (a "
+        f"moving mean and a moving variance for each of its {sum(sizes[1:-1])} hidden units) "
+        f"and {counts['trainable']:,} trainable. Was your prediction right?",
+    )
+
+
+def _step_cases_03():
+    """(sizes, batch) the training-step checker runs a learner's function on."""
+    rng = np.random.default_rng(30)
+    cases = [([784, 400, 200, 10], 32), ([784, 10], 1), ([20, 7, 5, 3], 5)]
+    hidden = [int(n) for n in rng.integers(2, 300, size=3)]
+    cases.append(([int(rng.integers(10, 900)), *hidden, 10], int(rng.integers(2, 600))))
+    return cases
+
+
+def _step_hints(sizes, batch):
+    """(wrong count, explanation) of the typical mistakes in the training-step rule."""
+    pairs = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+    forward = sum(a * b for a, b in pairs)
+    first, last = pairs[0][0] * pairs[0][1], pairs[-1][0] * pairs[-1][1]
+    step = 3 * forward - first
+    with_biases = 3 * sum((a + 1) * b for a, b in pairs) - (pairs[0][0] + 1) * pairs[0][1]
+    return [
+        (step, "that is one image: multiply by the batch (every image goes through the step)."),
+        (
+            3 * forward * batch,
+            "that also computes the gradient for the input pixels; the first layer skips it.",
+        ),
+        (
+            (3 * forward - last) * batch,
+            "the LAST layer's input gradient was skipped; it is the FIRST layer whose input "
+            "gradient nobody needs (below it are the pixels).",
+        ),
+        (2 * forward * batch, "forward + weight gradients; add the gradients passed down."),
+        (forward * batch, "that is the forward pass alone; add the backward pass."),
+        (2 * step * batch, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
+        (with_biases * batch, "biases are added, not multiplied: count in x out per layer."),
+    ]
+
+
+@exercise
+def exercise_03_3(answer):
+    """Your function ``training_step_madds(sizes, batch)``: the multiply-adds of one training
+    step (forward and backward) on a batch of ``batch`` images, by the series' rule (section 6).
+    The checker runs it on architectures and batch sizes of its own."""
+    from helpers import models
+
+    if not callable(answer):
         return verdict(
-            False,
-            f"the input has shape {tuple(answer.inputs[0].shape[1:])}; it should be "
-            f"({sizes[0]},), the flattened image.",
+            False, f"answer your function training_step_madds (no brackets), got {_short(answer)}."
         )
-    dense = [layer for layer in answer.layers if isinstance(layer, keras.layers.Dense)]
-    units = [layer.units for layer in dense]
-    if units != sizes[1:]:
-        return verdict(False, f"the Dense layers have {units} units; they should have {sizes[1:]}.")
-    if dense[-1].activation is not keras.activations.softmax:
-        return verdict(False, "the last Dense layer should output probabilities: softmax.")
-    hidden = [layer.activation for layer in dense[:-1]]
-    if any(a is not keras.activations.relu for a in hidden):
-        return verdict(False, "the hidden Dense layers should use activation='relu'.")
-    if any(not layer.use_bias for layer in dense):
-        return verdict(False, "a Dense layer has use_bias=False; keep the biases.")
-    expected = models.count_params(sizes)["total"]
-    got = answer.count_params()
-    if got != expected:
-        return verdict(
-            False,
-            f"the model has {got:,} parameters, the hand count {expected:,}: "
-            "is there an extra layer (BatchNormalization?)",
-        )
-    return verdict(True, f"{_sizes_text(sizes)}: {got:,} parameters, as counted by hand.")
+    cases = _step_cases_03()
+    for sizes, batch in cases:
+        got, problem = _call_learner(answer, "training_step_madds", list(sizes), batch)
+        if problem is not None:
+            return problem
+        if got is None:
+            return verdict(False, "training_step_madds returned None: did you forget `return`?")
+        expected = models.cost(sizes)["train_mult_adds_per_image"] * batch
+        what = f"training_step_madds({sizes}, {batch})"
+        with contextlib.redirect_stdout(io.StringIO()):  # one message, below
+            v = _check_count(got, expected, what=what, hints=_step_hints(sizes, batch))
+        if not v:
+            return verdict(False, v.message)
+    return verdict(
+        True,
+        f"training_step_madds follows the rule on {len(cases)} networks and batch sizes of "
+        "the checker's own (one Dense layer, three, four; batches of 1 to hundreds).",
+    )
 
 
 # ------------------------------------------------ notebook 05: training dynamics, its exercises
@@ -1794,53 +1991,208 @@ def exercise_07_1(answer, y_true=None, y_pred=None):
     return verdict(True, f"your matrix equals scikit-learn's on the checker's cases{where}.")
 
 
-@exercise
-def exercise_07_2(answer, cm, digit, metric="recall"):
-    """Recall (diagonal / row total) or precision (diagonal / column total) of ``digit``."""
-    if metric not in ("recall", "precision"):
-        raise ValueError(f"metric must be 'recall' or 'precision', got {metric!r}.")
-    cm = _cm(cm)
-    recall = cm[digit, digit] / cm[digit, :].sum()
-    precision = cm[digit, digit] / cm[:, digit].sum()
-    expected, other = (recall, precision) if metric == "recall" else (precision, recall)
-    hints = [(100 * expected, "that looks like a percentage; give a fraction between 0 and 1.")]
-    if not np.isclose(precision, recall, rtol=1e-6):
-        hints.append(
-            (other, "that is the RECALL (divided by the row total, all images that really are "
-             "the digit); precision divides by the column total, all images CALLED the digit."
-             if metric == "precision" else
-             "that is the PRECISION (divided by the column total); recall divides "
-             "by the row total, all images that really are the digit.")
-        )  # fmt: skip
-    return check_number(answer, expected, rel_tol=1e-4, what=f"the {metric} of digit {digit}",
-                        hints=hints)  # fmt: skip
+def _labels_from_confusion(cm):
+    """Label arrays (true, predicted) whose confusion matrix is ``cm``."""
+    k = cm.shape[0]
+    true = np.repeat(np.repeat(np.arange(k), k), cm.ravel())
+    pred = np.repeat(np.tile(np.arange(k), k), cm.ravel())
+    return true, pred
+
+
+def _confusion_matrices_07():
+    """Count matrices the checker runs a learner's function on: a typical one, one with an
+    empty column (a digit never predicted) and an empty row (a digit that never occurs), one
+    where precision and recall differ a lot."""
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(70)
+    matrices = []
+    for n, right in ((600, 0.8), (300, 0.6)):
+        y_true = rng.integers(0, 10, n)
+        y_pred = np.where(rng.random(n) < right, y_true, rng.integers(0, 10, n))
+        matrices.append(confusion_matrix(y_true, y_pred, labels=range(10)))
+    y_pred[y_pred == 7] = 1  # 7 is never predicted: an empty column
+    keep = y_true != 2  # 2 never occurs: an empty row
+    matrices.insert(1, confusion_matrix(y_true[keep], y_pred[keep], labels=range(10)))
+    return matrices
+
+
+def _as_vector(values, name, k):
+    """``(float array of shape (k,), None)`` or ``(None, what is wrong)``."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"{name} should be {k} numbers, got {_short(values)}."
+    if array.shape != (k,):
+        return None, f"{name} has shape {array.shape}; it should hold one number per digit: ({k},)."
+    return array, None
 
 
 @exercise
-def exercise_07_3(answer, is_positive, scores):
-    """AUC as a ranking: the share of (positive, negative) pairs in which the positive
-    image gets the higher score (ties count one half)."""
-    is_positive = np.asarray(is_positive, dtype=bool)
-    scores = np.asarray(scores, dtype=float)
-    pos, neg = scores[is_positive], scores[~is_positive]
-    diff = pos[:, None] - neg[None, :]
-    expected = float(np.mean((diff > 0) + 0.5 * (diff == 0)))
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-6,
-        what="the share of correctly ordered pairs (which is the AUC)",
-        hints=[
-            (1 - expected, "that is the share of WRONGLY ordered pairs; count the pairs where "
-             "the positive image scores higher."),
-            (float(np.mean(diff > 0)), "count a tie as half a correctly ordered pair."),
-        ],
-    )  # fmt: skip
+def exercise_07_2(answer, cm=None):
+    """Your function ``precision_recall_from_confusion(cm)``: from a K x K count matrix (row the
+    true digit, column the predicted one), the precision and the recall of every digit, as
+    ``(precision, recall)``, two arrays of K numbers; a digit never predicted (an empty column)
+    gets precision 0, one that never occurs recall 0, as scikit-learn reports them. Checked on
+    matrices of the checker's own, then on ``cm`` if given, against scikit-learn."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer your function precision_recall_from_confusion (no brackets), got "
+            f"{_short(answer)}.",
+        )
+    matrices = _confusion_matrices_07()
+    if cm is not None:
+        matrices.append(np.asarray(cm).astype(int))
+    for matrix in matrices:
+        k = matrix.shape[0]
+        true, pred = _labels_from_confusion(matrix)
+        want_p, want_r, _, _ = precision_recall_fscore_support(
+            true, pred, labels=range(k), zero_division=0
+        )
+        n = f"a matrix of {matrix.sum():,} images"
+        with np.errstate(all="ignore"):  # a 0/0 is reported below, not as a warning
+            try:
+                got = answer(matrix.copy())
+            except ZeroDivisionError:
+                return verdict(
+                    False,
+                    "ZeroDivisionError: a digit that is never predicted has an empty column "
+                    "(total 0); give it precision 0, as scikit-learn does (likewise recall 0 "
+                    "for a digit that never occurs).",
+                )
+            except Exception as exc:  # a learner's function may raise anything
+                return verdict(
+                    False, f"precision_recall_from_confusion raised {type(exc).__name__}: {exc}"
+                )
+        if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != 2:
+            return verdict(False, f"return two arrays, (precision, recall); got {_short(got)}.")
+        precision, problem = _as_vector(got[0], "precision", k)
+        if problem is None:
+            recall, problem = _as_vector(got[1], "recall", k)
+        if problem is not None:
+            return verdict(False, problem)
+
+        def close(a, b):
+            return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+        if close(precision, want_p) and close(recall, want_r):
+            continue
+        if not (np.all(np.isfinite(precision)) and np.all(np.isfinite(recall))):
+            empty_col = np.flatnonzero(matrix.sum(axis=0) == 0)
+            return verdict(
+                False,
+                f"on {n} your answer holds nan or inf: digit(s) {[int(d) for d in empty_col]} are never "
+                "predicted (an empty column, 0 / 0). Give precision 0 there (and recall 0 for a "
+                "digit that never occurs), as scikit-learn does.",
+            )
+        if close(precision, want_r) and close(recall, want_p):
+            return verdict(
+                False,
+                "precision and recall are swapped (rows and columns): precision divides the "
+                "diagonal by the COLUMN total (all images called the digit), recall by the ROW "
+                "total (all images that are the digit).",
+            )
+        if close(precision, 100 * want_p) or close(recall, 100 * want_r):
+            return verdict(False, "those look like percentages; give fractions between 0 and 1.")
+        for name, got_v, want_v in (("precision", precision, want_p), ("recall", recall, want_r)):
+            if not close(got_v, want_v):
+                d = int(np.flatnonzero(~np.isclose(got_v, want_v, rtol=1e-6, atol=1e-9))[0])
+                return verdict(
+                    False,
+                    f"on {n}: the {name} of digit {d} is {got_v[d]:.6g}; scikit-learn says "
+                    f"{want_v[d]:.6g}.",
+                )
+    where = " and on the matrix you passed" if cm is not None else ""
+    return verdict(
+        True,
+        f"precision and recall of every digit equal scikit-learn's on {len(matrices)} "
+        f"matrices (an empty column and an empty row among them){where}.",
+    )
+
+
+def _auc_cases_07():
+    """(is_positive, scores) pairs: six images with a tie, random ones with many ties, lists."""
+    rng = np.random.default_rng(73)
+    cases = [
+        (
+            np.array([True, True, True, False, False, False]),
+            np.array([0.9, 0.6, 0.3, 0.6, 0.2, 0.1]),
+        )
+    ]
+    for n, rounding in ((40, 1), (250, 2), (120, 0)):
+        is_pos = rng.random(n) < 0.3
+        is_pos[:2] = [True, False]  # both classes present
+        scores = np.round(rng.random(n) + 0.5 * is_pos, rounding)  # rounding makes ties
+        cases.append((is_pos, scores))
+    cases.append(([False, True, False, True], [0.2, 0.2, 0.7, 0.9]))  # lists
+    return cases
 
 
 @exercise
-def exercise_07_4(answer, is_positive_val, scores_val, target, is_positive_test=None,
-                  scores_test=None):  # fmt: skip
+def exercise_07_3(answer):
+    """Your function ``auc_by_pairs(is_positive, scores)``: the share of (positive, negative)
+    pairs in which the positive scores higher, a tie counting one half. Checked against
+    ``sklearn.metrics.roc_auc_score`` on cases of the checker's own (many with ties)."""
+    from sklearn.metrics import roc_auc_score
+
+    if not callable(answer):
+        return verdict(
+            False, f"answer your function auc_by_pairs (no brackets), got {_short(answer)}."
+        )
+    cases = _auc_cases_07()
+    for is_pos, scores in cases:
+        got, problem = _call_learner(answer, "auc_by_pairs", is_pos, scores)
+        if problem is not None:
+            return problem
+        if got is None:
+            return verdict(False, "auc_by_pairs returned None: did you forget `return`?")
+        value, problem = as_number(got, "auc_by_pairs's result")
+        if problem is not None:
+            return verdict(False, problem)
+        pos_mask = np.asarray(is_pos, dtype=bool)
+        s = np.asarray(scores, dtype=float)
+        diff = s[pos_mask][:, None] - s[~pos_mask][None, :]
+        expected = roc_auc_score(pos_mask, s)
+        if np.isclose(value, expected, rtol=1e-9, atol=1e-12):
+            continue
+        n = len(s)
+        hints = [
+            (
+                1 - expected,
+                "that is the share of WRONGLY ordered pairs; count the pairs where "
+                "the positive scores higher.",
+            ),
+            (np.mean(diff > 0), "a tie should count one half; yours counts it 0."),
+            (np.mean(diff >= 0), "a tie should count one half; yours counts it 1."),
+            (100 * expected, "that looks like a percentage; give a share between 0 and 1."),
+            (
+                np.sum(diff > 0) + 0.5 * np.sum(diff == 0),
+                "that is the number of well-ordered "
+                "pairs; divide by the number of (positive, negative) pairs.",
+            ),
+        ]
+        for wrong, explanation in hints:
+            if not np.isclose(wrong, expected) and np.isclose(value, wrong, rtol=1e-9):
+                return verdict(False, f"on {n} images: {explanation}")
+        return verdict(
+            False,
+            f"on {n} images ({pos_mask.sum()} positive) auc_by_pairs gives {value:.6g}; "
+            f"roc_auc_score gives {expected:.6g}.",
+        )
+    return verdict(
+        True,
+        f"auc_by_pairs equals roc_auc_score on {len(cases)} cases of the checker's own, ties "
+        "included.",
+    )
+
+
+@exercise
+def exercise_07_4(
+    answer, is_positive_val, scores_val, target, is_positive_test=None, scores_test=None
+):
     """A threshold chosen on VALIDATION: the lowest one whose validation precision reaches
     ``target`` (any threshold that makes the same calls on validation is accepted)."""
     from helpers import metrics
@@ -1852,215 +2204,369 @@ def exercise_07_4(answer, is_positive_val, scores_val, target, is_positive_test=
     got = metrics.precision_recall_at(is_positive_val, scores_val, threshold)
     want = metrics.precision_recall_at(is_positive_val, scores_val, best)
     if got == want:
-        return verdict(True, f"on validation it gives precision {want[0]:.4f} and recall "
-                       f"{want[1]:.4f}; now see what it gives on the test images.")  # fmt: skip
+        return verdict(
+            True,
+            f"on validation it gives precision {want[0]:.4f} and recall "
+            f"{want[1]:.4f}; now see what it gives on the test images.",
+        )
     if is_positive_test is not None and scores_test is not None:
         try:
             on_test = metrics.threshold_for_precision(is_positive_test, scores_test, target)
         except ValueError:
             on_test = None
         if on_test is not None and np.isclose(threshold, on_test, rtol=0, atol=1e-12):
-            return verdict(False, "that threshold was chosen on the TEST images; choose it on "
-                           "validation, then the test set can judge it honestly.")  # fmt: skip
+            return verdict(
+                False,
+                "that threshold was chosen on the TEST images; choose it on "
+                "validation, then the test set can judge it honestly.",
+            )
     if got[0] < target:
-        return verdict(False, f"at {threshold:.6g} the validation precision is {got[0]:.4f}, "
-                       f"below the target {target}: raise the threshold.")  # fmt: skip
-    return verdict(False, f"{threshold:.6g} reaches the precision but finds fewer of the digit "
-                   f"than it could (validation recall {got[1]:.4f} vs {want[1]:.4f}): take "
-                   "the LOWEST threshold that reaches the target.")  # fmt: skip
+        return verdict(
+            False,
+            f"at {threshold:.6g} the validation precision is {got[0]:.4f}, "
+            f"below the target {target}: raise the threshold.",
+        )
+    return verdict(
+        False,
+        f"{threshold:.6g} reaches the precision but finds fewer of the digit "
+        f"than it could (validation recall {got[1]:.4f} vs {want[1]:.4f}): take "
+        "the LOWEST threshold that reaches the target.",
+    )
 
 
 # --------------------------------------------------------------------------- notebook 08
 
 
-@exercise
-def exercise_08_1(answer, y_true, pred_a, pred_b):
-    """The exact two-sided McNemar p-value of two models' predictions on the same images,
-    within 1e-4 relative (4 significant digits)."""
-    from scipy.stats import binomtest, chi2
+#: (only A right, only B right, both right, both wrong): the cases the McNemar checker runs a
+#: learner's function on, chosen so that each typical mistake gives another p-value.
+_MCNEMAR_CASES = ((12, 4, 30, 4), (5, 5, 40, 0), (30, 2, 100, 8), (89, 76, 9800, 35),
+                  (0, 3, 20, 1), (0, 0, 10, 2))  # fmt: skip
 
-    from helpers import stats
 
-    m = stats.mcnemar(y_true, pred_a, pred_b)
-    b, c = m.only_a_right, m.only_b_right
+def _mcnemar_case(only_a, only_b, both, neither, seed=8):
+    """Two boolean arrays (right per image) with those counts, shuffled."""
+    right_a = np.array([1] * only_a + [0] * only_b + [1] * both + [0] * neither, dtype=bool)
+    right_b = np.array([0] * only_a + [1] * only_b + [1] * both + [0] * neither, dtype=bool)
+    order = np.random.default_rng(seed).permutation(len(right_a))
+    return right_a[order], right_b[order]
+
+
+def _mcnemar_p(b: int, c: int) -> float:
+    from scipy.stats import binomtest
+
+    return 1.0 if b + c == 0 else float(binomtest(b, b + c, 0.5).pvalue)
+
+
+def _mcnemar_mistake(got: float, b: int, c: int, total: int) -> str | None:
+    from scipy.stats import binom, binomtest, chi2
+
     n = b + c
-    hints = []
-    if n:
-        hints.append(
-            (binomtest(min(b, c), n, 0.5, alternative="less").pvalue,
-             "that is one tail only; the question is two-sided (is either model better?): "
-             "add the other tail, which for p = 1/2 is the same size.")
-        )  # fmt: skip
-        hints.append(
-            (chi2.sf((b - c) ** 2 / n, 1),
-             "that is the chi-square approximation; the exact test sums the binomial tail.")
-        )  # fmt: skip
-        hints.append(
-            (chi2.sf((abs(b - c) - 1) ** 2 / n, 1),
-             "that is the chi-square approximation with continuity correction; the exact "
-             "test sums the binomial tail.")
-        )  # fmt: skip
-        total = len(np.asarray(y_true))
-        hints.append(
-            (binomtest(min(b, c), total, 0.5).pvalue,
-             f"count only the {n} images where exactly one model is right, not all {total}.")
-        )  # fmt: skip
-        # section 10's table prints per-seed McNemar p-values to 2 significant digits: a copy
-        # of that rounded number is not a computation (4 significant digits are asked for)
-        rounded = float(f"{m.p_value:.2g}")
-        if not np.isclose(rounded, m.p_value, rtol=1e-4, atol=0.0):
-            hints.append(
-                (rounded,
-                 "that is the p-value rounded to 2 digits (as a table prints it); compute it "
-                 "from the two counts, to at least 4 significant digits.")
-            )  # fmt: skip
-    return check_number(
-        answer,
-        m.p_value,
-        rel_tol=1e-4,
-        abs_tol=0.0,
-        what=f"the exact McNemar p-value ({b} images only A gets right, {c} only B)",
-        hints=hints,
-    )
+    if n == 0:
+        return None
+    close = lambda x: np.isclose(got, x, rtol=1e-6, atol=1e-12)  # noqa: E731
+    tail = float(binom.cdf(min(b, c), n, 0.5))
+    if close(tail):
+        return ("that is one tail only; the question is two-sided (is EITHER model better?): "
+                "add the other tail, which for p = 1/2 is the same size.")  # fmt: skip
+    if close(2 * tail) and 2 * tail > 1:
+        return "when b = c the doubled tail exceeds 1: a p-value is capped at 1 (min(1, ...))."
+    if close(chi2.sf((b - c) ** 2 / n, 1)) or close(chi2.sf((abs(b - c) - 1) ** 2 / n, 1)):
+        return "that is the chi-square approximation; the exact test sums the binomial tail."
+    if close(binomtest(min(b, c), total, 0.5).pvalue):
+        return f"count only the {n} images where exactly one model is right, not all {total}."
+    if close(2 * float(binom.cdf(min(b, c) - 1, n, 0.5))) or close(
+        2 * float(binom.sf(max(b, c), n, 0.5))
+    ):
+        return ("off by one in the tail: P(X >= max(b, c)) includes max(b, c) itself "
+                "(binom.sf(k, ...) is P(X > k), so use binom.sf(max(b, c) - 1, ...)).")  # fmt: skip
+    return None
 
 
 @exercise
-def exercise_08_2(answer, runs, more_runs, y_true, a="mlp_128_64_32_relu",
-                  b="mlp_128_64_32_sigmoid"):  # fmt: skip
-    """After training two more seeds of a and b: the verdict of the planned comparison
-    (the two training procedures on seeds and test images, Holm over all planned pairs)."""
-    import pandas as pd
+def exercise_08_1(answer, right_a=None, right_b=None):
+    """A function ``mcnemar_exact(right_a, right_b)``: the exact two-sided McNemar p-value of
+    two models from their right/wrong per image (boolean arrays), checked against scipy's
+    binomial test on cases of the checker's own (then on ``right_a``, ``right_b`` if given)."""
+    if not callable(answer):
+        return verdict(False, f"answer a function mcnemar_exact(right_a, right_b), got "
+                       f"{_short(answer)}.")  # fmt: skip
+    cases = [_mcnemar_case(*counts) for counts in _MCNEMAR_CASES]
+    cases.append(tuple(a.astype(int).tolist() for a in _mcnemar_case(7, 2, 11, 1)))  # lists of 0/1
+    if right_a is not None and right_b is not None:
+        cases.append((np.asarray(right_a, dtype=bool), np.asarray(right_b, dtype=bool)))
+    for ra, rb in cases:
+        a, b_ = np.asarray(ra, dtype=bool), np.asarray(rb, dtype=bool)
+        b, c = int(np.sum(a & ~b_)), int(np.sum(~a & b_))
+        call = f"mcnemar_exact on {len(a)} images ({b} only A right, {c} only B right)"
+        try:
+            got = answer(ra, rb)
+        except Exception as error:  # the learner's code: say what it raised
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+        value, problem = as_number(got, f"the p-value of {call}")
+        if problem is not None:
+            return verdict(False, problem + " Return one number, the p-value.")
+        want = _mcnemar_p(b, c)
+        if np.isclose(value, want, rtol=1e-6, atol=1e-12):
+            continue
+        hint = _mcnemar_mistake(value, b, c, len(a))
+        if hint is None and not 0 <= value <= 1:
+            hint = "a p-value is a probability, between 0 and 1; return the p-value, not a count."
+        hint = hint or ("the exact test: under 'equally good', b ~ Binomial(b + c, 1/2); "
+                        "p = min(1, 2 P(X >= max(b, c))).")  # fmt: skip
+        return verdict(False, f"{call} gave {value:.6g}, the exact p-value is {want:.6g}: {hint}")
+    return verdict(True, "mcnemar_exact agrees with scipy's exact binomial test on every case, "
+                   "ties (p = 1) and no disagreement at all included.")  # fmt: skip
 
+
+#: Per-seed accuracies (fractions) the interval checker runs a learner's function on.
+_SEED_CASES = (
+    ([0.9801, 0.9794, 0.9788], [0.9760, 0.9739, 0.9779, 0.9793, 0.9775, 0.9800], 0.95),
+    ([0.9747, 0.9757, 0.9748, 0.9702, 0.9743, 0.9762], [0.9699, 0.9715, 0.9713], 0.95),
+    ([0.971, 0.969], [0.968, 0.9695], 0.9),
+    ([0.5, 0.7, 0.6, 0.65], [0.55, 0.52, 0.58, 0.61, 0.5], 0.99),
+)
+
+
+def _welch(a, b, confidence):
+    from scipy.stats import ttest_ind
+
+    ci = ttest_ind(a, b, equal_var=False).confidence_interval(confidence)
+    return float(ci.low), float(ci.high)
+
+
+def _seed_interval_mistake(got, a, b, confidence) -> str | None:
+    from scipy.stats import norm, t, ttest_ind
+
+    a, b = np.asarray(a), np.asarray(b)
+    d = a.mean() - b.mean()
+    close = lambda lo, hi: np.allclose(got, [lo, hi], rtol=1e-6, atol=1e-9)  # noqa: E731
+    low, high = _welch(a, b, confidence)
+    if close(100 * low, 100 * high):
+        return "those are percentage points; keep the units of the accuracies (fractions)."
+    if close(-high, -low):
+        return "that is B - A; the interval is for mean(acc_a) - mean(acc_b)."
+    pooled = ttest_ind(a, b, equal_var=True).confidence_interval(confidence)
+    if close(pooled.low, pooled.high):
+        return ("that is the pooled (equal-variance) t-interval; two architectures' seeds "
+                "spread differently: use Welch's, with Satterthwaite's degrees of freedom.")  # fmt: skip
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    z = norm.ppf(0.5 + confidence / 2)
+    if close(d - z * se, d + z * se):
+        return (f"that uses the normal quantile {z:.3f}; with a few seeds the spread is itself "
+                "uncertain: use Student's t with Welch's degrees of freedom.")  # fmt: skip
+    se0 = np.sqrt(a.var() / len(a) + b.var() / len(b))
+    for s in (se0,):
+        for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1):
+            q = t.ppf(0.5 + confidence / 2, df)
+            if close(d - q * s, d + q * s):
+                return "the standard deviation of a sample of seeds divides by k - 1 (ddof=1)."
+    for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1, len(a) - 1):
+        q = t.ppf(0.5 + confidence / 2, df)
+        if close(d - q * se, d + q * se):
+            return (f"right standard error, but {df} degrees of freedom; Welch's are "
+                    "(va + vb)^2 / (va^2/(kA - 1) + vb^2/(kB - 1)), va = sA^2/kA.")  # fmt: skip
+    if close(d - 2 * se, d + 2 * se) or close(d - se, d + se):
+        return "the half width is t times the standard error, t from Student's t at the confidence."
+    return None
+
+
+@exercise
+def exercise_08_2(answer):
+    """A function ``seed_interval(acc_a, acc_b, confidence=0.95)``: Welch's t-interval
+    ``(low, high)`` of mean(acc_a) - mean(acc_b) over independent seeds, checked against
+    ``scipy.stats.ttest_ind(equal_var=False).confidence_interval`` on cases of its own."""
+    if not callable(answer):
+        return verdict(False, "answer a function seed_interval(acc_a, acc_b, confidence=0.95), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    for a, b, confidence in _SEED_CASES:
+        call = f"seed_interval({len(a)} seeds, {len(b)} seeds, confidence={confidence})"
+        try:
+            got = answer(list(a), np.array(b), confidence)
+        except Exception as error:  # the learner's code: say what it raised
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+        try:
+            got = np.asarray(got, dtype=float).ravel()
+        except (TypeError, ValueError):
+            return verdict(False, f"{call} returned {_short(got)}; return two numbers (low, high).")
+        if got.shape != (2,) or not np.all(np.isfinite(got)):
+            return verdict(False, f"{call} returned {_short(got)}; return two finite numbers "
+                           "(low, high).")  # fmt: skip
+        low, high = _welch(a, b, confidence)
+        if np.allclose(got, [low, high], rtol=1e-6, atol=1e-9):
+            continue
+        hint = _seed_interval_mistake(got, a, b, confidence) or (
+            "Welch: se = sqrt(sA^2/kA + sB^2/kB) (ddof=1), Satterthwaite's degrees of freedom, "
+            "and t from scipy.stats.t.ppf."
+        )
+        return verdict(False, f"{call} gave [{got[0]:.6f}, {got[1]:.6f}], Welch's interval is "
+                       f"[{low:.6f}, {high:.6f}]: {hint}")  # fmt: skip
+    return verdict(True, "seed_interval is Welch's t-interval on every case: the seeds' own "
+                   "spread, nothing of the test images.")  # fmt: skip
+
+
+def _widths(runs, y_true, a, b, ks):
+    from helpers import compare, stats
+
+    pa, pb = compare.predictions(runs, a), compare.predictions(runs, b)
+    out = []
+    for k in ks:
+        c = stats.compare_procedures(y_true, pa[:k], pb[:k])
+        out.append(100 * (c.high - c.low))
+    return np.array(out)
+
+
+@exercise
+def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32_sigmoid"):
+    """The widths (in points) of the 95% interval of procedure ``a`` minus ``b`` (seeds and
+    test images, ``stats.compare_procedures``) with only the first k seeds of each, for
+    k = 2, 3, ... up to the seeds both have; within 1e-6 points."""
     from helpers import compare
 
-    if more_runs is Ellipsis or more_runs is None:
-        return verdict(False, "first train the two extra seeds (more_runs = compare.run_all(...)).")
-    words = ("clear", "suggestive", "no evidence")
-    if answer not in words:
-        return verdict(False, f"answer one of {words}, got {answer!r}.")
-    old = runs[runs["name"].isin([a, b])]
-    new = more_runs[more_runs["name"].isin([a, b])]
-    if set(new["seed"]) & set(old["seed"]) or any((new["name"] == n).sum() < 2 for n in (a, b)):
-        return verdict(False, f"more_runs needs two NEW seeds (numbers not in {sorted(set(old['seed']))}) of both {a} and {b}.")  # fmt: skip
-    combined = pd.concat([runs, new], ignore_index=True)
-    tests = compare.paired_tests(combined, y_true)
-    row = tests[(tests["a"] == a) & (tests["b"] == b)].iloc[0]
-    detail = (
-        f"with {row['seeds']} seeds the difference is {row['difference_points']:+.2f} points "
-        f"[{row['low_points']:+.2f}, {row['high_points']:+.2f}], p = {row['p_value']:.2g}, "
-        f"after Holm {row['p_holm']:.2g}"
-    )
-    if answer == row["verdict"]:
-        return verdict(True, f"{detail}: {row['verdict']}.")
-    return verdict(
-        False,
-        f"{detail}. 'clear' needs the Holm-adjusted p below 0.05, 'suggestive' only the raw p.",
-    )
-
-
-@exercise
-def exercise_08_3(answer, summary, rule, slow="mlp_300_100", fast="numpy_mlp"):
-    """Is ``fast`` faster than ``slow`` by the notebook's rule (at least ``rule`` times per
-    epoch, the measured run-to-run spread of one model's epoch time)?"""
-    from helpers import compare
-
-    if not isinstance(answer, bool | np.bool_):
-        return verdict(False, f"answer True (faster by the rule) or False, got {answer!r}.")
-    ratio = compare.speed_ratio(summary, slow, fast)
-    expected = ratio >= rule
-    detail = (
-        f"an epoch of {summary.loc[slow, 'label']} takes {ratio:.2f} times as long as one of "
-        f"{summary.loc[fast, 'label']}; the rule asks for {rule:.2f}"
-    )
-    if bool(answer) == expected:
-        return verdict(True, f"{detail}.")
-    return verdict(False, f"divide the two seconds per epoch: {detail}.")
-
-
-@exercise
-def exercise_08_4(answer, hidden=(200,)):
-    """Parameters of an MLP 784-hidden-10 (Dense layers only)."""
-    from helpers import models
-
-    sizes = [784, *hidden, 10]
-    what = f"the parameters of {'-'.join(map(str, sizes))}"
-    # a count: 159010.4 is not 159010 (a tolerance of 0.5 would accept it)
-    value, problem = as_number(answer, what)
-    if problem is not None:
-        return verdict(False, problem)
-    whole, not_whole = as_integer(value, what)
-    if not_whole is not None:
-        return verdict(False, f"{what} is a count, a whole number; {value!r} is not.")
-    expected = models.count_params(sizes)["total"]
-    weights_only = models.cost(sizes)["mult_adds_per_image"]  # one weight per multiply-add
-    no_output = models.count_params(sizes[:-1])["total"]  # the Dense layers before the output
-    return check_number(
-        whole,
-        expected,
-        rel_tol=0,
-        abs_tol=0,
-        what=what,
-        hints=[
-            (weights_only, "you counted the weights; every unit also has a bias."),
-            (no_output, f"you left out the output layer ({sizes[-2]} -> {sizes[-1]})."),
-        ],
-    )
+    k_max = min(len(compare.predictions(runs, a)), len(compare.predictions(runs, b)))
+    ks = list(range(2, k_max + 1))
+    want = _widths(runs, y_test, a, b, ks)
+    try:
+        got = np.asarray(answer, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return verdict(False, f"answer an array of {len(ks)} widths (k = {ks[0]} ... {ks[-1]}), "
+                       f"got {_short(answer)}.")  # fmt: skip
+    if got.shape != want.shape:
+        return verdict(False, f"answer {len(ks)} widths, one for each k = {ks[0]}, ..., {ks[-1]} "
+                       f"(your answer has {got.size}).")  # fmt: skip
+    if not np.all(np.isfinite(got)):
+        return verdict(
+            False, "some widths are NaN or infinite: k starts at 2 (one seed has no spread)."
+        )
+    if np.allclose(got, want, rtol=0, atol=1e-6):
+        shown = ", ".join(f"{k} seeds {w:.2f}" for k, w in zip(ks, want, strict=True))
+        return verdict(True, f"the widths in points: {shown}.")
+    if np.allclose(got, want / 100, rtol=0, atol=1e-8):
+        return verdict(False, "those are fractions; the widths are asked in points (times 100).")
+    if np.allclose(got, want / 2, rtol=0, atol=1e-6):
+        return verdict(
+            False, "those are half widths (estimate to one end); the width is high - low."
+        )
+    return verdict(False, f"with k = {ks[0]}: {got[0]:.4f} points, expected {want[0]:.4f}. Use "
+                   "stats.compare_procedures(y_test, preds_a[:k], preds_b[:k]) on the TEST "
+                   "predictions of the two models, with the first k seeds of each.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 09
 
 
-@exercise
-def exercise_09_1(answer, kernel=5, filters=16, side=28):
-    """(output side, parameters) of Conv2D(filters, kernel x kernel) on side x side x 1, no padding."""
-    from helpers import models
+#: The layers exercise 09_1 checks a function on: (side, kernel, channels, filters, padding).
+CONV_CASES = (
+    (28, 5, 1, 16, "valid"),
+    (13, 3, 32, 64, "valid"),
+    (28, 3, 1, 8, "same"),
+    (11, 4, 3, 5, "same"),
+    (9, 1, 6, 2, "valid"),
+)
 
-    if _holds_text(answer) or isinstance(answer, dict) or not hasattr(answer, "__len__"):
-        return verdict(
-            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+
+def _keras_conv(side, kernel, channels, filters, padding):
+    """(output side, parameters) of a Keras Conv2D layer, measured by building it."""
+    import keras
+
+    layer = keras.layers.Conv2D(filters, kernel, padding=padding)
+    out = layer.compute_output_shape((None, side, side, channels))
+    layer.build((None, side, side, channels))
+    assert out[1] == out[2]
+    return int(out[1]), int(layer.count_params())
+
+
+def _conv_mistake(got, side, kernel, channels, filters, padding) -> str | None:
+    """What a wrong (side, parameters) pair most likely got wrong, or None."""
+    out_side, params = got
+    want_side = side if padding == "same" else side - kernel + 1
+    weights = kernel * kernel * channels * filters
+    if (params, out_side) == (want_side, weights + filters) and params != out_side:
+        return "the pair is the wrong way round: return (output side, parameters)."
+    if out_side != want_side:
+        if padding == "valid" and out_side == side - kernel:
+            return (
+                f"off by one: the kernel's top-left corner can sit at positions 0 .. "
+                f"{side - kernel}, that is side - kernel + 1 = {side - kernel + 1} of them."
+            )
+        if padding == "valid" and out_side == side:
+            return "without padding ('valid') the kernel fits in fewer positions than the side."
+        if padding == "same" and out_side == side - kernel + 1:
+            return (
+                "with padding='same' Keras adds zeros around the border so that the output keeps "
+                "the input's side (at stride 1); only 'valid' loses kernel - 1."
+            )
+        return f"the output side should be {want_side}, got {out_side}."
+    if params == weights:
+        return "you counted the weights; every filter also has one bias."
+    if params == (kernel * kernel + 1) * filters and channels > 1:
+        return (
+            f"each kernel spans all {channels} input channels: it has kernel x kernel x channels "
+            "weights (and one bias)."
         )
-    if len(answer) != 2:
-        return verdict(
-            False, f"answer a pair (output side, parameters) like (20, 100); got {answer!r}."
+    if params == weights + kernel * kernel * channels:
+        return "one bias per filter (per output map), not one per kernel weight."
+    if params in (
+        want_side**2 * filters,
+        side * side * filters,
+        want_side**2 * (weights + filters),
+    ):
+        return (
+            "the weights are shared: a filter has the same weights at every position, so the "
+            "image size does not enter the parameter count."
         )
-    out_side, problem = _whole(answer[0], "the output side")
-    if problem is not None:
-        return problem
-    params, problem = _whole(answer[1], "the number of parameters")
-    if problem is not None:
-        return problem
-    expected_side = side - kernel + 1
-    expected_params = models.conv2d_params(kernel, 1, filters)
-    if out_side == side:
+    return None
+
+
+@exercise
+def exercise_09_1(answer):
+    """A function ``conv_output_side_and_params(side, kernel, channels, filters, padding)``:
+    ``(output side, parameters)`` of ``keras.layers.Conv2D(filters, kernel, padding=padding)``
+    (stride 1) on ``side`` x ``side`` x ``channels`` inputs; checked against Keras on
+    :data:`CONV_CASES`."""
+    if not callable(answer):
         return verdict(
             False,
-            f"{side} is the side with 'same' padding; without padding a {kernel}x{kernel} kernel fits in fewer positions.",
+            "answer the function itself: answer = conv_output_side_and_params "
+            f"(without brackets), got {_short(answer)}.",
         )
-    if out_side == side - kernel:
-        return verdict(
-            False,
-            f"off by one: positions 0 .. {side - kernel} all fit, that is {side - kernel + 1} of them.",
+    for case in CONV_CASES:
+        side, kernel, channels, filters, padding = case
+        call = (
+            f"conv_output_side_and_params({side}, {kernel}, {channels}, {filters}, "
+            f"padding={padding!r})"
         )
-    if out_side != expected_side:
-        return verdict(
-            False,
-            f"the kernel's top-left corner can sit at side - kernel + 1 positions per row; {out_side} is not it.",
-        )
-    if params == kernel * kernel * filters:
-        return verdict(False, "you counted the weights; every filter also has one bias.")
-    if params == expected_side**2 * filters or params == side * side * filters:
-        return verdict(
-            False,
-            "the weights are shared: a filter has the same k x k weights at every position, so the image size does not enter.",
-        )
-    if params != expected_params:
-        return verdict(
-            False,
-            f"a filter has {kernel} x {kernel} x 1 weights and one bias; {params} is not {filters} of those.",
-        )
+        try:
+            got = answer(side, kernel, channels, filters, padding=padding)
+        except Exception as exc:  # a learner's function may raise anything
+            return verdict(False, f"{call} raised {type(exc).__name__}: {exc}")
+        if got is None:
+            return verdict(False, f"{call} returned None: did you forget the return line?")
+        if (
+            _holds_text(got)
+            or isinstance(got, dict)
+            or not hasattr(got, "__len__")
+            or len(got) != 2
+        ):
+            return verdict(
+                False, f"{call} should return a pair (output side, parameters); got {_short(got)}."
+            )
+        values = []
+        for value, what in zip(got, ("the output side", "the number of parameters"), strict=True):
+            number, problem = _whole(value, f"{what} of {call}")
+            if problem is not None:
+                return problem
+            values.append(number)
+        want = _keras_conv(*case)
+        if tuple(values) != want:
+            hint = _conv_mistake(values, *case) or "compare with the formulas of section 4."
+            return verdict(
+                False, f"{call} returned {tuple(values)}; Keras's Conv2D gives {want}: {hint}"
+            )
     return verdict(
         True,
-        f"{expected_side} x {expected_side} outputs per filter, ({kernel}*{kernel}*1 + 1) * {filters} = {expected_params} parameters.",
+        f"equal to Keras's Conv2D on all {len(CONV_CASES)} layers: side - kernel + 1 without "
+        "padding, the same side with 'same', and (kernel x kernel x channels + 1) x filters "
+        "parameters whatever the image size.",
     )
 
 

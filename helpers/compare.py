@@ -26,8 +26,10 @@ and test image (stored compactly as a string of digits). From those rows:
   two trained networks, not about two procedures.
 
 :func:`save_results` / :func:`load_results` keep the runs in
-``benchmarks/results/architectures.json``, so the notebook can show every table and test of
-the last full run without retraining (``MNIST_08_STORED=1``).
+``benchmarks/results/architectures.json``. ``benchmarks/bench_architectures.py`` trains them
+and stores them compactly (:func:`save_stored_runs`: predictions as uint8 arrays, with a
+SHA-256 manifest); notebook 08 loads those by default (:func:`load_stored_runs`, checksums
+verified) and trains them itself only when the reader sets ``TRAIN_YOURSELF = True``.
 
 A new architecture (say a CNN) joins by adding a :class:`Candidate` whose ``base`` names a
 builder of :func:`helpers.models.build`.
@@ -38,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -50,10 +51,7 @@ from helpers.results import (
     machine,  # re-exported: notebook 08 prints it
     write_atomic,
 )
-
-#: Set this environment variable to "1" to make notebook 08 show the stored results of
-#: the last full run instead of training (instant; the notebook says so loudly).
-STORED_ENV = "MNIST_08_STORED"
+from helpers.schema import ResultsFileError
 
 #: The measured table of the last full run (committed).
 RESULTS_FILE = config.RESULTS_DIR / "architectures.json"
@@ -593,13 +591,23 @@ def run_all(split, proto: Protocol, names=None, verbose: bool = True, more_seeds
                     row = trainer.train(split, seed)
                 rows.append(row)
                 if verbose:
-                    print(
-                        f"{cand.name:<22} seed {seed}  {row['seconds_per_epoch']:5.2f} s/epoch  "
-                        f"{row['epochs']:>2} epochs, best {row['best_epoch']:>2}: "
-                        f"val {row['val_accuracy']:.4f}  test {row['test_accuracy']:.4f}",
-                        flush=True,
-                    )
+                    print(run_line(row), flush=True)
     return pd.DataFrame(rows)
+
+
+def run_line(row) -> str:
+    """One run as :func:`run_all` prints it: seconds per epoch, epochs, best epoch, accuracies."""
+    return (
+        f"{row['name']:<22} seed {row['seed']}  {row['seconds_per_epoch']:5.2f} s/epoch  "
+        f"{row['epochs']:>2} epochs, best {row['best_epoch']:>2}: "
+        f"val {row['val_accuracy']:.4f}  test {row['test_accuracy']:.4f}"
+    )
+
+
+def print_runs(runs) -> None:
+    """Print every run of a runs table, one line each, as :func:`run_all` does."""
+    for row in runs.to_dict(orient="records"):
+        print(run_line(row))
 
 
 # --------------------------------------------------------------------------- summaries
@@ -957,11 +965,11 @@ def load_results(path: Path | None = None):
     if not path.exists():
         raise FileNotFoundError(
             f"no stored comparison at {_shown(path)}: run notebook 08 in full "
-            f"mode once (python -m helpers.run 08), or unset {STORED_ENV} to train now."
+            "mode once, or python -m benchmarks.bench_architectures."
         )
     fix = (
-        f"Restore it (git checkout -- {_shown(path)}), or unset {STORED_ENV} and run notebook "
-        "08 once to measure again."
+        f"Restore it (git checkout -- {_shown(path)}), or measure again with "
+        "python -m benchmarks.bench_architectures."
     )
     payload = schema.load(path, schema.ARCHITECTURES, fix)
     labels = payload["labels"]
@@ -983,9 +991,165 @@ def load_results(path: Path | None = None):
     return runs, payload
 
 
-def stored_requested() -> bool:
-    """True when the reader asked for the stored results instead of training."""
-    return os.environ.get(STORED_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+#: The stored runs notebook 08 loads by default (``TRAIN_YOURSELF = False``), written by
+#: ``benchmarks/bench_architectures.py``: every run's row (:data:`ROW_KEYS` but the
+#: predictions) in a small JSON file, its predicted digits as uint8 arrays in an ``.npz``
+#: file, and a ``sha256sum``-style manifest of both, checked before anything is used.
+STORED_DIR = config.RESULTS_DIR
+STORED_META = "architectures_runs.json"
+STORED_ARRAYS = "architectures_runs.npz"
+STORED_MANIFEST = "architectures_runs.sha256"
+STORED_BENCH = "benchmarks/bench_architectures.py"
+
+
+class StoredRunsError(ResultsFileError):
+    """Stored runs that cannot be used (missing, changed, damaged): says which file and the fix."""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_stored_runs(runs, meta: dict, y_val, y_test, folder: Path | None = None) -> list[Path]:
+    """Write ``runs`` (one row per run, :data:`ROW_KEYS`, predictions as digit strings) as
+    the stored runs: rows and ``meta`` (protocol, split, machine, seconds) as JSON, the
+    predictions and true labels as uint8 arrays (``.npz``), and the SHA-256 manifest."""
+    import io
+
+    folder = Path(folder or STORED_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    records = runs.to_dict(orient="records")
+    missing = [k for k in ROW_KEYS if k not in runs.columns]
+    if missing:
+        raise ValueError(f"the runs lack the columns {missing} (rows of compare.run_all).")
+    arrays = {
+        f"{which}_predictions": np.stack(
+            [decode_labels(r[f"{which}_predictions"]) for r in records]
+        ).astype(np.uint8)
+        for which in ("val", "test")
+    }
+    arrays["y_val"] = np.asarray(y_val).astype(np.uint8)
+    arrays["y_test"] = np.asarray(y_test).astype(np.uint8)
+    rows = [
+        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in records
+    ]
+    rows = [{k: r[k] for k in ROW_KEYS if not k.endswith("_predictions")} for r in rows]
+    payload = {**meta, "arrays": STORED_ARRAYS, "runs": rows}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    meta_path = write_atomic(folder / STORED_META, json.dumps(payload, indent=1) + "\n")
+    arrays_path = write_atomic(folder / STORED_ARRAYS, buffer.getvalue())
+    lines = "".join(f"{_sha256(p)}  {p.name}\n" for p in (meta_path, arrays_path))
+    return [meta_path, arrays_path, write_atomic(folder / STORED_MANIFEST, lines)]
+
+
+def training_time(folder: Path | None = None) -> str:
+    """One line: how long training every stored run took when they were made, and on what
+    machine (read from the stored runs' JSON; the checksums are checked when they are loaded)."""
+    path = Path(folder or STORED_DIR) / STORED_META
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        seconds, m, n = meta["total_seconds"], meta["machine"], len(meta["runs"])
+        load, cpus = m["load_average"], m["cpus"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"training time unknown: {_shown(path)} is missing or unreadable"
+    busy = (
+        ""
+        if load is None
+        else (f", 1-minute load average {load:g}: a {'busy' if load > cpus else 'quiet'} machine")
+    )
+    return (
+        f"training every run yourself took {seconds / 60:.1f} min when the stored runs were made "
+        f"({n} runs on {cpus} cores{busy})"
+    )
+
+
+def _stored_fix(name: str) -> str:
+    return (
+        f"Restore the committed file (git checkout -- benchmarks/results/{name}), or set "
+        f"TRAIN_YOURSELF = True at the top of notebook 08 to train the runs now, or write "
+        f"them again with python -m benchmarks.bench_architectures (which trains them)."
+    )
+
+
+def load_stored_runs(folder: Path | None = None):
+    """``(runs DataFrame, meta dict)`` of the stored runs, as :func:`load_results` gives them,
+    after checking both files against the SHA-256 manifest, the arrays' types and shapes,
+    and every run's recorded accuracy against the one its predictions give.
+
+    Raises :class:`StoredRunsError` naming the file and what to do, and uses nothing of a
+    file that fails a check. Arrays are read with ``allow_pickle=False``.
+    """
+    import pandas as pd
+
+    folder = Path(folder or STORED_DIR)
+    manifest = folder / STORED_MANIFEST
+    if not manifest.is_file():
+        raise StoredRunsError(
+            f"no stored runs: {_shown(manifest)} is missing. {_stored_fix(STORED_MANIFEST)}"
+        )
+    expected = {}
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) != 2 or len(parts[0]) != 64:
+            raise StoredRunsError(
+                f"{_shown(manifest)}: the line {line[:80]!r} is not 'sha256  file'. "
+                + _stored_fix(STORED_MANIFEST)
+            )
+        expected[parts[1]] = parts[0].lower()
+    for name in (STORED_META, STORED_ARRAYS):
+        path = folder / name
+        if name not in expected:
+            raise StoredRunsError(
+                f"{_shown(manifest)} lists no checksum for {name}. {_stored_fix(STORED_MANIFEST)}"
+            )
+        if not path.is_file():
+            raise StoredRunsError(f"{_shown(path)} is missing. {_stored_fix(name)}")
+        got = _sha256(path)
+        if got != expected[name]:
+            raise StoredRunsError(
+                f"{_shown(path)} does not match its SHA-256 checksum in {STORED_MANIFEST} "
+                f"(expected {expected[name][:16]}..., the file has {got[:16]}...): it was "
+                f"changed or damaged, so its runs are not the measured ones and are not used. "
+                + _stored_fix(name)
+            )
+
+    def bad(what: str, name: str = STORED_ARRAYS):
+        return StoredRunsError(f"{_shown(folder / name)}: {what}. {_stored_fix(name)}")
+
+    try:
+        payload = json.loads((folder / STORED_META).read_text(encoding="utf-8"))
+        rows = payload.pop("runs")
+        with np.load(folder / STORED_ARRAYS, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in ("val_predictions", "test_predictions", "y_val", "y_test")}
+    except (ValueError, KeyError, OSError, TypeError) as error:
+        raise bad(f"cannot be read ({type(error).__name__}: {error})") from None
+    for key, a in arrays.items():
+        if a.dtype != np.uint8 or (a.size and a.max() > 9):
+            raise bad(f"{key} must hold digits 0-9 as uint8, got {a.dtype}")
+    for which in ("val", "test"):
+        shape = (len(rows), len(arrays[f"y_{which}"]))
+        if arrays[f"{which}_predictions"].shape != shape:
+            raise bad(f"{which}_predictions has shape {arrays[f'{which}_predictions'].shape}, "
+                      f"expected {shape} (runs x images)")  # fmt: skip
+    for i, r in enumerate(rows):
+        for which in ("val", "test"):
+            acc = float(np.mean(arrays[f"{which}_predictions"][i] == arrays[f"y_{which}"]))
+            if abs(acc - r[f"{which}_accuracy"]) > 1e-4:
+                raise bad(f"run {i} ({r['name']}, seed {r['seed']}): its {which} predictions give "
+                          f"{acc:.5f}, its row says {r[f'{which}_accuracy']}", STORED_META)  # fmt: skip
+        r["val_predictions"] = encode_labels(arrays["val_predictions"][i])
+        r["test_predictions"] = encode_labels(arrays["test_predictions"][i])
+    runs = pd.DataFrame(rows)
+    payload["y_val"] = arrays["y_val"].astype(np.int64)
+    payload["y_test"] = arrays["y_test"].astype(np.int64)
+    return runs, payload
 
 
 # --------------------------------------------------------------------------- joined runs

@@ -484,7 +484,8 @@ def _merge(results: list[Result], fast: bool, path: Path) -> Path:
         entries[result.notebook] = entry
     existing = {p.name for p in notebooks()}
     entries = {name: entries[name] for name in sorted(entries) if name in existing}
-    data = {"mode": "FAST" if fast else "full", "machine": machine(), "notebooks": entries}
+    kept = {k: data[k] for k in ("fresh_clone",) if k in data}  # benchmarks/fresh_clone.py's
+    data = {"mode": "FAST" if fast else "full", "machine": machine(), "notebooks": entries, **kept}
     write_atomic(path, json.dumps(data, indent=2) + "\n")
     return path
 

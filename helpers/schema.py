@@ -229,7 +229,14 @@ SERIES = Obj(
             )
         ),
     ),
-    optional=dict(machine=Map()),
+    optional=dict(
+        machine=Map(),
+        # the main command timed on a fresh clone (benchmarks/fresh_clone.py)
+        fresh_clone=Obj(
+            required=dict(seconds=Num(0), measured=Str(), status=Str()),
+            optional=dict(load_average_before=List(Num(0)), notebooks=Map(Num(0, null=True))),
+        ),
+    ),
 )
 
 #: One run in benchmarks/results/flagship.json (benchmarks/bench_flagship.py).

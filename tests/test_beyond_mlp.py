@@ -403,16 +403,59 @@ def test_results_file_can_be_rescored_from_its_predictions():
 # --------------------------------------------------------------------------- exercises
 
 
-def test_exercise_09_checkers():
-    right = checks.exercise_09_1((24, 416), kernel=5, filters=16)
-    assert right
-    assert not checks.exercise_09_1((26, 416), kernel=5, filters=16)  # padding assumed
-    assert not checks.exercise_09_1((24, 400), kernel=5, filters=16)  # biases forgotten
-    assert not checks.exercise_09_1(..., kernel=5, filters=16)
-    assert checks.exercise_09_1((24.0, 416.0), kernel=5, filters=16)
-    for near in [(24.7, 416), (24, 416.3), (True, 416), ("24", 416), (24,), 24]:
-        assert not checks.exercise_09_1(near, kernel=5, filters=16), near  # 3.7 is not 3
+def _conv_side_and_params(side, kernel, channels, filters, padding="valid"):
+    """A right answer to exercise 1, written independently of the checker."""
+    return (side if padding == "same" else side - kernel + 1), (kernel**2 * channels + 1) * filters
 
+
+def test_exercise_09_1_checks_a_function_against_keras_and_names_each_mistake(capsys):
+    assert checks.exercise_09_1(_conv_side_and_params)
+    # floats that are whole numbers and NumPy integers are accepted
+    assert checks.exercise_09_1(
+        lambda *a, **k: tuple(np.int64(v) for v in _conv_side_and_params(*a, **k))
+    )
+    assert checks.exercise_09_1(
+        lambda *a, **k: tuple(float(v) for v in _conv_side_and_params(*a, **k))
+    )
+    capsys.readouterr()
+    mistakes = {
+        "off by one": lambda s, k, c, f, padding="valid": (
+            s if padding == "same" else s - k, (k * k * c + 1) * f),
+        "'same'": lambda s, k, c, f, padding="valid": (s - k + 1, (k * k * c + 1) * f),
+        "fewer positions": lambda s, k, c, f, padding="valid": (s, (k * k * c + 1) * f),
+        "one bias": lambda s, k, c, f, padding="valid": (
+            _conv_side_and_params(s, k, c, f, padding)[0], k * k * c * f),
+        "all 32 input channels": lambda s, k, c, f, padding="valid": (
+            _conv_side_and_params(s, k, c, f, padding)[0], (k * k + 1) * f),
+        "wrong way round": lambda *a, **kw: _conv_side_and_params(*a, **kw)[::-1],
+        "shared": lambda s, k, c, f, padding="valid": (
+            _conv_side_and_params(s, k, c, f, padding)[0], s * s * f),
+        "whole number": lambda s, k, c, f, padding="valid": (
+            _conv_side_and_params(s, k, c, f, padding)[0] + 0.7, (k * k * c + 1) * f),
+        "returned None": lambda *a, **kw: None,
+        "raised ZeroDivisionError": lambda *a, **kw: 1 / 0,
+        "should return a pair": lambda *a, **kw: _conv_side_and_params(*a, **kw)[0],
+        "without brackets": (24, 416),  # the old look-up answer: a pair, not a function
+    }  # fmt: skip
+    for message, wrong in mistakes.items():
+        assert not checks.exercise_09_1(wrong), message
+        out = capsys.readouterr().out
+        assert message in out, (message, out)
+    assert not checks.exercise_09_1(lambda *a, **kw: (True, 416))  # a bool is not a count
+    assert not checks.exercise_09_1(lambda *a, **kw: ("24", "416"))
+    assert not checks.exercise_09_1(...)
+
+
+def test_exercise_09_1_cases_cover_both_paddings_channels_and_a_1x1_kernel():
+    paddings = {case[4] for case in checks.CONV_CASES}
+    assert paddings == {"valid", "same"}
+    assert any(c > 1 for _, _, c, _, _ in checks.CONV_CASES)  # channels enter the count
+    assert any(k == 1 for _, k, _, _, _ in checks.CONV_CASES)
+    for case in checks.CONV_CASES:  # the checker's reference is Keras, and agrees with the formula
+        assert checks._keras_conv(*case) == _conv_side_and_params(*case)
+
+
+def test_exercise_09_checkers():
     def shift_right(images, k):
         out = np.zeros_like(images)
         out[:, :, k:] = images[:, :, : images.shape[2] - k]
@@ -488,25 +531,26 @@ def test_load_or_train_falls_back_to_the_committed_copy_and_checks_it(
 ):
     import shutil
 
-    artifacts, committed = tmp_path / "artifacts", tmp_path / "committed"
+    from helpers import committed
+
+    artifacts, committed_dir = tmp_path / "artifacts", tmp_path / "committed"
     artifacts.mkdir()
     monkeypatch.setattr(config, "artifacts_dir", lambda: artifacts)
-    monkeypatch.setattr(augment, "COMMITTED_DIR", committed)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed_dir)
     recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
     data = _TinySplit()
     first, _ = augment.load_or_train(recipe, data, seed=0, verbose=0)
     path = augment.model_path(recipe, 0)
-    committed.mkdir()
-    # the committed copy: no optimizer state, saved by another Keras version
+    # the committed copy: weights only, saved by another Keras version
     info = modelio.read_info(path)
     info["how"]["keras"] = "3.0.0"
-    modelio.save_model(modelio.load_model(path, compile=False), committed / path.name, info)
+    committed.save(first, path.stem, info, directory=committed_dir)
     path.unlink()
     capsys.readouterr()
     model, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record["loaded"] is True and record["committed"] is True
     out = capsys.readouterr().out
-    assert "benchmarks/models/tiny_seed0.keras" in out and "TRAIN_YOURSELF" in out
+    assert "benchmarks/models/tiny_seed0.weights.h5" in out and "TRAIN_YOURSELF" in out
     assert not path.exists()  # nothing trained, nothing written
     np.testing.assert_array_equal(
         augment.predict_digits(model, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
@@ -520,100 +564,51 @@ def test_load_or_train_falls_back_to_the_committed_copy_and_checks_it(
     assert record["loaded"] is False
     path.unlink()
     # a changed byte, or a missing checksum file: refused before Keras reads it
-    copy = committed / path.name
-    shutil.copy(copy, tmp_path / "good.keras")
+    copy = committed.path_for(path.stem, committed_dir)
+    shutil.copy(copy, tmp_path / "good.weights.h5")
     raw = bytearray(copy.read_bytes())
     raw[len(raw) // 2] ^= 1
     copy.write_bytes(bytes(raw))
     with pytest.raises(modelio.ModelFileError, match="SHA-256"):
         augment.load_or_train(recipe, data, seed=0, verbose=0)
-    shutil.copy(tmp_path / "good.keras", copy)
+    shutil.copy(tmp_path / "good.weights.h5", copy)
     modelio.sidecar_path(copy).unlink()
     with pytest.raises(modelio.ModelFileError, match="no checksum file"):
         augment.load_or_train(recipe, data, seed=0, verbose=0)
 
 
-def _committed_info(name):
-    path = augment.COMMITTED_DIR / name
-    assert path.is_file(), f"{name} is not committed: run python -m benchmarks.export_models"
-    return path, modelio.read_info(path)
-
-
-def _skip_unless_saved_by_this_keras(path, info):
-    """The committed copies are read by the Keras that saved them (the pinned stack); an older
-    Keras may not read them, and then the notebook trains instead (the next test shows that)."""
-    import keras
-
-    saved_by = info["how"]["keras"]
-    assert modelio.file_sha256(path) == modelio._read_sidecar(path)["sha256"]  # intact
-    if saved_by != keras.__version__:
-        pytest.skip(f"saved by Keras {saved_by}; Keras {keras.__version__} loads it or trains")
-
-
 @pytest.mark.parametrize("recipe", ["cnn_deep_augmented", "flagship_augmented_light"])
-def test_committed_models_are_small_checksummed_and_of_the_current_recipe(recipe):
-    path, info = _committed_info(f"{recipe}_seed0.keras")
-    assert path.stat().st_size < 3_000_000  # no optimizer state
+def test_committed_models_are_of_the_current_recipe(recipe):
+    from helpers import committed
+
+    info = committed.describe(f"{recipe}_seed0")
+    assert info is not None, f"{recipe} is not committed: run python -m benchmarks.export_models"
     wanted = json.loads(json.dumps(augment.RECIPES[recipe].as_dict()))  # tuples as lists
-    assert info["how"]["recipe"] == wanted, (
+    assert info["info"]["how"]["recipe"] == wanted, (
         f"{recipe} changed since its model was committed: retrain it "
         "(python -m benchmarks.bench_beyond_mlp) and run python -m benchmarks.export_models"
     )
-    assert info["how"]["seed"] == 0 and info["source"]["trained_by"] == augment.TRAINED_BY
-    _skip_unless_saved_by_this_keras(path, info)
-    model = modelio.load_model(path, compile=False)  # checksum checked, safe_mode on
-    assert getattr(model, "optimizer", None) is None
-    fresh = augment.build(augment.RECIPES[recipe].for_run(), seed=0)
-    assert model.count_params() == fresh.count_params()
-    assert [w.shape for w in model.weights] == [w.shape for w in fresh.weights]
+    assert info["info"]["how"]["seed"] == 0
+    assert info["info"]["source"]["trained_by"] == augment.TRAINED_BY
 
 
-def test_committed_plain_cnn_is_of_notebook_07s_protocol():
+def test_committed_plain_cnn_is_of_notebook_08s_protocol():
     import dataclasses
 
-    path, info = _committed_info("cnn_seed0.keras")
-    assert path.stat().st_size < 3_000_000
+    from helpers import committed
+
+    how = committed.describe("cnn_seed0")["info"]["how"]
     protocol = dataclasses.asdict(compare.protocol())
     for run_size in ("max_epochs", "seeds"):  # FAST mode's are smaller
         del protocol[run_size]
-    assert {k: info["how"]["protocol"][k] for k in protocol} == protocol
-    assert info["how"]["candidate"] == augment.PLAIN_CNN and info["how"]["seed"] == 0
-    _skip_unless_saved_by_this_keras(path, info)
-    model = modelio.load_model(path, compile=False)
-    assert model.count_params() == models.build("cnn").count_params()
-
-
-def test_a_committed_copy_another_keras_cannot_read_is_trained_instead(tmp_path, monkeypatch):
-    committed = tmp_path / "committed"
-    monkeypatch.setattr(config, "artifacts_dir", lambda: tmp_path)
-    monkeypatch.setattr(augment, "COMMITTED_DIR", committed)
-    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
-    data = _TinySplit()
-    augment.load_or_train(recipe, data, seed=0, verbose=0)
-    path = augment.model_path(recipe, 0)
-    info = modelio.read_info(path)
-    saved = modelio.save_model(modelio.load_model(path, compile=False), committed / path.name, info)
-    path.unlink()
-
-    def cannot_read(*args, **kwargs):
-        raise modelio.ModelFileError("Keras cannot load it")
-
-    monkeypatch.setattr(modelio, "load_model", cannot_read)
-    # saved by this Keras: an intact file Keras cannot read is an error, not a silent retrain
-    with pytest.raises(modelio.ModelFileError):
-        augment.load_committed(saved.name, info["how"])
-    # saved by another Keras: said, and trained instead
-    side = json.loads(modelio.sidecar_path(saved).read_text())
-    side["info"]["how"]["keras"] = "9.9.9"
-    modelio.sidecar_path(saved).write_text(json.dumps(side))
-    model, reason = augment.load_committed(saved.name, info["how"])
-    assert model is None and "cannot load" in reason
+    assert {k: how["protocol"][k] for k in protocol} == protocol
+    assert how["candidate"] == augment.PLAIN_CNN and how["seed"] == 0
 
 
 def test_committed_table_reads_the_sidecars():
     table = augment.committed_table()
-    info = modelio.read_info(augment.COMMITTED_DIR / "cnn_deep_augmented_seed0.keras")
-    row = table.loc["cnn_deep_augmented_seed0.keras"]
+    info = modelio.read_info(augment.COMMITTED_DIR / "cnn_deep_augmented_seed0.weights.h5")
+    row = table.loc["cnn_deep_augmented_seed0"]
     assert row["recipe"] == "cnn_deep_augmented"
     assert row["training (min)"] == pytest.approx(info["record"]["seconds"] / 60, abs=0.05)
-    assert table.loc["cnn_seed0.keras", "recipe"] == augment.PLAIN_CNN
+    assert table.loc["cnn_seed0", "recipe"] == augment.PLAIN_CNN

@@ -48,20 +48,42 @@ def test_07_1_a_confusion_function_is_tested_on_its_own_cases():
         assert not checks.exercise_07_1(not_a_function)
 
 
-def test_07_2_recall_is_diagonal_over_row():
-    assert checks.exercise_07_2(40 / 50, CM, digit=1)
-    assert not checks.exercise_07_2(80.0, CM, digit=1)
-    wrong = checks.exercise_07_2(40 / 51, CM, digit=1)
-    assert not wrong and "PRECISION" in wrong.message
+def _precision_recall(cm):
+    cm = np.asarray(cm)
+    right, called, really = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(right, called, out=np.zeros(len(right)), where=called > 0)
+    recall = np.divide(right, really, out=np.zeros(len(right)), where=really > 0)
+    return precision, recall
 
 
-def test_07_2_precision_is_diagonal_over_column():
-    assert checks.exercise_07_2(40 / 51, CM, digit=1, metric="precision")
-    assert checks.exercise_07_2(40 / 51 * (1 + 5e-5), CM, digit=1, metric="precision")
-    wrong = checks.exercise_07_2(40 / 50, CM, digit=1, metric="precision")
-    assert not wrong and "RECALL" in wrong.message
-    assert not checks.exercise_07_2(100 * 40 / 51, CM, digit=1, metric="precision")
-    assert not checks.exercise_07_2(True, CM, digit=1, metric="precision")
+def test_07_2_precision_and_recall_of_every_digit_against_scikit_learn():
+    assert checks.exercise_07_2(_precision_recall)
+    assert checks.exercise_07_2(_precision_recall, np.eye(10, dtype=int) * 30 + 2)
+    assert checks.exercise_07_2(lambda cm: np.stack(_precision_recall(cm)))  # a (2, 10) array
+
+    def naive(cm):  # 0 / 0 for a digit never predicted: nan
+        return np.diag(cm) / cm.sum(axis=0), np.diag(cm) / cm.sum(axis=1)
+
+    def in_python(cm):  # 0 / 0 in plain Python raises
+        precision = [int(cm[d, d]) / int(cm[:, d].sum()) for d in range(10)]
+        return precision, [int(cm[d, d]) / int(cm[d].sum()) for d in range(10)]
+
+    cases = [
+        (naive, "never predicted"),
+        (in_python, "ZeroDivisionError"),
+        (lambda cm: _precision_recall(cm)[::-1], "swapped"),
+        (lambda cm: tuple(100 * v for v in _precision_recall(cm)), "percentages"),
+        (lambda cm: _precision_recall(cm)[0], "two arrays"),
+        (lambda cm: (_precision_recall(cm)[0][:9], _precision_recall(cm)[1]), "shape (9,)"),
+        (lambda cm: (_precision_recall(cm)[0], np.diag(cm) / cm.sum()), "recall of digit"),
+        (lambda cm: 1 / 0, "ZeroDivisionError"),
+        (CM, "your function"),
+        (0.98, "your function"),
+    ]
+    for answer, message in cases:
+        v = checks.exercise_07_2(answer)
+        assert not v and message in v.message, (message, v.message)
+    assert checks.expected_answer(checks.exercise_07_2) is None  # code, not a number
 
 
 # validation: positives score 0.95, 0.9, 0.7, 0.5; precision 1 at t=0.9, 0.75 at t=0.7
@@ -89,12 +111,33 @@ def test_07_4_threshold_is_chosen_on_validation():
     assert not checks.exercise_07_4(float("nan"), *args)
 
 
-def test_07_3_pair_share_is_the_auc():
-    rng = np.random.default_rng(0)
-    is_pos = rng.uniform(size=60) < 0.3
-    scores = np.round(rng.uniform(size=60) + 0.4 * is_pos, 1)  # rounding makes ties
-    auc = skm.roc_auc_score(is_pos, scores)
-    assert checks.exercise_07_3(auc, is_pos, scores)
-    assert not checks.exercise_07_3(1 - auc, is_pos, scores)
-    wrong = checks.exercise_07_3(1 - auc, is_pos, scores)
-    assert "WRONGLY" in wrong.message
+def _auc(is_positive, scores):
+    is_positive, scores = np.asarray(is_positive, bool), np.asarray(scores, float)
+    diff = scores[is_positive][:, None] - scores[~is_positive][None, :]
+    return np.mean((diff > 0) + 0.5 * (diff == 0))
+
+
+def test_07_3_auc_by_pairs_against_roc_auc_score():
+    assert checks.exercise_07_3(_auc)
+    assert checks.exercise_07_3(skm.roc_auc_score)  # the reference itself passes, of course
+
+    def higher(p, s):
+        p, s = np.asarray(p, bool), np.asarray(s, float)
+        return s[p][:, None] - s[~p][None, :]
+
+    cases = [
+        (lambda p, s: 1 - _auc(p, s), "WRONGLY"),
+        (lambda p, s: np.mean(higher(p, s) > 0), "counts it 0"),
+        (lambda p, s: np.mean(higher(p, s) >= 0), "counts it 1"),
+        (lambda p, s: 100 * _auc(p, s), "percentage"),
+        (lambda p, s: _auc(p, s) * higher(p, s).size, "divide by the number"),
+        (lambda p, s: None, "forget `return`"),
+        (lambda p, s: "0.8", "single number"),
+        (lambda p, s: _auc(p, s) + 0.01, "roc_auc_score gives"),
+        (lambda p, s: np.nan, "finite"),
+        (0.83, "your function"),
+    ]
+    for answer, message in cases:
+        v = checks.exercise_07_3(answer)
+        assert not v and message in v.message, (message, v.message)
+    assert checks.expected_answer(checks.exercise_07_3) is None

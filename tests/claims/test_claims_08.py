@@ -23,6 +23,9 @@ def _results():
 
 
 def test_the_committed_run_is_the_stored_full_run_with_more_seeds_for_the_small_nets():
+    """c0/c11: by default the notebook loads the stored runs (TRAIN_YOURSELF = False), says so,
+    and those runs are the full run of architectures.json, with twice the seeds for the small
+    networks."""
     payload = _results()
     assert payload["mode"] == "full"
     seeds = {}
@@ -32,8 +35,13 @@ def test_the_committed_run_is_the_stored_full_run_with_more_seeds_for_the_small_
     for name, s in seeds.items():
         want = len(proto) * (compare.CHEAP_SEED_FACTOR if name in compare.CHEAP else 1)
         assert len(s) == want, f"{name}: {len(s)} seeds stored, the notebook says {want}"
-    printed = cell_output(NB, "runs = compare.run_all(split, protocol, more_seeds=True)")
-    assert f"{len(payload['runs'])} runs in" in printed, "the notebook's run is not the stored one"
+    switch = next(c for c in NB.cells if c.cell_type == "code" and "TRAIN_YOURSELF =" in c.source)
+    assert "TRAIN_YOURSELF = False" in switch.source
+    printed = cell_output(NB, "runs, meta = compare.load_stored_runs()")
+    assert printed.startswith(f"LOADED, NOT TRAINED: {len(payload['runs'])} stored runs"), printed[
+        :80
+    ]
+    assert f"in {payload['total_seconds'] / 60:.1f} minutes" in printed.splitlines()[0]
 
 
 def test_seeds_disagree_on_many_more_images_than_their_accuracies_differ_by():
@@ -106,13 +114,14 @@ def _speed_cell():
 
 
 def test_the_committed_run_was_timed_on_a_busy_machine_and_says_what_its_timings_rank():
-    """c0, c28 and the markdown after the speed table: the committed run's timings were
-    measured under load, and the paragraph says whether its spread exceeds every gap between
+    """The switch cell's line, c42 and the markdown after the speed table: the stored runs'
+    timings were measured under load, and the paragraph says whether its spread exceeds every gap between
     the models trained here (nothing ranks) or not (only the larger gaps rank). A quiet rerun
     (load below the cores), or one whose spread crosses the largest gap, fails this test until
     the prose says what that run shows."""
-    assert "on a busy 2-core machine" in markdown(NB, "**Time:**")
-    text = markdown(NB, "The committed run was timed on a busy machine")
+    switch = cell_output(NB, "TRAIN_YOURSELF = False")
+    assert "a busy machine" in switch, switch  # the stored runs' training, load above the cores
+    text = markdown(NB, "The stored runs were timed on a busy machine")
     printed = _speed_cell()
     spread = number(printed, "largest slowest/fastest seed ratio of one model:")
     load, cpus = numbers(printed, "1-minute load average at the end of training:")[:2]

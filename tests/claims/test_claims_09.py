@@ -89,7 +89,7 @@ def test_the_cnn_target_is_cleared_by_less_than_the_seed_spread():
     line = next(x for x in printed.splitlines() if x.startswith("CNN ("))
     target = numbers(line, "target")[0]
     low, high = numbers(line, "seeds-only 95% interval")
-    text = markdown(NB, "**Reading the verdict.** For both groups")
+    text = markdown(NB, "**Reading the targets.**")
     assert "clears its target by less than the" in text and "contains the target" in text
     assert "reached" in line and low < target < high, line
 
