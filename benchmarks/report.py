@@ -452,8 +452,9 @@ def markdown(results: dict) -> str:
                 f"{_minutes(statistics.median(r['seconds'] for r in published))} in "
                 f"`benchmarks/bench_flagship.py` (median of {len(published)} seeds, 1-minute "
                 f"load average {min(loads):g}-{max(loads):g} on {flagship['cpus']} cores). "
-                "08 trains all its runs; "
-                "`MNIST_08_STORED=1` shows the last full run's instead, for class time."
+                "08 likewise reads its 48 stored runs (checksummed, made by "
+                "`benchmarks/bench_architectures.py`) unless its `TRAIN_YOURSELF` switch is "
+                "set to `True`."
             )
         machine = (full or fast)["machine"]
         notes.append(
