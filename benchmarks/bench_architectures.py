@@ -41,11 +41,10 @@ from helpers import config  # noqa: E402
 SCRATCH = ROOT / "benchmarks" / "scratch"
 
 
-def meta_of(payload: dict) -> dict:
+def meta_of(payload: dict, trained_by: str) -> dict:
     """What the stored runs say about how they were measured (no runs, no labels)."""
     keep = ("measured", "mode", "protocol", "split", "total_seconds", "machine")
-    return {k: payload[k] for k in keep if k in payload} | {"trained_by": "benchmarks/"
-            "bench_architectures.py (the same code as notebook 08 with TRAIN_YOURSELF = True)"}  # fmt: skip
+    return {k: payload[k] for k in keep if k in payload} | {"trained_by": trained_by}
 
 
 def from_results(results_file: Path, folder: Path) -> list[Path]:
@@ -56,7 +55,11 @@ def from_results(results_file: Path, folder: Path) -> list[Path]:
 
     runs, meta = compare.load_results(results_file)
     raw = json.loads(Path(results_file).read_text(encoding="utf-8"))
-    return compare.save_stored_runs(runs, meta_of(raw), meta["y_val"], meta["y_test"], folder)
+    how = (
+        "compare.run_all(more_seeds=True), the run whose results file this is (the committed one: "
+        "notebook 08's full run); stored by benchmarks/bench_architectures.py --from-results"
+    )
+    return compare.save_stored_runs(runs, meta_of(raw, how), meta["y_val"], meta["y_test"], folder)
 
 
 def train(quick: bool) -> list[Path]:
@@ -76,7 +79,8 @@ def train(quick: bool) -> list[Path]:
     folder = config.RESULTS_DIR if full else SCRATCH
     raw = json.loads(path.read_text(encoding="utf-8"))
     print(f"{len(runs)} runs in {seconds / 60:.1f} min; written to {path}")
-    return compare.save_stored_runs(runs, meta_of(raw), split.y_val, split.y_test, folder)
+    how = "benchmarks/bench_architectures.py (compare.run_all, more_seeds=True)"
+    return compare.save_stored_runs(runs, meta_of(raw, how), split.y_val, split.y_test, folder)
 
 
 def main(argv=None) -> int:

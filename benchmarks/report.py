@@ -168,6 +168,8 @@ def series_section(payload, notebooks: list[str]) -> dict | None:
         missing=missing,
         failed=failed,
         max_load_average=max(loads) if loads else None,
+        # README's main command timed on a fresh clone (benchmarks/fresh_clone.py), if it was
+        **({"fresh_clone": payload["fresh_clone"]} if payload.get("fresh_clone") else {}),
         measured_between=[
             min(e["finished"] for e in measured.values()),
             max(e["finished"] for e in measured.values()),
@@ -365,8 +367,17 @@ def markdown(results: dict) -> str:
             value = entry[key]
             return "?" if value is None else fmt(value)
 
-        out.append("| notebook | full: time | full: peak memory | FAST: time | FAST: peak memory |")
-        out.append("|---|---:|---:|---:|---:|")
+        fresh = (full or {}).get("fresh_clone")  # the main command on a fresh clone
+
+        def fresh_cell(name):
+            seconds = fresh["notebooks"].get(name) if fresh.get("notebooks") else None
+            return "–" if seconds is None else _minutes(seconds)
+
+        extra = " fresh clone: time |" if fresh else ""
+        out.append(
+            "| notebook | full: time | full: peak memory | FAST: time | FAST: peak memory |" + extra
+        )
+        out.append("|---|---:|---:|---:|---:|" + ("---:|" if fresh else ""))
         for name in names:
             out.append(
                 f"| {name.removesuffix('.ipynb')} | "
@@ -374,6 +385,7 @@ def markdown(results: dict) -> str:
                 f"{cell(full, name, 'peak_memory_mb', lambda v: f'{v:,.0f} MB')} | "
                 f"{cell(fast, name, 'seconds', _minutes)} | "
                 f"{cell(fast, name, 'peak_memory_mb', lambda v: f'{v:,.0f} MB')} |"
+                + (f" {fresh_cell(name)} |" if fresh else "")
             )
 
         def total(section):
@@ -386,9 +398,21 @@ def markdown(results: dict) -> str:
             ) + mark, "?" if peak is None else f"{peak:,.0f} MB"
 
         (ft, fp), (qt, qp) = total(full), total(fast)
-        out.append(f"| **whole series** | **{ft}** | **{fp}** | **{qt}** | **{qp}** |")
+        fresh_total = f" **{_minutes(fresh['seconds'])}** |" if fresh else ""
+        out.append(
+            f"| **whole series** | **{ft}** | **{fp}** | **{qt}** | **{qp}** |" + fresh_total
+        )
         out.append("")
         notes = []
+        if fresh:
+            load = (fresh.get("load_average_before") or [None])[0]
+            notes.append(
+                "fresh clone: README's main command (`python -m helpers.run`) in a new `git clone` "
+                "with no `artifacts/` (only the models committed in `benchmarks/models/`), timed by "
+                f"`benchmarks/fresh_clone.py` on {fresh['measured'][:10]} ({fresh['status']}"
+                + (f", 1-minute load average {load:.1f} before" if load is not None else "")
+                + "); the whole series' time includes starting each kernel."
+            )
         for label, section in [("full", full), ("FAST", fast)]:
             if section is None:
                 notes.append(f"{label} mode not measured yet.")
@@ -428,8 +452,9 @@ def markdown(results: dict) -> str:
                 f"{_minutes(statistics.median(r['seconds'] for r in published))} in "
                 f"`benchmarks/bench_flagship.py` (median of {len(published)} seeds, 1-minute "
                 f"load average {min(loads):g}-{max(loads):g} on {flagship['cpus']} cores). "
-                "08 trains all its runs; "
-                "`MNIST_08_STORED=1` shows the last full run's instead, for class time."
+                "08 likewise reads its 48 stored runs (checksummed, made by "
+                "`benchmarks/bench_architectures.py`) unless its `TRAIN_YOURSELF` switch is "
+                "set to `True`."
             )
         machine = (full or fast)["machine"]
         notes.append(

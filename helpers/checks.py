@@ -300,35 +300,86 @@ def _frame_ink(x, width=FRAME_WIDTH):
     return (x[:, frame] > 0).any(axis=1)
 
 
-@exercise
-def exercise_01_1(answer, x_test):
-    """Share of the test images with ink (a pixel above 0) in the outer 4-pixel frame."""
-    value, problem = _scalar(answer, "the share of images")
+def _frame_share_verdict(value, x, width: int, where: str):
+    """The verdict on one share of images with ink in the outer ``width``-pixel frame."""
+    value, problem = _scalar(value, f"the share of images on {where}")
     if problem is not None:
         return problem
-    x = np.asarray(x_test)
-    expected = float(np.mean(_frame_ink(x)))
+    expected = float(np.mean(_frame_ink(x, width)))
     frame = np.ones(x.shape[1:], dtype=bool)
-    frame[FRAME_WIDTH:-FRAME_WIDTH, FRAME_WIDTH:-FRAME_WIDTH] = False
+    frame[width:-width, width:-width] = False
     hints = [
-        (100 * expected, "that looks like a percentage; give a fraction between 0 and 1."),
+        (100 * expected, "that looks like a percentage; return a fraction between 0 and 1."),
         (1 - expected, "that is the share WITHOUT ink in the frame; count the images with ink."),
         (
             float(np.mean(x[:, frame] > 0)),
             "that is the share of inked frame PIXELS; count the IMAGES with any ink there: "
-            "(x[:, frame] > 0).any(axis=1).",
+            "(images[:, frame] > 0).any(axis=1).",
         ),
     ]
-    for width in (3, 5):
-        hints.append(
-            (float(np.mean(_frame_ink(x, width))), f"that is a frame {width} pixels wide; use 4.")
-        )
+    for other in sorted({width - 1, width + 1, FRAME_WIDTH} - {width, 0}):
+        share = float(np.mean(_frame_ink(x, other)))
+        if not np.isclose(share, expected):
+            hints.append(
+                (share, f"that is the share for a frame {other} pixels wide; use `width`.")
+            )
     return check_number(
         value,
         expected,
         rel_tol=1e-4,
-        what="the share of test images with ink in the frame",
+        what=f"the share of images with ink in the {width}-pixel frame on {where}",
         hints=hints,
+    )
+
+
+def _frame_cases():
+    """Six small test images: which of them have ink in a frame of width 2 and of width 4."""
+    x = np.zeros((6, 28, 28), dtype=np.uint8)
+    x[0, 0, 0] = 255  # a corner: in every frame
+    x[1, 3, 14] = 90  # row 3: in the 4-pixel frame, not in the 2-pixel one
+    x[2, 4, 14] = 90  # row 4: just inside the 4-pixel frame's hole
+    x[3, 14, 27] = 1  # the last column, the faintest ink
+    x[4, 14, 14] = 200  # centre only
+    return x  # image 5 is blank paper
+
+
+@exercise
+def exercise_01_1(answer, x_test):
+    """A function ``frame_ink_share(images, width)``: the share of images with ink.
+
+    Ink is a pixel above 0 in the outer ``width``-pixel frame. The function is run on six
+    small images of the checker's own (widths 4 and 2) and then on ``x_test`` with width 4;
+    its input must come back unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_1 should be your FUNCTION (answer_1 = frame_ink_share), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    x_test = np.asarray(x_test)
+    small = _frame_cases()
+    cases = [("six small images", small, 4), ("six small images", small, 2)]
+    cases.append(("x_test", x_test, FRAME_WIDTH))
+    value = None
+    for name, images, width in cases:
+        given = images.copy()
+        try:
+            value = answer(given, width)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(
+                False,
+                f"frame_ink_share({name}, width={width}) raised {type(exc).__name__}: {exc}",
+            )
+        if not np.array_equal(given, images):
+            return verdict(False, "your function changed the images it was given; read only.")
+        result = _frame_share_verdict(value, images, width, f"{name}, width {width}")
+        if not result:
+            return result
+    return verdict(
+        True,
+        f"right on the checker's images (widths 4 and 2); on x_test {float(value):.4f} of the "
+        "test images have ink in the 4-pixel frame.",
     )
 
 
@@ -360,20 +411,25 @@ def exercise_01_2(answer, x_train, y_train):
     )
 
 
-@exercise
-def exercise_01_3(answer, image):
-    """Normalise one uint8 image to float32 in [0, 1]."""
+def _unit_float_verdict(got, image, where: str):
+    """The verdict on one image (or batch) scaled to float32 in [0, 1]."""
     image = np.asarray(image)
     expected = image.astype(np.float32) / 255.0
-    got = _as_array(answer)
+    got = _as_array(got)
     if got.shape != image.shape:
-        return verdict(False, f"the shape changed to {got.shape}; keep it {image.shape}.")
+        return verdict(
+            False, f"on {where} the shape changed to {got.shape}; keep it {image.shape}."
+        )
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
     if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
-        return verdict(False, f"the image should hold numbers, got dtype {got.dtype}.")
+        return verdict(False, f"the result should hold numbers, got dtype {got.dtype}.")
     if not np.isfinite(got).all():
-        return verdict(False, "the image holds NaN or infinite values.")
+        return verdict(False, f"on {where} the result holds NaN or infinite values.")
+    if got.size == 0:  # nothing to scale: only the dtype can be wrong
+        if got.dtype != np.float32:
+            return verdict(False, f"on {where} the dtype is {got.dtype}; use float32.")
+        return None
     if got.max() > 1.0 + 1e-6:
         return verdict(
             False, f"the largest value is {got.max():.4g}; divide by 255 to reach [0, 1]."
@@ -383,10 +439,55 @@ def exercise_01_3(answer, image):
     if not np.allclose(got, expected, atol=1e-6):
         if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
             return verdict(False, "divided by 256; the largest grey level is 255.")
-        return verdict(False, "the values differ from image / 255.")
+        if image.max() > 0 and np.allclose(got, image / image.max(), atol=1e-6):
+            return verdict(
+                False,
+                f"divided by the largest value on {where} ({image.max()}), not by 255: a faint "
+                "image would come out as dark as a bold one.",
+            )
+        return verdict(False, f"on {where} the values differ from images / 255.")
     if got.dtype != np.float32:
         return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
-    return verdict(True, "float32 in [0, 1], pixel for pixel image / 255.")
+    return None
+
+
+@exercise
+def exercise_01_3(answer, image):
+    """A function ``to_unit_float(images)``: uint8 grey levels to float32 in [0, 1].
+
+    Run on ``image`` (one image), on a batch of the checker's own (0 and 255 included), on a
+    faint image alone (no pixel above 85) and on an empty batch; the input must come back
+    unchanged.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer_3 should be your FUNCTION (answer_3 = to_unit_float), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    rng = np.random.default_rng(1)
+    batch = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    batch[0, 0, 0], batch[0, 0, 1] = 0, 255
+    batch[1] //= 3  # a faint image: its largest grey level is about 85
+    cases = [("your image", np.asarray(image)), ("a batch of three images", batch)]
+    cases.append(("a faint image alone", batch[1:2].copy()))
+    cases.append(("an empty batch", np.zeros((0, 28, 28), dtype=np.uint8)))
+    for name, images in cases:
+        given = images.copy()
+        try:
+            got = answer(given)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(False, f"on {name} your function raised {type(exc).__name__}: {exc}")
+        if not np.array_equal(given, images) or given.dtype != images.dtype:
+            return verdict(
+                False,
+                "your function changed the images it was given (an in-place division?); "
+                "return a new array and leave the uint8 images as they were.",
+            )
+        result = _unit_float_verdict(got, images, name)
+        if result is not None:
+            return result
+    return verdict(True, "float32 in [0, 1], pixel for pixel images / 255, the input untouched.")
 
 
 @exercise
@@ -453,31 +554,245 @@ def exercise_01_5(answer, n_test: int, k: int = 20, p: float = 0.98, n_before: i
 
 
 @exercise
-def exercise_02_1(answer, y_true, y_pred):
-    """Categorical cross-entropy of one example, by hand: -sum_k y_k ln p_k."""
-    answer, problem = _scalar(answer, "the cross-entropy")
-    if problem is not None:
-        return problem
-    from helpers import losses
+def exercise_02_one_hot(answer):
+    """A learner's ``my_one_hot(labels, k)``: (N,) integer labels -> (N, k) rows of 0 and 1, and
+    a ``ValueError`` that names the label for any label outside 0..k-1.
 
-    y = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    expected = losses.categorical_crossentropy(y, p)
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-3,
-        what="the cross-entropy",
-        hints=[
-            (-expected, "the sign is flipped: the loss is MINUS the log (ln p < 0, the loss > 0)."),
-            (expected / np.log(10), "that is log10; cross-entropy uses the natural log, np.log."),
-            (expected / np.log(2), "that is log2 (bits); use the natural log, np.log."),
+    Called on a few batches of its own (k = 10 and k = 3, MNIST's uint8 labels, a single
+    label) and compared with ``np.eye(k)[labels]``; then on labels k and -1, which NumPy's
+    fancy indexing would reject with an IndexError or, for -1, silently put in column k-1.
+    """
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer should be your FUNCTION (answer = my_one_hot), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    cases = [
+        ("labels [5, 0, 4, 1, 9] with k=10", np.array([5, 0, 4, 1, 9]), 10),
+        ("labels [2, 0, 1, 1] with k=3", np.array([2, 0, 1, 1]), 3),
+        ("uint8 labels 0-9 with k=10", np.arange(10, dtype=np.uint8)[::-1].copy(), 10),
+        ("one label [0] with k=4", np.array([0]), 4),
+    ]
+    for name, labels, k in cases:
+        given = labels.copy()
+        try:
+            got = answer(given, k)
+        except Exception as exc:  # the learner's code: report what it raised, on which input
+            return verdict(False, f"on {name} your function raised {type(exc).__name__}: {exc}.")
+        if not np.array_equal(given, labels):
+            return verdict(False, "your function changed the labels it was given; leave them.")
+        got = _as_array(got)
+        expected = np.eye(k)[labels]
+        n = len(labels)
+        if got.shape == (k, n) and n != k:
+            return verdict(
+                False,
+                f"on {name} the result has shape {got.shape}: transposed. One ROW per label, "
+                f"one column per class: shape (N, k) = {(n, k)}.",
+            )
+        if got.shape == (n, k + 1) or got.shape == (n, k - 1):
+            return verdict(
+                False,
+                f"on {name} the result has {got.shape[1]} columns: off by one. Classes 0..k-1 "
+                "are k columns: np.zeros((len(labels), k)).",
+            )
+        if got.shape != (n, k):
+            return verdict(
+                False,
+                f"on {name} the result has shape {got.shape}; it should be {(n, k)}, one row "
+                "per label and one column per class (use k, not a fixed 10).",
+            )
+        if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+            return verdict(
+                False, f"the rows should hold the numbers 0.0 and 1.0, got dtype {got.dtype}."
+            )
+        if np.allclose(got, expected, rtol=0, atol=1e-12):
+            continue
+        if np.allclose(got, np.roll(expected, -1, axis=1)) or np.allclose(
+            got, np.roll(expected, 1, axis=1)
+        ):
+            return verdict(
+                False,
+                f"on {name} every 1 sits one column off: label c goes to column c (counted "
+                "from 0), not c - 1 or c + 1.",
+            )
+        if np.allclose(got.sum(axis=1), 1.0):
+            return verdict(
+                False,
+                f"on {name} a row has its 1 in the wrong column: row i gets column labels[i].",
+            )
+        return verdict(
+            False, f"on {name} the rows are not one-hot: each needs exactly one 1, at its label."
+        )
+    for bad, labels, k in [(10, np.array([3, 10, 1]), 10), (-1, np.array([2, -1]), 10)]:
+        try:
+            got = answer(labels.copy(), k)
+        except ValueError as exc:
+            if str(bad) not in str(exc):
+                return verdict(
+                    False,
+                    f"a ValueError for label {bad}, good, but its message ({str(exc)!r}) does "
+                    f"not name the label: say which label is wrong and that labels must be in "
+                    f"0..k-1, e.g. f'label {{bad}} is outside 0..{{k - 1}}'.",
+                )
+            continue
+        except IndexError as exc:
+            return verdict(
+                False,
+                f"label {bad} with k={k} raised NumPy's IndexError ({exc}): not a clear error "
+                "for the person who passed the labels. Check the range first and raise "
+                "ValueError naming the label and 0..k-1.",
+            )
+        except Exception as exc:  # the learner's code
+            return verdict(
+                False,
+                f"label {bad} with k={k} raised {type(exc).__name__} ({exc}); raise a "
+                "ValueError that names the label and the allowed range 0..k-1.",
+            )
+        got = np.asarray(got)
+        if bad < 0:
+            return verdict(
+                False,
+                f"label -1 with k={k} was accepted: NumPy reads index -1 as the LAST column, "
+                f"so it silently became class {k - 1}. Check labels.min() >= 0 and raise a "
+                "ValueError.",
+            )
+        return verdict(
+            False,
+            f"label {bad} with k={k} was accepted (result shape {got.shape}): classes are "
+            "0..k-1; raise a ValueError naming the label instead of growing the array.",
+        )
+    return verdict(
+        True,
+        "your my_one_hot equals np.eye(k)[labels] for k = 10 and k = 3, and rejects labels k "
+        "and -1 with a ValueError that names them.",
+    )
+
+
+def _log_softmax_rows(z):
+    from scipy.special import log_softmax
+
+    return log_softmax(np.asarray(z, dtype=float), axis=1)
+
+
+@exercise
+def exercise_02_cross_entropy(answer):
+    """A learner's ``my_cross_entropy(logits, y)``: the MEAN over the batch of
+    -sum_k y_k ln softmax(z)_k, finite for logits in the thousands (log-sum-exp).
+
+    Compared, on batches of its own (small logits, logits in the thousands, rows far apart,
+    soft targets), with Keras's ``categorical_crossentropy(y, z, from_logits=True)``
+    averaged over the batch, within 1e-6 relative (the cases are float64 arrays, and
+    Keras keeps their precision).
+    """
+    import warnings
+
+    import keras
+
+    if not callable(answer):
+        return verdict(
+            False,
+            "answer should be your FUNCTION (answer = my_cross_entropy), not its result "
+            f"(got a {type(answer).__name__}).",
+        )
+    rng = np.random.default_rng(2)
+    eye = np.eye(10)
+    small = rng.normal(size=(6, 10))
+    y_small = eye[[3, 1, 4, 1, 5, 9]]
+    huge = rng.normal(scale=1000.0, size=(5, 10))
+    y_huge = eye[[2, 7, 1, 8, 2]]
+    apart = np.array([[0.0, 1.0, 2.0, -1.0], [3000.0, 3001.0, 2999.0, 3002.0]])
+    y_apart = np.eye(4)[[1, 2]]
+    soft = rng.normal(scale=3.0, size=(4, 5))
+    y_soft = np.full((4, 5), 0.1 / 4)
+    y_soft[np.arange(4), [0, 4, 2, 2]] = 0.9
+    cases = [
+        ("small logits (6 x 10)", small, y_small),
+        ("logits in the thousands (5 x 10)", huge, y_huge),
+        ("rows far apart (2 x 4)", apart, y_apart),
+        ("soft targets, label smoothing (4 x 5)", soft, y_soft),
+    ]
+    for name, z, y in cases:
+        z_given, y_given = z.copy(), y.copy()
+        expected = float(
+            np.mean(
+                keras.ops.convert_to_numpy(
+                    keras.losses.categorical_crossentropy(y, z, from_logits=True)
+                )
+            )
+        )
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = answer(z_given, y_given)
+        except Exception as exc:  # the learner's code
+            return verdict(False, f"on {name} your function raised {type(exc).__name__}: {exc}.")
+        if not (np.array_equal(z_given, z) and np.array_equal(y_given, y)):
+            return verdict(False, "your function changed its input arrays; compute on copies.")
+        got = _as_array(got)
+        n = len(z)
+        if got.shape == (n,):
+            return verdict(
+                False,
+                f"on {name} you returned one loss per example, shape {got.shape}: return their "
+                "MEAN over the batch, one number (what Keras's loss reports).",
+            )
+        if got.size != 1 or got.dtype == bool or not np.issubdtype(got.dtype, np.number):
+            return verdict(False, f"on {name} the result should be one number, got {_short(got)}.")
+        value = float(got.reshape(()))
+        if not np.isfinite(value):
+            return verdict(
+                False,
+                f"inf or NaN on {name}: exp overflows above about 709 (or a row's exp all "
+                "underflow to 0). Use log-sum-exp with each ROW's own maximum m: "
+                "ln sum_j e^(z_j) = m + ln sum_j e^(z_j - m).",
+            )
+        if np.isclose(value, expected, rtol=1e-6, atol=1e-9):
+            continue
+        log_p = _log_softmax_rows(z)
+        per_example = -np.sum(y * log_p, axis=1)
+        hard = -log_p[np.arange(n), y.argmax(axis=1)]
+        by_column = -np.sum(y * _log_softmax_rows(z.T).T, axis=1)
+        for wrong, explanation in [
+            (-expected, "the sign is flipped: the loss is MINUS the log-probability."),
             (
-                -np.sum(np.log(p)),
-                "you summed -ln p over EVERY class; multiply by y first, so only the true "
-                "class counts.",
+                per_example.sum(),
+                f"that is the SUM over the batch ({n} examples); the loss is the MEAN: "
+                "divide by N.",
             ),
-        ],
+            (expected / np.log(2), "that is log2 (bits); cross-entropy uses the natural log."),
+            (expected / np.log(10), "that is log10; cross-entropy uses the natural log."),
+            (
+                by_column.mean(),
+                "wrong axis: your softmax runs down the COLUMNS (over the batch); it runs over "
+                "the classes of one example, axis=1, with keepdims=True.",
+            ),
+            (
+                hard.mean(),
+                "you used only the class where y is largest; with soft targets every class "
+                "counts: -sum_k y_k ln p_k.",
+            ),
+            (
+                np.mean(np.minimum(per_example, -np.log(1e-7))),
+                "your loss is capped near 16.12: a clipped probability. Compute ln p from the "
+                "logits, z - logsumexp(z), without forming p.",
+            ),
+        ]:
+            if np.isclose(value, wrong, rtol=1e-6, atol=1e-9) and not np.isclose(
+                wrong, expected, rtol=1e-6, atol=1e-9
+            ):
+                return verdict(False, f"on {name}: {explanation}")
+        return verdict(
+            False,
+            f"on {name} your loss is {value:.6g}; Keras's categorical_crossentropy("
+            f"from_logits=True), averaged, gives {expected:.6g}.",
+        )
+    return verdict(
+        True,
+        "your my_cross_entropy equals Keras's categorical_crossentropy(from_logits=True), "
+        "averaged over the batch, on small logits, logits in the thousands, rows far apart "
+        "and soft targets.",
     )
 
 
@@ -501,7 +816,7 @@ def exercise_02_2(answer, logits=None):
     if not callable(answer):
         return verdict(
             False,
-            "answer_2 should be your FUNCTION (answer_2 = my_softmax), not its result "
+            "answer should be your FUNCTION (answer = my_softmax), not its result "
             f"(got a {type(answer).__name__}).",
         )
     small = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
@@ -596,50 +911,58 @@ def exercise_02_2(answer, logits=None):
 
 
 @exercise
-def exercise_02_3(answer, logits, label):
-    """Gradient of softmax + cross-entropy w.r.t. the logits of one example: p - y."""
-    from helpers import losses
-
-    z = np.asarray(logits, dtype=float)
-    p = losses.softmax(z)
-    y = np.eye(len(z))[int(label)]
-    expected = p - y
-    got = _as_array(answer)
-    if got.shape != expected.shape:
-        return verdict(
-            False, f"shape {got.shape}; the gradient has one entry per logit, {z.shape}."
-        )
-    if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
-        return verdict(False, f"the gradient should hold numbers, got dtype {got.dtype}.")
-    for wrong, explanation in [
-        (y - p, "the sign is flipped: dL/dz = p - y (prediction minus target)."),
-        (p, "that is p alone: subtract the one-hot target y."),
-        (z - y, "that uses the raw logits z; apply softmax first: p = softmax(z)."),
-    ]:
-        if np.allclose(got, wrong, atol=1e-4):
-            return verdict(False, explanation)
-    if not np.allclose(got, expected, atol=1e-4):
-        return verdict(False, "not p - y yet; compute p = softmax(z), then subtract one-hot y.")
-    return verdict(True, "p - y: " + np.array2string(expected, precision=4) + ".")
-
-
-@exercise
-def exercise_02_4(answer, loss=1.0):
-    """The probability on the true class that gives cross-entropy ``loss``: exp(-loss)."""
-    answer, problem = _scalar(answer, "the probability")
+def exercise_02_constant_loss(answer, labels):
+    """The lowest mean cross-entropy a CONSTANT predictor (the same q for every image)
+    reaches on ``labels``: q = the class frequencies f, loss = -sum_k f_k ln f_k."""
+    answer, problem = _scalar(answer, "the lowest loss of a constant predictor")
     if problem is not None:
         return problem
-    expected = float(np.exp(-loss))
-    return check_number(
-        answer,
-        expected,
-        rel_tol=1e-3,
-        what=f"the probability with loss {loss}",
-        hints=[
-            (10.0**-loss, "that inverts log10; the loss uses the natural log: p = exp(-L)."),
-            (2.0**-loss, "that inverts log2; the loss uses the natural log: p = exp(-L)."),
-            (float(np.exp(loss)), "exp(+L) is above 1, not a probability: L = -ln p, p = exp(-L)."),
-        ],
+    labels = np.asarray(labels).astype(int).ravel()
+    k = max(10, int(labels.max()) + 1)
+    f = np.bincount(labels, minlength=k) / len(labels)
+    seen = f[f > 0]
+    expected = float(-np.sum(seen * np.log(seen)))
+    uniform = float(np.log(k))
+    _probe_point(expected, 0.0, 2e-5)
+    value, _ = _scalar(answer, "the lowest loss of a constant predictor")
+    if abs(value - expected) <= 2e-5:
+        return verdict(
+            True,
+            f"the best constant predictor gives each digit its frequency and scores "
+            f"{expected:.5f}, {uniform - expected:.5f} below ln {k} = {uniform:.5f}: the classes "
+            "are not exactly balanced. Any model must beat this to have learned anything "
+            "from the images.",
+        )
+    hints = [
+        (
+            uniform,
+            f"that is ln {k}, the uniform guess 1/{k}; a constant guess can do better: "
+            "give each digit its share of the labels.",
+        ),
+        (expected * len(labels), "that is the SUM over the images; report the MEAN loss."),
+        (expected / np.log(2), "that is in bits (log2); use the natural log, np.log."),
+        (expected / np.log(10), "that is log10; use the natural log, np.log."),
+        (-expected, "the sign is flipped: the loss is MINUS the mean log-probability."),
+    ]
+    for wrong, explanation in hints:
+        if np.isclose(value, wrong, rtol=1e-4, atol=2e-5):
+            return verdict(False, explanation)
+    if value < expected:
+        return verdict(
+            False,
+            f"{value:.6g} is below what any constant predictor can reach on these labels: "
+            "check that you average -ln q[label] over the labels, with q summing to 1.",
+        )
+    if value < uniform:
+        return verdict(
+            False,
+            f"{value:.6g} beats ln {k}, but a constant guess can go lower still: try "
+            "q = the share of each digit among the labels (np.bincount).",
+        )
+    return verdict(
+        False,
+        f"{value:.6g} is not below ln {k} = {uniform:.5f}: the uniform guess already does "
+        "that well. Try q = the share of each digit among the labels.",
     )
 
 

@@ -21,20 +21,52 @@ def _frame_images():
     return x
 
 
+def _inked(width):
+    def share(images, w):
+        frame = np.ones(images.shape[1:], bool)
+        frame[width:-width, width:-width] = False  # ``width`` fixed: ignores ``w``
+        return float(np.mean((images[:, frame] > 0).any(axis=1)))
+
+    return share
+
+
+def right_share(images, width):
+    frame = np.ones(images.shape[1:], bool)
+    frame[width:-width, width:-width] = False
+    return float(np.mean((images[:, frame] > 0).any(axis=1)))
+
+
 def test_exercise_01_frame_share():
     x = _frame_images()
-    assert checks.exercise_01_1(0.5, x)  # images 0 and 1
-    assert "percentage" in checks.exercise_01_1(50.0, x).message
-    assert "PIXELS" in checks.exercise_01_1(2 / (4 * (784 - 400)), x).message
-    assert "5 pixels wide" in checks.exercise_01_1(0.75, x).message  # counts row 4 too
-    assert not checks.exercise_01_1(0.51, x)
+    verdict = checks.exercise_01_1(right_share, x)
+    assert verdict and "0.5000 of the test images" in verdict.message  # images 0 and 1
+    assert "pixels wide; use `width`" in checks.exercise_01_1(_inked(4), x).message  # fixed 4
+    assert "percentage" in checks.exercise_01_1(lambda im, w: 100 * right_share(im, w), x).message
+    assert "WITHOUT" in checks.exercise_01_1(lambda im, w: 1 - right_share(im, w), x).message
+
+    def pixel_share(images, width):
+        frame = np.ones(images.shape[1:], bool)
+        frame[width:-width, width:-width] = False
+        return float(np.mean(images[:, frame] > 0))
+
+    assert "PIXELS" in checks.exercise_01_1(pixel_share, x).message
+    assert "5 pixels wide" in checks.exercise_01_1(lambda im, w: right_share(im, w + 1), x).message
+    assert not checks.exercise_01_1(lambda im, w: right_share(im, w) + 0.01, x)
+
+    def in_place(images, width):
+        images[:] = 0
+        return 0.0
+
+    assert "changed the images" in checks.exercise_01_1(in_place, x).message
+    assert "raised ZeroDivisionError" in checks.exercise_01_1(lambda im, w: 1 / 0, x).message
+    assert "FUNCTION" in checks.exercise_01_1(0.5, x).message  # the result, not the function
     for bad, text in [
         (True, "not True"),
         ("0.5", "text"),
         (float("nan"), "finite"),
         (np.array([0.5, 0.5]), "single number"),
     ]:
-        assert text in checks.exercise_01_1(bad, x).message
+        assert text in checks.exercise_01_1(lambda im, w, bad=bad: bad, x).message
 
 
 def test_exercise_01_most_ink():
@@ -55,18 +87,35 @@ def test_exercise_01_most_ink():
 
 
 def test_exercise_01_normalise():
-    image = np.array([[0, 51, 255]], np.uint8)
-    assert checks.exercise_01_3(np.array([[0, 0.2, 1]], np.float32), image)
-    assert "still uint8" in checks.exercise_01_3(image, image).message
-    assert "twice" in checks.exercise_01_3(image / 255 / 255, image).message
-    assert "dtype is float64" in checks.exercise_01_3(image / 255, image).message
-    # the values are checked before the dtype: a float64 with wrong values is not "right"
-    assert "256" in checks.exercise_01_3(image / 256, image).message
-    assert "differ" in checks.exercise_01_3(image / 300, image).message
-    assert "numbers" in checks.exercise_01_3(np.array([["a", "b", "c"]]), image).message
-    assert "NaN" in checks.exercise_01_3(np.full(image.shape, np.nan, np.float32), image).message
-    assert "shape changed" in checks.exercise_01_3(image.ravel() / 255, image).message
-    assert "divide by 255" in checks.exercise_01_3(image.astype(np.float32), image).message
+    image = np.array([[0, 51, 255]] * 28, np.uint8)[:, :3]
+
+    def right(images):
+        return images.astype(np.float32) / 255
+
+    assert checks.exercise_01_3(right, image)
+    for wrong, text in [
+        (lambda im: im, "still uint8"),
+        (lambda im: im / 255 / 255, "twice"),
+        (lambda im: im / 255, "dtype is float64"),
+        (lambda im: im / 256, "256"),  # the values are checked before the dtype
+        (lambda im: im / 300, "differ"),
+        (lambda im: im.astype(np.float32) / im.max(), "largest value"),  # faint image
+        (lambda im: np.full(im.shape, "a"), "numbers"),
+        (lambda im: np.full(im.shape, np.nan, np.float32), "NaN"),
+        (lambda im: im.ravel() / 255, "shape changed"),
+        (lambda im: im.astype(np.float32), "divide by 255"),
+        (lambda im: 1 / 0, "raised ZeroDivisionError"),
+    ]:
+        verdict = checks.exercise_01_3(wrong, image)
+        assert not verdict and text in verdict.message, (text, verdict.message)
+
+    def in_place(images):
+        result = images.astype(np.float32) / 255
+        images[...] = 0  # "frees" the input
+        return result
+
+    assert "changed the images" in checks.exercise_01_3(in_place, image).message
+    assert "FUNCTION" in checks.exercise_01_3(right(image), image).message
 
 
 def test_exercise_01_flat_index():

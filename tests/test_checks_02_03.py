@@ -17,21 +17,134 @@ def says(verdict, text):
 
 # --------------------------------------------------------------------------- notebook 02
 
-Y = [0, 0, 1, 0]
-P = [0.1, 0.2, 0.6, 0.1]
+
+def _one_hot(labels, k):
+    labels = np.asarray(labels)
+    bad = labels[(labels < 0) | (labels >= k)]
+    if bad.size:
+        raise ValueError(f"label {bad[0]} is outside 0..{k - 1}")
+    rows = np.zeros((len(labels), k))
+    rows[np.arange(len(labels)), labels] = 1.0
+    return rows
 
 
-def test_02_1_cross_entropy_by_hand():
-    right = -math.log(0.6)
-    assert checks.exercise_02_1(right, Y, P)
-    assert checks.exercise_02_1(round(right, 4), Y, P)
-    assert says(checks.exercise_02_1(-right, Y, P), "sign is flipped")
-    assert says(checks.exercise_02_1(-math.log10(0.6), Y, P), "log10")
-    assert says(checks.exercise_02_1(-math.log2(0.6), Y, P), "log2")
-    assert says(checks.exercise_02_1(-np.log(P).sum(), Y, P), "EVERY class")
-    assert says(checks.exercise_02_1(-math.log(0.2), Y, P), "too large")
-    assert not checks.exercise_02_1("half", Y, P)
-    assert says(checks.exercise_02_1(..., Y, P), "replace the ...")
+def test_02_one_hot_the_learners_encoder():
+    assert checks.exercise_02_one_hot(_one_hot)
+    assert checks.exercise_02_one_hot(lambda labels, k: _one_hot(labels, k).astype(np.float32))
+    assert says(checks.exercise_02_one_hot(lambda lab, k: _one_hot(lab, k).T), "transposed")
+    assert says(checks.exercise_02_one_hot(lambda lab, k: np.eye(k + 1)[lab]), "off by one")
+    assert says(checks.exercise_02_one_hot(lambda lab, k: np.eye(10)[lab]), "not a fixed 10")
+    assert says(
+        checks.exercise_02_one_hot(lambda lab, k: np.roll(_one_hot(lab, k), 1, axis=1)),
+        "one column off",
+    )
+    assert says(
+        checks.exercise_02_one_hot(lambda lab, k: _one_hot(lab, k).astype(bool)), "0.0 and 1.0"
+    )
+    # no range check: NumPy's IndexError for k, and -1 silently in the last column
+    assert says(checks.exercise_02_one_hot(lambda lab, k: np.eye(k)[lab]), "IndexError")
+
+    def wraps(labels, k):
+        labels = np.asarray(labels)
+        if labels.max() >= k:
+            raise ValueError(f"label {labels.max()} is too large")
+        return np.eye(k)[labels]
+
+    assert says(checks.exercise_02_one_hot(wraps), "LAST column")
+
+    def grows(labels, k):
+        rows = np.zeros((len(labels), max(k, int(np.max(labels)) + 1)))
+        rows[np.arange(len(labels)), labels] = 1.0
+        return rows
+
+    assert says(checks.exercise_02_one_hot(grows), "was accepted")
+
+    def vague(labels, k):
+        if np.min(labels) < 0 or np.max(labels) >= k:
+            raise ValueError("bad labels")
+        return _one_hot(labels, k)
+
+    assert says(checks.exercise_02_one_hot(vague), "does not name the label")
+    assert says(checks.exercise_02_one_hot(_one_hot(np.array([1]), 3)), "FUNCTION")
+    assert says(checks.exercise_02_one_hot(...), "replace the ...")
+
+
+def _cross_entropy(logits, y):
+    from scipy.special import logsumexp
+
+    z = np.asarray(logits, dtype=float)
+    return float(np.mean(-np.sum(y * (z - logsumexp(z, axis=1, keepdims=True)), axis=1)))
+
+
+def test_02_cross_entropy_from_logits():
+    """Right answers pass (the checker's reference is Keras; this solution is SciPy's
+    logsumexp, so the two are independent); each typical mistake is named."""
+    from scipy.special import log_softmax, softmax
+
+    assert checks.exercise_02_cross_entropy(_cross_entropy)
+    per_example = lambda z, y: -np.sum(y * log_softmax(z, axis=1), axis=1)  # noqa: E731
+    assert says(checks.exercise_02_cross_entropy(per_example), "one loss per example")
+    summed = lambda z, y: per_example(z, y).sum()  # noqa: E731
+    assert says(checks.exercise_02_cross_entropy(summed), "SUM over the batch")
+    bits = lambda z, y: _cross_entropy(z, y) / np.log(2)  # noqa: E731
+    assert says(checks.exercise_02_cross_entropy(bits), "log2")
+    flipped = lambda z, y: -_cross_entropy(z, y)  # noqa: E731
+    assert says(checks.exercise_02_cross_entropy(flipped), "sign is flipped")
+
+    def naive(z, y):  # no maximum subtracted: exp overflows
+        return np.mean(-np.sum(y * np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)), 1))
+
+    assert says(checks.exercise_02_cross_entropy(naive), "log-sum-exp")
+
+    def one_max(z, y):  # one maximum for the whole batch: the lower row underflows
+        m = z.max()
+        return np.mean(-np.sum(y * (z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))), 1))
+
+    assert says(checks.exercise_02_cross_entropy(one_max), "ROW's own maximum")
+
+    def columns(z, y):
+        return np.mean(-np.sum(y * log_softmax(z, axis=0), axis=1))
+
+    assert says(checks.exercise_02_cross_entropy(columns), "wrong axis")
+
+    def hard(z, y):
+        return np.mean(-log_softmax(z, axis=1)[np.arange(len(z)), y.argmax(axis=1)])
+
+    assert says(checks.exercise_02_cross_entropy(hard), "soft targets")
+
+    def clipped(z, y):
+        p = np.clip(softmax(z, axis=1), 1e-7, 1 - 1e-7)
+        return np.mean(-np.sum(y * np.log(p), axis=1))
+
+    assert says(checks.exercise_02_cross_entropy(clipped), "capped")
+    assert says(checks.exercise_02_cross_entropy(lambda z, y: 1 / 0), "ZeroDivisionError")
+    assert says(checks.exercise_02_cross_entropy(0.5), "FUNCTION")
+    assert not checks.exercise_02_cross_entropy(lambda z, y: "0.5")
+    assert not checks.exercise_02_cross_entropy(lambda z, y: True)
+
+
+def test_02_constant_predictor_experiment():
+    labels = np.array([0] * 50 + [1] * 30 + [2] * 20 + list(range(3, 10)) * 10)
+    f = np.bincount(labels, minlength=10) / len(labels)
+    lowest = -np.mean(np.log(f[labels]))
+    assert checks.exercise_02_constant_loss(lowest, labels)
+    assert checks.exercise_02_constant_loss(lowest + 1e-5, labels)
+    assert says(checks.exercise_02_constant_loss(math.log(10), labels), "uniform guess")
+    assert says(checks.exercise_02_constant_loss(lowest * len(labels), labels), "SUM")
+    assert says(checks.exercise_02_constant_loss(lowest / math.log(2), labels), "log2")
+    assert says(checks.exercise_02_constant_loss(-lowest, labels), "sign is flipped")
+    assert says(checks.exercise_02_constant_loss(lowest - 0.01, labels), "below what any")
+    between = (lowest + math.log(10)) / 2
+    assert says(checks.exercise_02_constant_loss(between, labels), "lower still")
+    assert says(checks.exercise_02_constant_loss(3.0, labels), "not below ln 10")
+    assert not checks.exercise_02_constant_loss(True, labels)
+    assert not checks.exercise_02_constant_loss(float("nan"), labels)
+    assert says(checks.exercise_02_constant_loss("2.3", labels), "text")
+    # balanced labels: the best constant guess is the uniform one, ln 10
+    assert checks.exercise_02_constant_loss(math.log(10), np.arange(100) % 10)
+    # the probe finds the minimum, for tests/test_exercise_answers.py
+    found = checks.expected_answer(checks.exercise_02_constant_loss, labels)
+    assert abs(found["value"] - lowest) < 1e-12
 
 
 def _stable(z):
@@ -82,28 +195,6 @@ def test_02_2_the_learners_stable_softmax():
     assert says(checks.exercise_02_2(lambda z: 1 / 0), "ZeroDivisionError")
     assert not checks.exercise_02_2(lambda z: np.full(z.shape, np.nan))
     assert not checks.exercise_02_2(True)
-
-
-def test_02_3_gradient_of_one_example():
-    z = np.array([1.0, 2.0, 0.5])
-    p = np.exp(z) / np.exp(z).sum()
-    y = np.array([0.0, 1.0, 0.0])
-    assert checks.exercise_02_3(p - y, z, 1)
-    assert says(checks.exercise_02_3(y - p, z, 1), "sign is flipped")
-    assert says(checks.exercise_02_3(p, z, 1), "p alone")
-    assert says(checks.exercise_02_3(z - y, z, 1), "raw logits")
-    assert says(checks.exercise_02_3(p - np.array([1.0, 0, 0]), z, 1), "not p - y yet")
-    assert says(checks.exercise_02_3([0.1, 0.2], z, 1), "one entry per logit")
-    assert says(checks.exercise_02_3(["0.2", "-0.3", "0.1"], z, 1), "numbers")
-
-
-def test_02_4_probability_for_a_loss():
-    assert checks.exercise_02_4(math.exp(-1), loss=1.0)
-    assert checks.exercise_02_4(0.3679, loss=1.0)
-    assert says(checks.exercise_02_4(0.1, loss=1.0), "log10")
-    assert says(checks.exercise_02_4(0.5, loss=1.0), "log2")
-    assert says(checks.exercise_02_4(math.e, loss=1.0), "exp(+L)")
-    assert checks.exercise_02_4(math.exp(-2.3), loss=2.3)
 
 
 # --------------------------------------------------------------------------- notebook 03
@@ -236,17 +327,21 @@ def test_03_3_training_step_madds_by_the_rule():
 @pytest.mark.parametrize(
     "checker",
     [
-        checks.exercise_02_1,
+        checks.exercise_02_one_hot,
         checks.exercise_02_2,
-        checks.exercise_02_3,
-        checks.exercise_02_4,
+        checks.exercise_02_cross_entropy,
         checks.exercise_03_1,
         checks.exercise_03_2,
         checks.exercise_03_3,
     ],
 )
 def test_unanswered_gets_a_nudge(checker):
-    without_sizes = ("exercise_02_4", "exercise_03_2", "exercise_03_3")
+    without_sizes = (
+        "exercise_02_one_hot",
+        "exercise_02_cross_entropy",
+        "exercise_03_2",
+        "exercise_03_3",
+    )
     verdict = checker(...) if checker.__name__ in without_sizes else checker(..., [784, 10])
     assert not verdict
     assert "replace the ..." in verdict.message
@@ -254,9 +349,10 @@ def test_unanswered_gets_a_nudge(checker):
 
 def test_02_03_numbers_are_strict():
     """True is not 1, "0.5" is not 0.5, NaN is no answer, 3.7 is not the count 3."""
-    assert says(checks.exercise_02_4(True, loss=1.0), "not True")
-    assert says(checks.exercise_02_4(str(math.exp(-1)), loss=1.0), "text")
-    assert says(checks.exercise_02_1(float("nan"), [0, 1], [0.3, 0.7]), "finite")
+    assert says(checks.exercise_02_constant_loss(True, np.arange(10)), "not True")
+    assert says(checks.exercise_02_constant_loss(str(math.log(10)), np.arange(10)), "text")
+    assert says(checks.exercise_02_constant_loss(float("nan"), np.arange(10)), "finite")
+    assert says(checks.exercise_02_constant_loss(..., np.arange(10)), "replace the ...")
     sizes = [784, 64, 32, 10]
     right = (784 + 1) * 64 + (64 + 1) * 32 + (32 + 1) * 10
     assert checks.exercise_03_1(right, layer_sizes=sizes)

@@ -61,3 +61,29 @@ def test_model_lines_reads_what_a_notebook_printed_about_its_models(tmp_path):
         "Loaded the flagship from x.keras.",
         "Trained the MLP in 30 s.",
     ]
+
+
+def test_readme_gets_a_fresh_clone_column_only_when_it_was_measured():
+    from benchmarks import report
+
+    results = report.gather()
+    full = results["series"]["full"]
+    if full is None:
+        import pytest
+
+        pytest.skip("no full-mode series record")
+    full.pop("fresh_clone", None)
+    assert "fresh clone: time" not in report.markdown(results)  # nothing invented
+    name = next(iter(full["notebooks"]))
+    full["fresh_clone"] = {
+        "seconds": 1140.0,
+        "measured": "2026-12-07T05:00:00+00:00",
+        "status": "ok",
+        "load_average_before": [0.4, 0.5, 0.6],
+        "notebooks": {name: 90.0},
+    }
+    text = report.markdown(results)
+    assert "fresh clone: time |" in text and "**19.0 min** |" in text
+    row = next(line for line in text.splitlines() if line.startswith(f"| {name[:-6]} |"))
+    assert row.endswith(" 1.5 min |"), row
+    assert "load average 0.4 before" in text

@@ -165,7 +165,7 @@ def test_three_sizes():
     rows = _table("size_table = pd.DataFrame(")
     keys = ("small 784-8-10", "medium 784-64-10", "large 784-256-128-10")
     col = {c: [float(rows[k][c]) for k in keys] for c in rows[keys[0]]}
-    prose = markdown(NB, "## 6. Underfitting, overfitting and weight decay")
+    prose = markdown(NB, "## Going further: under- and overfitting, three sizes")
     fit, val = col["fit accuracy (last epoch)"], col["validation accuracy"]
     assert "the larger the net, the higher its accuracy on its own fit images" in prose
     assert fit[0] < fit[1] < fit[2]
