@@ -2347,7 +2347,9 @@ def exercise_08_1(answer, right_a=None, right_b=None):
         try:
             got = answer(ra, rb)
         except Exception as error:  # the learner's code: say what it raised
-            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
+            hint = (" With no deciding image (b = c = 0) nothing tells the models apart: "
+                    "return p = 1 before any binomial call." if b + c == 0 else "")  # fmt: skip
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.{hint}")
         value, problem = as_number(got, f"the p-value of {call}")
         if problem is not None:
             return verdict(False, problem + " Return one number, the p-value.")
@@ -2400,9 +2402,17 @@ def _seed_interval_mistake(got, a, b, confidence) -> str | None:
     if close(d - z * se, d + z * se):
         return (f"that uses the normal quantile {z:.3f}; with a few seeds the spread is itself "
                 "uncertain: use Student's t with Welch's degrees of freedom.")  # fmt: skip
+    if not np.isclose(confidence, 0.95):
+        q95 = t.ppf(0.975, (se**4) / ((a.var(ddof=1) / len(a)) ** 2 / (len(a) - 1)
+                                      + (b.var(ddof=1) / len(b)) ** 2 / (len(b) - 1)))  # fmt: skip
+        if close(d - q95 * se, d + q95 * se):
+            return (f"that is the 95% interval; this call asked for confidence={confidence}: "
+                    "take the t quantile at 0.5 + confidence / 2.")  # fmt: skip
     se0 = np.sqrt(a.var() / len(a) + b.var() / len(b))
+    va0, vb0 = a.var() / len(a), b.var() / len(b)
+    welch_df0 = (va0 + vb0) ** 2 / (va0**2 / (len(a) - 1) + vb0**2 / (len(b) - 1))
     for s in (se0,):
-        for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1):
+        for df in (len(a) + len(b) - 2, min(len(a), len(b)) - 1, welch_df0):
             q = t.ppf(0.5 + confidence / 2, df)
             if close(d - q * s, d + q * s):
                 return "the standard deviation of a sample of seeds divides by k - 1 (ddof=1)."
@@ -2450,6 +2460,11 @@ def exercise_08_2(answer):
                    "spread, nothing of the test images.")  # fmt: skip
 
 
+#: How far (in points) a width may be from the checker's: half a hundredth of a point, so a
+#: width rounded to two decimals passes, a width from other seeds or images does not.
+WIDTH_TOLERANCE = 0.005
+
+
 def _widths(runs, y_true, a, b, ks):
     from helpers import compare, stats
 
@@ -2465,8 +2480,8 @@ def _widths(runs, y_true, a, b, ks):
 def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32_sigmoid"):
     """The widths (in points) of the 95% interval of procedure ``a`` minus ``b`` (seeds and
     test images, ``stats.compare_procedures``) with only the first k seeds of each, for
-    k = 2, 3, ... up to the seeds both have; within 1e-6 points."""
-    from helpers import compare
+    k = 2, 3, ... up to the seeds both have; within :data:`WIDTH_TOLERANCE` points."""
+    from helpers import compare, stats
 
     k_max = min(len(compare.predictions(runs, a)), len(compare.predictions(runs, b)))
     ks = list(range(2, k_max + 1))
@@ -2483,15 +2498,21 @@ def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32
         return verdict(
             False, "some widths are NaN or infinite: k starts at 2 (one seed has no spread)."
         )
-    if np.allclose(got, want, rtol=0, atol=1e-6):
+    if np.allclose(got, want, rtol=0, atol=WIDTH_TOLERANCE):
         shown = ", ".join(f"{k} seeds {w:.2f}" for k, w in zip(ks, want, strict=True))
         return verdict(True, f"the widths in points: {shown}.")
-    if np.allclose(got, want / 100, rtol=0, atol=1e-8):
+    if np.allclose(got, want / 100, rtol=0, atol=WIDTH_TOLERANCE / 100):
         return verdict(False, "those are fractions; the widths are asked in points (times 100).")
-    if np.allclose(got, want / 2, rtol=0, atol=1e-6):
+    if np.allclose(got, want / 2, rtol=0, atol=WIDTH_TOLERANCE):
         return verdict(
             False, "those are half widths (estimate to one end); the width is high - low."
         )
+    pa, pb = compare.predictions(runs, a), compare.predictions(runs, b)
+    seeds_only = [stats.compare_procedures(y_test, pa[:k], pb[:k]).seeds_only() for k in ks]
+    if np.allclose(got, [100 * (c.high - c.low) for c in seeds_only], rtol=0, atol=WIDTH_TOLERANCE):
+        return verdict(False, "those are the seeds-only (Welch) widths: .seeds_only() leaves out "
+                       "the test images; the question asks for both sources, the interval "
+                       "compare_procedures returns itself.")  # fmt: skip
     return verdict(False, f"with k = {ks[0]}: {got[0]:.4f} points, expected {want[0]:.4f}. Use "
                    "stats.compare_procedures(y_test, preds_a[:k], preds_b[:k]) on the TEST "
                    "predictions of the two models, with the first k seeds of each.")  # fmt: skip

@@ -190,7 +190,7 @@ PLANNED_PAIRS: list[tuple[str, str]] = [
     ("flagship", "flagship_no_batchnorm"),  # ablation: BatchNorm
     ("flagship", "flagship_no_dropout"),  # ablation: Dropout
     ("flagship", "flagship_plain"),  # ablation: both
-    # notebook 09's CNN against the flagship MLP: planned (added here) before the CNN's runs
+    # notebook 09's plain CNN against the flagship MLP: planned (added here) before the CNN's runs
     # existed; tested when they are joined (see JOINED)
     ("cnn", "flagship"),
 ]
@@ -214,7 +214,7 @@ JOINED: list[Joined] = [
         config.RESULTS_DIR / "beyond_mlp.json",
         "cnn_runs_08",
         "benchmarks/bench_beyond_mlp.py",
-        "notebook 09's CNN",
+        "notebook 09's plain CNN, without augmentation",
     ),
 ]
 
@@ -1232,7 +1232,7 @@ def stored_runs(
 
 def join_stored(runs, y_val, y_test, proto: Protocol, verbose: bool = True):
     """``runs`` with the stored runs of the :data:`JOINED` architectures (e.g. notebook
-    09's CNN) added when they were measured on this split under this protocol; prints
+    09's plain CNN) added when they were measured on this split under this protocol; prints
     one line per architecture (joined, or why not: no file yet, FAST mode, ...)."""
     import pandas as pd
 
