@@ -225,6 +225,9 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
     first, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record["loaded"] is False and len(record["epoch_seconds"]) == 1
     assert augment.model_path(recipe, 0).is_file()
+    # training is never silent about why nothing was loaded (it can take an hour)
+    said = capsys.readouterr().out
+    assert "Training tiny (seed 0) here now (no committed copy at benchmarks/models/" in said
     again, record2 = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record2["loaded"] is True and "Loaded tiny (seed 0)" in capsys.readouterr().out
     assert record2["val_accuracy_per_epoch"] == record["val_accuracy_per_epoch"]
@@ -272,6 +275,8 @@ def test_plain_cnn_is_saved_with_its_checksum_and_reused_only_for_the_same_split
     )
     _, other = augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
     assert other["loaded"] is False  # another split: trained again, never reused
+    said = capsys.readouterr().out  # and the committed copy (another split) says why not
+    assert "Training the plain CNN (seed 0) here now (benchmarks/models/cnn_seed0" in said
     path.write_bytes(path.read_bytes()[:-10])  # a damaged file is refused, not loaded
     with pytest.raises(modelio.ModelFileError):
         augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
@@ -555,9 +560,10 @@ def test_load_or_train_falls_back_to_the_committed_copy_and_checks_it(
     np.testing.assert_array_equal(
         augment.predict_digits(model, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
     )
-    # the switch trains it here in any case
+    # the switch trains it here in any case, and says so
     _, record = augment.load_or_train(recipe, data, seed=0, verbose=0, train_yourself=True)
     assert record["loaded"] is False and path.exists()
+    assert "here now (train_yourself=True)" in capsys.readouterr().out
     path.unlink()
     # another split: the committed copy is not used
     _, record = augment.load_or_train(recipe, _TinySplit(seed=1), seed=0, verbose=0)
