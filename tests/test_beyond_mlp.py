@@ -468,6 +468,14 @@ def test_exercise_09_checkers():
 
     assert checks.exercise_09_3(shift_right)
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=2))
+
+    def minus_k(images, k):  # the classic slip: images[:, :, :-k] is empty for k = 0
+        out = np.zeros_like(images)
+        out[:, :, k:] = images[:, :, :-k]
+        return out
+
+    assert "EMPTY slice" in checks.exercise_09_3(minus_k).message
+    assert "forget the return" in checks.exercise_09_3(lambda images, k: None).message
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=1))
 
 
@@ -490,6 +498,10 @@ def test_exercise_09_2_measures_the_accuracy_on_turned_digits():
     assert checks.exercise_09_2(accuracy, model, x, y, degrees=30)
     assert checks.exercise_09_2(accuracy + 0.002, model, x, y, degrees=30)  # within 0.003
     assert not checks.exercise_09_2(accuracy + 0.01, model, x, y, degrees=30)
+    clockwise = ndimage.rotate(x, -30, axes=(1, 2), reshape=False, order=1, mode="constant")
+    other_way = float(np.mean(model.predict(clockwise, verbose=0).argmax(axis=1) == y))
+    assert abs(other_way - accuracy) > 0.01  # the test needs the two directions apart
+    assert "other way" in checks.exercise_09_2(other_way, model, x, y, degrees=30).message
     assert "percentage" in checks.exercise_09_2(100 * accuracy, model, x, y, degrees=30).message
     assert "error rate" in checks.exercise_09_2(1 - accuracy, model, x, y, degrees=30).message
     assert "turn them" in checks.exercise_09_2(0.9, model, x, y, degrees=30).message
@@ -523,6 +535,13 @@ def test_exercise_09_4_max_pool_against_keras():
         ).message
     )
     assert "raised" in checks.exercise_09_4(lambda m: 1 / 0).message
+    assert "forget the return" in checks.exercise_09_4(lambda m: None).message
+
+    def mixed_blocks(maps):  # reshape(h // 2, w // 2, 2, 2, c): groups that are not blocks
+        h, w, c = maps.shape
+        return maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, w // 2, 2, 2, c).max(axis=(2, 3))
+
+    assert "reshape(h // 2, 2" in checks.exercise_09_4(mixed_blocks).message
     assert not checks.exercise_09_4(...)
     assert not checks.exercise_09_4(max_pool(np.ones((4, 4, 1))))
 
