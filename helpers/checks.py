@@ -1264,6 +1264,11 @@ def _step_hints(sizes, batch):
             "the LAST layer's input gradient was skipped; it is the FIRST layer whose input "
             "gradient nobody needs (below it are the pixels).",
         ),
+        (
+            (step - first) * batch,
+            "the first layer's WEIGHT gradient x^T delta was skipped too; only its INPUT "
+            "gradient is left out (W1 still needs its gradient to learn).",
+        ),
         (2 * forward * batch, "forward + weight gradients; add the gradients passed down."),
         (forward * batch, "that is the forward pass alone; add the backward pass."),
         (2 * step * batch, "that counts FLOPs (a multiply AND an add); give multiply-adds."),
