@@ -368,11 +368,14 @@ def load_or_train(
             f"earlier with this exact recipe and split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    why = "train_yourself=True"
     if not train_yourself:
         model, stored = load_committed(path.stem, how, lambda: build(recipe, seed))
         if model is not None:
             _say_loaded_committed(f"{recipe.name} (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
+        why = stored  # the reason the committed copy was not used
+    print(f"Training {recipe.name} (seed {seed}) here now ({why}); {recipe.epochs} epochs.")
     model, history, seconds = train(recipe, split, seed=seed, verbose=verbose)
     save_trained(model, recipe, split, seed, history, seconds)
     record = {
@@ -441,11 +444,14 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED, train_yourself: bool
             f"earlier under notebook 08's protocol on this split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    why = "train_yourself=True"
     if not train_yourself:
         model, stored = load_committed(path.stem, how, lambda: _build_plain_cnn(seed))
         if model is not None:
             _say_loaded_committed(f"the plain CNN (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
+        why = stored  # the reason the committed copy was not used
+    print(f"Training the plain CNN (seed {seed}) here now ({why}).")
     label = "CNN conv32-pool-conv64-pool-dense128"
     cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")
     trainer = compare.KerasTrainer(cand, compare.protocol())

@@ -857,7 +857,7 @@ def speed_ratio(summary, slow: str, fast: str) -> float:
 
 def timing_spread(runs) -> float:
     """The largest factor between the slowest and the fastest seed of one model, over the
-    models trained in this session (same code, same machine, minutes apart): how much an
+    models trained in one session (same code, same machine, minutes apart): how much an
     epoch time moves from run to run by itself. Joined runs (timed elsewhere) are left out;
     1.0 when no model has two runs."""
     r = runs[runs["kind"] != "joined"]
@@ -911,7 +911,7 @@ def findings(summary, tests, choice, rule: float) -> str:
     group = fastest_group(summary, rule, archs)
     lines.append(
         f"- Fastest per epoch, within {rule:.2f}x of each other (the largest run-to-run spread "
-        "of one model's epoch time in this session; no ranking among them): "
+        "of one model's epoch time in these runs; no ranking among them): "
         + ", ".join(f"{label[n]} ({summary.loc[n, 'seconds_per_epoch']:.2f} s)" for n in group)
         + "."
     )
