@@ -122,7 +122,8 @@ def test_design_b_full_batch_loss_rises_first():
 def test_learning_rate_labels_follow_the_seeds():
     text = cell_output(NB, "lr_table = pd.Series(lr_end)")
     table = {}
-    for line in text.split("per seed (NaN: diverged):")[1].splitlines():
+    losses_part = text.split("per seed (NaN: diverged):")[1].split("share of the last hidden")[0]
+    for line in losses_part.splitlines():
         parts = line.split()
         if len(parts) == 4 and re.fullmatch(r"[\d.]+", parts[0]):
             table[float(parts[0])] = np.array([float(v) for v in parts[1:]])
