@@ -300,7 +300,19 @@ def load_committed(name: str, how: dict, build_model):
     the weights' shapes and their sum are checked (:func:`helpers.committed.load`), and a
     file that fails a check is refused with :class:`helpers.modelio.ModelFileError` (a
     changed file is never used)."""
-    return committed.load(name, how, build_model, directory=COMMITTED_DIR)
+    from helpers import modelio
+
+    model, stored = committed.load(name, how, build_model, directory=COMMITTED_DIR)
+    record = stored.get("record") if model is not None else None
+    if model is not None and not (
+        isinstance(record, dict) and isinstance(record.get("seconds"), int | float)
+    ):
+        raise modelio.ModelFileError(
+            f"benchmarks/models/{name}{committed.SUFFIX}.json has no training record (its "
+            f"'record' with the training's 'seconds'), so notebook 09 cannot say how long its "
+            f"training took. Restore it with git checkout -- benchmarks/models/{name}*."
+        )
+    return model, stored
 
 
 #: The committed models notebook 09 uses (``benchmarks/models/`` also holds notebook 10's).

@@ -637,3 +637,26 @@ def test_committed_table_reads_the_sidecars():
     assert row["recipe"] == "cnn_deep_augmented"
     assert row["training (min)"] == pytest.approx(info["record"]["seconds"] / 60, abs=0.05)
     assert table.loc["cnn_seed0", "recipe"] == augment.PLAIN_CNN
+
+
+def test_a_committed_copy_without_its_training_record_is_refused_by_name(tmp_path, monkeypatch):
+    """Notebook 09 prints how long each committed model's training took: a sidecar without
+    that record is refused with its name and the fix, not a KeyError."""
+    from helpers import committed
+
+    artifacts, committed_dir = tmp_path / "artifacts", tmp_path / "committed"
+    artifacts.mkdir()
+    monkeypatch.setattr(config, "artifacts_dir", lambda: artifacts)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed_dir)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    first, _ = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    path = augment.model_path(recipe, 0)
+    info = modelio.read_info(path)
+    del info["record"]
+    committed.save(first, path.stem, info, directory=committed_dir)
+    path.unlink()
+    with pytest.raises(modelio.ModelFileError, match="no training record") as caught:
+        augment.load_or_train(recipe, data, seed=0, verbose=0)
+    assert "git checkout -- benchmarks/models/tiny_seed0" in str(caught.value)
+    assert not path.exists()  # nothing trained in its place

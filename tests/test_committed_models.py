@@ -161,3 +161,24 @@ def test_a_folder_in_place_of_the_file_is_refused(tmp_path):
     path.mkdir()
     with pytest.raises(modelio.ModelFileError, match="not a file"):
         committed.load("tiny", info["how"], _build, directory=tmp_path)
+
+
+def test_export_replaces_a_committed_model_only_with_a_copy_that_passed_its_check(tmp_path):
+    from benchmarks import export_models
+    from helpers import models
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    keras.utils.set_random_seed(0)
+    model = models.build("cnn_small")
+    info = {"how": {"what": "a test model", "seed": 0}, "record": {"seconds": 1.0}}
+    modelio.save_model(model, source / "tiny.keras", info=info)
+    x = committed.check_images()
+    path = export_models.export("tiny", None, "a test", _build, source, target, x)
+    assert path == committed.path_for("tiny", target) and modelio.sidecar_path(path).is_file()
+    assert not (target / ".export-staging").exists()
+    before = path.read_bytes(), modelio.sidecar_path(path).read_bytes()
+    # a builder of another architecture: the staged copy fails its check, the committed stays
+    with pytest.raises(modelio.ModelFileError, match="another architecture"):
+        export_models.export("tiny", None, "a test", lambda: models.build("cnn"), source, target, x)
+    assert (path.read_bytes(), modelio.sidecar_path(path).read_bytes()) == before
+    assert not (target / ".export-staging").exists()
