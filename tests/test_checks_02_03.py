@@ -348,6 +348,7 @@ def test_03_3_training_step_madds_by_the_rule():
         (lambda s, b: _step(s, 1), "multiply by the batch"),
         (lambda s, b: 3 * b * forward(s), "input pixels"),
         (lambda s, b: b * (3 * forward(s) - s[-2] * s[-1]), "LAST layer"),
+        (lambda s, b: b * (3 * forward(s) - 2 * s[0] * s[1]), "WEIGHT gradient"),
         (lambda s, b: 2 * b * forward(s), "gradients passed down"),
         (lambda s, b: b * forward(s), "forward pass alone"),
         (lambda s, b: 2 * _step(s, b), "FLOPs"),
