@@ -2482,7 +2482,7 @@ def _widths(runs, y_true, a, b, ks):
 
 
 @exercise
-def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32_sigmoid"):
+def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_100"):
     """The widths (in points) of the 95% interval of procedure ``a`` minus ``b`` (seeds and
     test images, ``stats.compare_procedures``) with only the first k seeds of each, for
     k = 2, 3, ... up to the seeds both have; within :data:`WIDTH_TOLERANCE` points."""
