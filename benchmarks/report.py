@@ -58,7 +58,7 @@ def _notebooks(root: Path) -> list[str]:
 
 
 def joined_08(payload, results_dir: Path = RESULTS_DIR) -> list[dict]:
-    """The runs notebook 08 joins to its table (notebook 09's CNN, trained under its
+    """The runs notebook 08 joins to its table (notebook 09's plain CNN, trained under its
     protocol by ``benchmarks/bench_beyond_mlp.py``), when they fit its split and protocol."""
     if "labels" not in payload:
         return []
