@@ -38,6 +38,9 @@ def _last_of_ties(history, monitor):
         (lambda h, m: True, "True"),
         (lambda h, m: h["val_acc"], "KeyError"),
         (3, "your function"),
+        (lambda h, m: None, "returned None"),  # the unwritten stub, or no `return`
+        (lambda h, m: min(h[m]) if "loss" in m else max(h[m]), "a VALUE of"),  # not its epoch
+        (lambda h, m: int(np.argmin(h.history[m])) + 1, "not the History object"),
     ],
 )
 def test_exercise_06_4_names_the_mistake(wrong, phrase):
@@ -94,6 +97,12 @@ class NoTarget(keras.callbacks.Callback):  # __init__ takes no target
             self.model.stop_training = True
 
 
+class WatchesTheLoss(Right):  # right only if the loss were 1 - accuracy
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["val_loss"] <= 1 - self.target:
+            self.model.stop_training = True
+
+
 class IgnoresTarget(Right):
     def on_epoch_end(self, epoch, logs=None):
         if logs["val_accuracy"] >= 0.9:
@@ -115,6 +124,7 @@ def test_exercise_06_1_accepts_a_callback_that_stops_at_the_validation_target():
         (WrongKey, "KeyError"),
         (NoTarget, "__init__ should take the target"),
         (IgnoresTarget, "does it use self.target"),
+        (WatchesTheLoss, "logs['val_accuracy'] >= self.target"),
         (Right(0.9), "pass the class itself"),
         (keras.callbacks.History, "__init__ should take the target"),
         (dict, "derive your class from keras.callbacks.Callback"),
