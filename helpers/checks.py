@@ -1905,92 +1905,139 @@ def exercise_06_5(answer, plain_model, decayed_model, l2=None):
     )  # fmt: skip
 
 
-#: Histories exercise 4 runs the learner's ``best_epoch`` on: (history, monitor, expected epoch).
-#: The second has a tie at the best value (EarlyStopping keeps the first: a later equal value
-#: is no improvement); in the first the loss minimum and the accuracy peak differ.
-_BEST_EPOCH_CASES = (
-    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
-      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
-     "val_loss", 2),
-    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
-      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
-     "val_accuracy", 3),
-    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
-      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
-     "val_accuracy", 3),
-    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
-      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
-     "val_loss", 2),
-)  # fmt: skip
+#: The history exercise 4 runs the learner's ``early_stopping_epochs`` on: ten epochs of a run
+#: that was NOT stopped. With patience 2 EarlyStopping would have stopped after epoch 5 and
+#: restored epoch 3, although epoch 7 is better; validation accuracy has a tie at its best.
+_HISTORY_06_4 = {
+    "loss": [0.90, 0.50, 0.40, 0.33, 0.28, 0.24, 0.21, 0.18, 0.16, 0.14],
+    "accuracy": [0.80, 0.88, 0.90, 0.92, 0.93, 0.94, 0.95, 0.96, 0.965, 0.97],
+    "val_loss": [0.60, 0.40, 0.38, 0.39, 0.41, 0.35, 0.33, 0.36, 0.37, 0.40],
+    "val_accuracy": [0.85, 0.90, 0.91, 0.91, 0.90, 0.92, 0.93, 0.93, 0.92, 0.91],
+}
+#: (monitor, patience) cases: a stop before the best epoch, a tie, and a run never stopped.
+_CASES_06_4 = (("val_loss", 2), ("val_accuracy", 2), ("val_loss", 4), ("val_accuracy", 1))
 
 
-def _best_epoch_mistake(got, history, monitor, expected):
-    """What a wrong ``best_epoch(history, monitor)`` = ``got`` most likely did."""
-    values = np.asarray(history[monitor], dtype=float)
-    lower_is_better = "loss" in monitor
-    best_value = values.min() if lower_is_better else values.max()
-    ties = np.flatnonzero(values == best_value) + 1
-    if got == expected - 1:
-        return ("Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax count from 0: "
-                "add 1.")  # fmt: skip
+def keras_early_stopping(values, monitor: str, patience: int) -> tuple[int, int]:
+    """(epochs run, epoch restored), both counted from 1, when Keras's own
+    ``EarlyStopping(monitor, patience, restore_best_weights=True)`` watches ``values`` (the
+    lowest is best for a loss, the highest otherwise): the reference of exercise 06_4."""
+    import keras
+
+    mode = "min" if "loss" in monitor else "max"
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=patience, mode=mode, restore_best_weights=True
+    )
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)], name="probe")
+    model.stop_training = False
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    run = len(values)
+    for epoch, value in enumerate(values):
+        stopper.on_epoch_end(epoch, {monitor: float(value)})
+        if model.stop_training:
+            run = epoch + 1
+            break
+    return run, stopper.best_epoch + 1
+
+
+def _simulated_stop(values, lower_is_better: bool, patience: int, ties_count: bool = False):
+    """(epochs run, epoch restored) of a patience rule, for recognising mistakes."""
+    best = 0
+    for epoch in range(1, len(values)):
+        a, b = values[epoch], values[best]
+        better = (
+            (a < b or (ties_count and a == b))
+            if lower_is_better
+            else (a > b or (ties_count and a == b))
+        )
+        if better:
+            best = epoch
+        elif epoch - best >= patience:
+            return epoch + 1, best + 1
+    return len(values), best + 1
+
+
+def _early_stopping_mistake(got, history, monitor, patience, expected):
+    """What a wrong ``early_stopping_epochs(history, monitor, patience)`` = ``got`` did."""
+    run, restored = got
+    values = history[monitor]
+    lower = "loss" in monitor
+    ends = f"stops after epoch {expected[0]} and restores epoch {expected[1]}"
+    if got == (expected[0] - 1, expected[1] - 1):
+        return "both are one too small: Keras counts epochs from 1 (Epoch 1/10); add 1."
+    for other, how in ((patience + 1, "one epoch too many"), (patience - 1, "one epoch too few")):
+        if other >= 1 and got == _simulated_stop(values, lower, other):
+            return (f"that is EarlyStopping with patience {other}: you waited {how}. It stops at "
+                    f"the end of the epoch that makes {patience} epoch(s) in a row without "
+                    "improvement (epochs since the best >= patience).")  # fmt: skip
+    globally = int(np.argmin(values) if lower else np.argmax(values)) + 1
+    if restored == globally and globally > expected[0]:
+        return (f"epoch {globally} is the best of the whole history, but with patience "
+                f"{patience} EarlyStopping {ends}: it never sees epoch {globally}.")  # fmt: skip
+    if got == _simulated_stop(values, lower, patience, ties_count=True):
+        return ("an equal value is no improvement for EarlyStopping: after a tie it keeps the "
+                "FIRST epoch and keeps counting towards patience.")  # fmt: skip
+    if got == _simulated_stop(values, not lower, patience):
+        return ("you watched it the wrong way round: for a loss lower is better, for an "
+                "accuracy higher is better; tell them apart from the name of the monitor.")  # fmt: skip
     train_key = monitor.removeprefix("val_")
-    train_best = None
-    if train_key != monitor and train_key in history:
-        train = np.asarray(history[train_key], dtype=float)
-        train_best = int(np.argmin(train) if lower_is_better else np.argmax(train)) + 1
-    if got == len(values) and expected != len(values):
-        also = f" (and where the TRAINING {train_key} is best)" if train_best == got else ""
-        return (f"that is the last epoch, where training STOPPED{also}; restore_best_weights puts "
-                f"back the weights of the epoch with the best {monitor}.")  # fmt: skip
-    if len(ties) > 1 and got == ties[-1]:
-        return (f"the best {monitor} is reached at epochs {', '.join(map(str, ties))}; a later "
-                "equal value is no improvement for EarlyStopping, so it keeps the FIRST one.")  # fmt: skip
-    flipped = int(np.argmax(values) if lower_is_better else np.argmin(values)) + 1
-    if got == flipped:
-        return (f"that is the {'highest' if lower_is_better else 'lowest'} {monitor}: for a loss "
-                "lower is better (the minimum), for an accuracy higher is better (the maximum); "
-                "tell them apart from the name of the monitor.")  # fmt: skip
-    if got == train_best:
-        return (f"that is the best TRAINING {train_key}; use history[monitor], here "
-                f"{monitor}, on the validation images.")  # fmt: skip
+    if train_key in history and got == _simulated_stop(history[train_key], lower, patience):
+        return f"that follows the TRAINING {train_key}; watch history[monitor], here {monitor}."
+    if restored == expected[1] and abs(run - expected[0]) == 1:
+        return (f"the restored epoch is right, the stop is one epoch {'late' if run > expected[0] else 'early'}: "
+                f"EarlyStopping stops at the end of the epoch that makes {patience} epoch(s) in a "
+                "row without improvement (epoch best + patience).")  # fmt: skip
+    if run == expected[0] and restored == run and restored != expected[1]:
+        return ("that is the last epoch run, where training STOPPED; restore_best_weights puts "
+                f"back the best {monitor} seen up to then.")  # fmt: skip
     return None
 
 
 @exercise
 def exercise_06_4(answer):
-    """A function ``answer(history, monitor)`` that returns the epoch (counted from 1, as Keras
-    prints it) whose weights ``EarlyStopping(monitor=monitor, restore_best_weights=True)``
-    puts back: the lowest value of a loss, the highest of an accuracy, the first of ties."""
+    """A function ``answer(history, monitor, patience)`` that returns ``(epochs run, epoch
+    restored)``, both counted from 1, for ``EarlyStopping(monitor=monitor, patience=patience,
+    restore_best_weights=True)`` watching a run whose whole ``history`` (a dict of lists) is
+    given. The reference is Keras's own EarlyStopping, driven on the same values."""
     if not callable(answer):
-        return verdict(False, f"the answer should be your function (def best_epoch(history, "
-                       f"monitor): ...), got {_short(answer)}.")  # fmt: skip
-    for history, monitor, expected in _BEST_EPOCH_CASES:
-        call = f"best_epoch(history, {monitor!r}) on {monitor} = {history[monitor]}"
+        return verdict(False, f"the answer should be your function (def early_stopping_epochs("
+                       f"history, monitor, patience): ...), got {_short(answer)}.")  # fmt: skip
+    for monitor, patience in _CASES_06_4:
+        history = {k: list(v) for k, v in _HISTORY_06_4.items()}
+        call = (f"early_stopping_epochs(history, {monitor!r}, patience={patience}) with "
+                f"{monitor} = {_HISTORY_06_4[monitor]}")  # fmt: skip
         try:
-            got = answer({k: list(v) for k, v in history.items()}, monitor)
+            got = answer(history, monitor, patience)
         except Exception as error:  # the learner's code: say what it raised
             hint = ""
             if isinstance(error, AttributeError) and "history" in str(error):
                 hint = (" `history` is already the dict (demo_history.history), not the "
                         "History object: read history[monitor].")  # fmt: skip
             return verdict(False, f"{call} raised {type(error).__name__}: {error}.{hint}")
+        if history != _HISTORY_06_4:
+            return verdict(False, f"{call} changed the history it was given; read only.")
         if got is None:
             return verdict(False, f"{call} returned None: end your function with `return`.")
-        number, problem = as_number(got, f"the epoch returned by {call}")
-        if problem is None and np.any(np.isclose(number, history[monitor], rtol=0, atol=1e-12)):
-            problem = (f"{call} returned {number:g}, a VALUE of {monitor}; return the EPOCH it "
-                       "belongs to (its position in the list, counted from 1).")  # fmt: skip
-        if problem is None:
-            epoch, problem = as_integer(number, f"the epoch returned by {call}")
-        if problem is not None:
-            return verdict(False, problem)
-        if epoch == expected:
+        if isinstance(got, (str, bytes)) or np.ndim(got) != 1 or len(got) != 2:
+            return verdict(False, f"{call} returned {_short(got)}; return two whole numbers: "
+                           "(epochs run, epoch restored).")  # fmt: skip
+        pair = []
+        for part, what in zip(got, ("epochs run", "epoch restored"), strict=True):
+            number, problem = as_integer(part, f"the {what} ({_short(part)})")
+            if problem is not None:
+                return verdict(False, f"{call}: {problem}")
+            pair.append(number)
+        expected = keras_early_stopping(_HISTORY_06_4[monitor], monitor, patience)
+        if tuple(pair) == expected:
             continue
-        hint = _best_epoch_mistake(epoch, history, monitor, expected)
-        return verdict(False, f"{call} returned {epoch}, but EarlyStopping restores epoch "
-                       f"{expected}" + (f": {hint}" if hint else "."))  # fmt: skip
-    return verdict(True, "best_epoch finds the epoch EarlyStopping restores, for a loss and for "
-                   "an accuracy, ties included.")  # fmt: skip
+        hint = _early_stopping_mistake(tuple(pair), _HISTORY_06_4, monitor, patience, expected)
+        return verdict(False, f"{call} returned {tuple(pair)}, but EarlyStopping runs "
+                       f"{expected[0]} epochs and restores epoch {expected[1]}"
+                       + (f": {hint}" if hint else "."))  # fmt: skip
+    return verdict(True, "early_stopping_epochs stops where Keras's EarlyStopping stops and "
+                   "restores the same epoch, for a loss and an accuracy, ties and a run "
+                   "never stopped included.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 07

@@ -45,3 +45,12 @@ def test_baselines_sentence_follows_the_table():
     text = markdown(NB, "Read the table by its validation column")
     assert "Ten mean images already get most digits" in text and nearest > 50
     assert "one linear layer does better still" in text and linear > nearest
+
+
+def test_mean_and_std_sentence_follows_the_printed_numbers():
+    printed = cell_output(NB, 'print(f"mean {x_train_n.mean():.4f}, std {x_train_n.std():.4f}")')
+    mean, std = number(printed, "mean"), number(printed, "std")
+    text = markdown(NB, "tag:claim-mean-std")
+    assert f"$\\mu = {mean:.4f}$" in text and f"$\\sigma = {std:.4f}$" in text
+    summary = markdown(NB, "## Summary")
+    assert f"mean {mean:.4f}, std {std:.4f}" in summary
