@@ -56,8 +56,9 @@ def from_results(results_file: Path, folder: Path) -> list[Path]:
     runs, meta = compare.load_results(results_file)
     raw = json.loads(Path(results_file).read_text(encoding="utf-8"))
     how = (
-        "compare.run_all(more_seeds=True), the run whose results file this is (the committed one: "
-        "notebook 08's full run); stored by benchmarks/bench_architectures.py --from-results"
+        "notebook 08's full run (python -m helpers.run 08: compare.run_all(split, protocol, "
+        "more_seeds=True), the call TRAIN_YOURSELF = True makes), whose results file "
+        "architectures.json this is; stored by benchmarks/bench_architectures.py --from-results"
     )
     return compare.save_stored_runs(runs, meta_of(raw, how), meta["y_val"], meta["y_test"], folder)
 

@@ -190,7 +190,7 @@ PLANNED_PAIRS: list[tuple[str, str]] = [
     ("flagship", "flagship_no_batchnorm"),  # ablation: BatchNorm
     ("flagship", "flagship_no_dropout"),  # ablation: Dropout
     ("flagship", "flagship_plain"),  # ablation: both
-    # notebook 09's CNN against the flagship MLP: planned (added here) before the CNN's runs
+    # notebook 09's plain CNN against the flagship MLP: planned (added here) before the CNN's runs
     # existed; tested when they are joined (see JOINED)
     ("cnn", "flagship"),
 ]
@@ -214,7 +214,7 @@ JOINED: list[Joined] = [
         config.RESULTS_DIR / "beyond_mlp.json",
         "cnn_runs_08",
         "benchmarks/bench_beyond_mlp.py",
-        "notebook 09's CNN",
+        "notebook 09's plain CNN, without augmentation",
     ),
 ]
 
@@ -857,7 +857,7 @@ def speed_ratio(summary, slow: str, fast: str) -> float:
 
 def timing_spread(runs) -> float:
     """The largest factor between the slowest and the fastest seed of one model, over the
-    models trained in this session (same code, same machine, minutes apart): how much an
+    models trained in one session (same code, same machine, minutes apart): how much an
     epoch time moves from run to run by itself. Joined runs (timed elsewhere) are left out;
     1.0 when no model has two runs."""
     r = runs[runs["kind"] != "joined"]
@@ -911,7 +911,7 @@ def findings(summary, tests, choice, rule: float) -> str:
     group = fastest_group(summary, rule, archs)
     lines.append(
         f"- Fastest per epoch, within {rule:.2f}x of each other (the largest run-to-run spread "
-        "of one model's epoch time in this session; no ranking among them): "
+        "of one model's epoch time in these runs; no ranking among them): "
         + ", ".join(f"{label[n]} ({summary.loc[n, 'seconds_per_epoch']:.2f} s)" for n in group)
         + "."
     )
@@ -1232,7 +1232,7 @@ def stored_runs(
 
 def join_stored(runs, y_val, y_test, proto: Protocol, verbose: bool = True):
     """``runs`` with the stored runs of the :data:`JOINED` architectures (e.g. notebook
-    09's CNN) added when they were measured on this split under this protocol; prints
+    09's plain CNN) added when they were measured on this split under this protocol; prints
     one line per architecture (joined, or why not: no file yet, FAST mode, ...)."""
     import pandas as pd
 

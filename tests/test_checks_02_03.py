@@ -117,6 +117,25 @@ def test_02_cross_entropy_from_logits():
         return np.mean(-np.sum(y * np.log(p), axis=1))
 
     assert says(checks.exercise_02_cross_entropy(clipped), "capped")
+
+    def m_left_out(z, y):  # ln sum e^(z - m) without adding m back
+        m = z.max(axis=1, keepdims=True)
+        return np.mean(-np.sum(y * (z - np.log(np.exp(z - m).sum(axis=1, keepdims=True))), 1))
+
+    assert says(checks.exercise_02_cross_entropy(m_left_out), "you left m out")
+
+    def m_twice(z, y):  # z - m, then m + ln sum e^(z - m): m subtracted twice
+        m = z.max(axis=1, keepdims=True)
+        log_p = z - m - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
+        return np.mean(-np.sum(y * log_p, axis=1))
+
+    assert says(checks.exercise_02_cross_entropy(m_twice), "counted twice")
+
+    def no_keepdims(z, y):
+        m = z.max(axis=1)
+        return np.mean(-np.sum(y * (z - m - np.log(np.exp(z - m).sum(axis=1))), axis=1))
+
+    assert says(checks.exercise_02_cross_entropy(no_keepdims), "keepdims=True")
     assert says(checks.exercise_02_cross_entropy(lambda z, y: 1 / 0), "ZeroDivisionError")
     assert says(checks.exercise_02_cross_entropy(0.5), "FUNCTION")
     assert not checks.exercise_02_cross_entropy(lambda z, y: "0.5")
@@ -137,6 +156,13 @@ def test_02_constant_predictor_experiment():
     between = (lowest + math.log(10)) / 2
     assert says(checks.exercise_02_constant_loss(between, labels), "lower still")
     assert says(checks.exercise_02_constant_loss(3.0, labels), "not below ln 10")
+    # printed to 4 decimals passes (tolerance 6e-5); rounded further is named, not "go lower"
+    assert checks.exercise_02_constant_loss(round(lowest, 4), labels)
+    for decimals in (1, 2, 3):
+        if abs(round(lowest, decimals) - lowest) > 6e-5:
+            assert says(
+                checks.exercise_02_constant_loss(round(lowest, decimals), labels), "rounded"
+            )
     assert not checks.exercise_02_constant_loss(True, labels)
     assert not checks.exercise_02_constant_loss(float("nan"), labels)
     assert says(checks.exercise_02_constant_loss("2.3", labels), "text")
@@ -187,6 +213,18 @@ def test_02_2_the_learners_stable_softmax():
     assert says(checks.exercise_02_2(no_keepdims), "keepdims=True")
     assert says(checks.exercise_02_2(columns), "COLUMN")
     assert says(checks.exercise_02_2(whole_batch), "whole batch")
+
+    def row_min(z):  # stable for rows far apart, overflows within a row that spreads widely
+        e = np.exp(z - z.min(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def row_mean(z):
+        e = np.exp(z - z.mean(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    assert says(checks.exercise_02_2(row_min), "Subtract the row's MAXIMUM")
+    assert says(checks.exercise_02_2(row_mean), "Subtract the row's MAXIMUM")
+    assert says(checks.exercise_02_2(lambda z: _stable(z).astype(np.float32)), "float32")
     assert says(
         checks.exercise_02_2(lambda z: np.exp(z - z.max(axis=1, keepdims=True))), "sum to 1"
     )
@@ -310,6 +348,7 @@ def test_03_3_training_step_madds_by_the_rule():
         (lambda s, b: _step(s, 1), "multiply by the batch"),
         (lambda s, b: 3 * b * forward(s), "input pixels"),
         (lambda s, b: b * (3 * forward(s) - s[-2] * s[-1]), "LAST layer"),
+        (lambda s, b: b * (3 * forward(s) - 2 * s[0] * s[1]), "WEIGHT gradient"),
         (lambda s, b: 2 * b * forward(s), "gradients passed down"),
         (lambda s, b: b * forward(s), "forward pass alone"),
         (lambda s, b: 2 * _step(s, b), "FLOPs"),

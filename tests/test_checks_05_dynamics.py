@@ -109,3 +109,16 @@ def test_the_probe_finds_each_expected_answer(images):
     found = checks.expected_answer(checks.exercise_05_weight_decay, x, y)
     shrink = 1 - got["W1_decayed"] / got["W1_plain"]
     assert found["rel_tol"] == 1e-3 and np.isclose(found["value"], shrink, rtol=1e-12)
+
+
+def test_weight_decay_prediction_is_named_when_rounded(images):
+    """The exercise asks for the prediction first: typed with 3 significant digits, it is
+    still named as the prediction, not sent back to the set-up."""
+    x, _ = images
+    y = 3 * (x[:, :392].sum(axis=1) > x[:, 392:].sum(axis=1))  # labels the net can learn
+    got = checks.weight_decay_experiment(x, y)
+    steps, measured = got["steps"], 1 - got["W1_decayed"] / got["W1_plain"]
+    predicted = 1 - (1 - 0.1 * 0.01) ** steps
+    assert abs(predicted / measured - 1) > 5e-3  # the data's gradient pushes back: they differ
+    v = checks.exercise_05_weight_decay(float(f"{predicted:.3g}"), x, y)
+    assert not v and f"with {steps} steps" in v.message, v.message

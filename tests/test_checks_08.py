@@ -71,6 +71,13 @@ def test_08_1_refuses_what_is_not_a_p_value_function():
         raise ZeroDivisionError("no images")
 
     assert "raised ZeroDivisionError" in str(checks.exercise_08_1(raises))
+
+    def binomtest_without_the_empty_case(ra, rb):  # scipy refuses n = 0
+        b, c = _counts(ra, rb)
+        return st.binomtest(b, b + c, 0.5).pvalue
+
+    said = str(checks.exercise_08_1(binomtest_without_the_empty_case))
+    assert "raised ValueError" in said and "return p = 1" in said, said
     assert not checks.exercise_08_1(lambda ra, rb: "0.07")
     assert not checks.exercise_08_1(lambda ra, rb: float("nan"))
     assert not checks.exercise_08_1(lambda ra, rb: (0.07, 0.07))
@@ -98,6 +105,12 @@ def _d(a, b):
     return np.mean(a) - np.mean(b)
 
 
+def _df0(a, b):
+    """Welch's degrees of freedom from variances with ddof=0 (a learner's slip)."""
+    va, vb = np.var(a) / len(a), np.var(b) / len(b)
+    return (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+
+
 SEED_MISTAKES = {
     "percent": (lambda a, b, c=0.95: tuple(100 * x for x in welch(a, b, c)), "percentage points"),
     "B - A": (lambda a, b, c=0.95: welch(b, a, c), "B - A"),
@@ -110,7 +123,10 @@ SEED_MISTAKES = {
     "k - 1 df": (lambda a, b, c=0.95: (_d(a, b) - st.t.ppf(0.5 + c / 2, min(len(a), len(b)) - 1) * _se(a, b),
                                        _d(a, b) + st.t.ppf(0.5 + c / 2, min(len(a), len(b)) - 1) * _se(a, b)),
                  "degrees of freedom"),
-    "ignores confidence": (lambda a, b, c=0.95: welch(a, b), "Welch's interval is"),
+    "ignores confidence": (lambda a, b, c=0.95: welch(a, b), "this call asked for confidence"),
+    "ddof 0, Welch df": (lambda a, b, c=0.95: (_d(a, b) - st.t.ppf(0.5 + c / 2, _df0(a, b)) * _se(a, b, 0),
+                                               _d(a, b) + st.t.ppf(0.5 + c / 2, _df0(a, b)) * _se(a, b, 0)),
+                         "ddof=1"),
 }  # fmt: skip
 
 
@@ -173,7 +189,9 @@ def test_08_3_accepts_the_widths_in_points(runs_and_labels):
     w = _widths(runs, y_test)
     assert checks.exercise_08_3(w, runs, y_test)
     assert checks.exercise_08_3(list(w + 5e-7), runs, y_test)
-    assert not checks.exercise_08_3(w + 1e-3, runs, y_test)
+    assert checks.exercise_08_3(np.round(w, 2), runs, y_test)  # rounded to two decimals
+    assert not checks.exercise_08_3(w + 0.02, runs, y_test)
+    assert not checks.exercise_08_3(np.round(w, 1) + 0.05, runs, y_test)
 
 
 def test_08_3_explains_units_half_widths_and_the_count(runs_and_labels):
@@ -185,4 +203,9 @@ def test_08_3_explains_units_half_widths_and_the_count(runs_and_labels):
     assert "NaN" in str(checks.exercise_08_3(np.array([np.nan, 1, 1]), runs, y_test))
     assert not checks.exercise_08_3("0.5, 0.4, 0.3", runs, y_test)
     assert not checks.exercise_08_3(w[::-1], runs, y_test)
+    pa = compare.predictions(runs, "mlp_128_64_32_relu")
+    pb = compare.predictions(runs, "mlp_128_64_32_sigmoid")
+    welch_only = [stats.compare_procedures(y_test, pa[:k], pb[:k]).seeds_only() for k in (2, 3, 4)]
+    said = str(checks.exercise_08_3([100 * (c.high - c.low) for c in welch_only], runs, y_test))
+    assert "seeds-only" in said, said
     assert "Not yet" in str(checks.exercise_08_3(..., runs, y_test))

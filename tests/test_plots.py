@@ -156,3 +156,37 @@ def test_use_style_sets_the_colour_blind_palette():
     cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == [c.lower() for c in sns.color_palette("colorblind").as_hex()]
     assert cycle == [c.lower() for c in plots.CB_COLORS]
+
+
+def test_accuracy_vs_cost_draws_models_of_almost_equal_size_side_by_side():
+    """Notebook 08's figure: the flagship (571,018 parameters) and its ablations (567,434 and
+    571,018) are drawn apart on the size axis, the flagship among them, however their sizes
+    fall against a rounding grid; models 13% apart are not moved."""
+    import pandas as pd
+
+    names = ["mlp_300_100", "numpy_mlp", "flagship", "no_bn", "no_do", "plain"]
+    params = [266_610, 235_146, 571_018, 567_434, 571_018, 567_434]
+    groups = ["architecture"] * 3 + ["ablation"] * 3
+    summary = pd.DataFrame(
+        dict(
+            label=names,
+            params=params,
+            group=groups,
+            seconds_per_epoch=1.0,
+            val_accuracy=0.98,
+            val_low=0.97,
+            val_high=0.99,
+        ),
+        index=names,
+    )
+    runs = pd.DataFrame(dict(name=names, params=params, seconds_per_epoch=1.0, val_accuracy=0.98))
+    fig = plots.accuracy_vs_cost(summary, runs)
+    size_axis = fig.axes[0]
+    # one errorbar container per model, labelled with it; its first artist is the marker
+    x = {c.get_label(): float(c[0].get_xdata()[0]) for c in size_axis.containers}
+    plt.close(fig)
+    four = sorted(["flagship", "no_bn", "no_do", "plain"], key=x.get)
+    gaps = np.diff([np.log(x[n]) for n in four])
+    assert (gaps > 0.05).all(), {n: x[n] for n in four}  # apart, not on top of each other
+    assert four.index("flagship") in (1, 2), four  # the flagship among its ablations
+    assert x["mlp_300_100"] == pytest.approx(266_610) and x["numpy_mlp"] == pytest.approx(235_146)

@@ -74,6 +74,12 @@ def test_he_start_is_healthy_and_the_ratios_near_the_rule():
     assert all(2e-3 <= r < 2e-2 for r in he), he
     normal = [float(v) for v in re.search(r"N\(0, 1\): median .*?steps: (.*)", text)[1].split(",")]
     assert "to below it" in prose and all(r < 1e-3 for r in normal), normal
+    # "the spread of the pre-activations grows about tenfold from layer to layer"
+    start = cell_output(NB, "def first_steps(")
+    spreads = [float(v) for v in re.search(r"N\(0, 1\) .*?per layer: (.*)", start)[1].split(",")]
+    assert "grows about tenfold from layer to layer" in prose
+    growth = np.array(spreads[1:]) / np.array(spreads[:-1])
+    assert np.all((5 < growth) & (growth < 20)), spreads
 
 
 def test_design_a_saturates_and_its_first_layer_learns_slowly():
@@ -97,7 +103,8 @@ def test_design_b_learns_with_more_steps():
     more_steps = number(text, "validation accuracy", percent=True)
     as_published = number(text, "steps:", percent=True)
     prose = markdown(NB, "**(3) Steps too small, or too few.**")
-    assert "learns in a few epochs what it could not learn in 100" in prose
+    assert "learns in 10 epochs what it could not learn in 100" in prose
+    assert "10 epochs of batches of 128" in text and "(design B, 100 steps:" in text, text
     assert more_steps > as_published + 5, (more_steps, as_published)
 
 
@@ -156,6 +163,13 @@ def test_final_net_loss_minimum_and_accuracy():
     assert lowest < epochs and end_value > lowest_value
     assert "at the end is higher than at that epoch" in prose and at_end > at_min
     assert "at a lower validation accuracy than this run ends with" in prose
+    # "the few validation images the net gets wrong carry most of the validation loss"
+    wrong_share = number(text, "at the end, the", percent=True)
+    loss_share = number(text, "of validation images the net gets wrong carry", percent=True)
+    assert "the few validation images the net gets wrong carry most of the validation loss" in (
+        prose
+    )
+    assert wrong_share < 5 and loss_share > 50, (wrong_share, loss_share)
     assert "the loss minimum and the accuracy peak are different epochs" in markdown(
         NB, "## Summary"
     )

@@ -24,7 +24,7 @@ def test_some_errors_are_made_with_high_confidence():
 
 
 def test_threshold_bought_precision_and_paid_in_recall():
-    printed = cell_output(NB, "fp_avoided = int(")
+    printed = cell_output(NB, "def exchange_rate(")
     d_precision = numbers(printed, "precision change (threshold minus argmax):")
     d_recall = numbers(printed, "recall change (threshold minus argmax):")
     text = markdown(NB, "Read the two *change* rows")
@@ -84,3 +84,21 @@ def test_roc_curves_hug_the_corner():
     lowest = numbers(printed, "lowest AUC: digit")[1]
     assert "All curves hug the top-left corner" in markdown(NB, "All curves hug the top-left")
     assert lowest > 0.99
+
+
+def test_the_trade_is_judged_on_validation_its_line_printed_first():
+    printed = cell_output(NB, "def exchange_rate(")
+    lines = [x for x in printed.splitlines() if "false alarms and misses" in x]
+    text = markdown(NB, "Read the two *change* rows")
+    assert "with validation's exchange rate" in text and 'starts with "validation"' in text
+    assert [x.split(":")[0] for x in lines] == ["validation", "test"], lines
+
+
+def test_the_argmax_behaves_much_like_a_threshold_of_one_half_here():
+    printed = cell_output(NB, "called_half, called_argmax_d = ")
+    argmax_calls = number(printed, "argmax calls")
+    half_calls = number(printed, "> 0.5 calls")
+    text = markdown(NB, "## 6. ROC curves and AUC")
+    assert "here most probabilities are close to 0 or 1" in text
+    assert "the argmax behaves much like $t = 0.5$" in text
+    assert half_calls <= argmax_calls and half_calls / argmax_calls >= 0.97, printed

@@ -44,6 +44,59 @@ def test_the_committed_run_is_the_stored_full_run_with_more_seeds_for_the_small_
     assert f"in {payload['total_seconds'] / 60:.1f} minutes" in printed.splitlines()[0]
 
 
+def test_the_loaded_runs_say_who_trained_them_when_and_under_which_protocol():
+    """c0/c11: 'those of its own full run on a 2-core machine', 'the first lines say ... who
+    trained them, when, on how many cores, under which protocol'."""
+    stored = json.loads((config.RESULTS_DIR / compare.STORED_META).read_text(encoding="utf-8"))
+    payload = _results()
+    assert stored["measured"] == payload["measured"]  # the stored runs are the full run's
+    assert stored["trained_by"].startswith("notebook 08's full run"), stored["trained_by"]
+    assert "its own full run on a 2-core machine" in markdown(NB, "# 08 ")
+    assert stored["machine"]["cpus"] == 2
+    lines = cell_output(NB, "runs, meta = compare.load_stored_runs()").splitlines()
+    assert f"{stored['measured'][:16]} UTC" in lines[0] and "on 2 cores" in lines[0], lines[0]
+    assert lines[1] == f"trained by: {stored['trained_by']}", lines[1]
+    proto = compare.Protocol(**{**stored["protocol"], "seeds": tuple(stored["protocol"]["seeds"])})
+    assert lines[2] == f"under: {proto.describe()}", lines[2]
+
+
+def test_validation_is_as_large_as_the_test_set_in_the_full_run():
+    """c6: 'In a full run validation holds as many images as the test set'."""
+    assert "In a full run" in markdown(NB, "## 2. One split for everyone")
+    printed = cell_output(NB, "split = load_split()")
+    assert "validation 10,000 | test 10,000" in printed, printed
+
+
+def test_the_small_networks_are_the_cheap_ones_at_most_266610_parameters():
+    """c4: 'The six small networks (at most 266,610 parameters, section 3)'."""
+    assert "six small networks (at most 266,610 parameters" in markdown(NB, "## 1. The protocol")
+    params = {r["name"]: r["params"] for r in _results()["runs"]}
+    assert len(compare.CHEAP) == 6
+    assert max(params[n] for n in compare.CHEAP) == 266_610
+    assert min(p for n, p in params.items() if n not in compare.CHEAP) > 266_610
+
+
+def test_one_ablation_interval_has_its_seed_part_set_to_zero():
+    """c38: 'the flagship against the flagship without both has its seed part set to 0 ...
+    Its interval is the narrowest of the three'."""
+    text = markdown(NB, "## 11. Ablation")
+    assert "flagship without both has its seed part set to 0" in text
+    assert "narrowest of the three" in text
+    payload = _results()
+    runs = compare.load_results()[0]
+    y_test = compare.decode_labels(payload["labels"]["test"])
+    others = ("flagship_no_batchnorm", "flagship_no_dropout", "flagship_plain")
+    ablations = [("flagship", o) for o in others]
+    tests = compare.paired_tests(runs, y_test, ablations)
+    assert tests["seed_share"].iloc[2] == 0, tests["seed_share"].tolist()
+    assert (tests["seed_share"].iloc[:2] > 0).all(), tests["seed_share"].tolist()
+    widths = (tests["high_points"] - tests["low_points"]).to_numpy()
+    assert widths[2] < widths[:2].min(), widths
+    printed = cell_output(NB, "tests = compare.paired_tests(runs, y_test)")
+    from_seeds = re.findall(r"\s(\d+)%\s+[\d.e+-]+\s*$", printed, flags=re.M)
+    assert "0" in from_seeds, from_seeds  # the committed table shows the 0%
+
+
 def test_seeds_disagree_on_many_more_images_than_their_accuracies_differ_by():
     text = markdown(NB, "The counts above show it")
     assert "disagree on many more images than their accuracies differ by" in text
