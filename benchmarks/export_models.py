@@ -27,6 +27,8 @@ model has the same recipe but not the same bytes (other CPUs give other rounding
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -78,14 +80,25 @@ def export(name, original, by, build, source_dir: Path, target_dir: Path, x_chec
             "kept": "weights only (architecture rebuilt by the series' builder; no optimizer)",
         },
     }
-    target = committed.save(model, name, sidecar, directory=target_dir)
-    copy, _ = committed.load(name, how, build, directory=target_dir)
-    a = model.predict(x_check, batch_size=1000, verbose=0)
-    b = copy.predict(x_check, batch_size=1000, verbose=0)
-    diff = float(np.max(np.abs(a - b)))
-    if diff > 1e-6:
-        target.unlink()
-        raise SystemExit(f"{name}: the rebuilt copy predicts differently (max diff {diff:.2e}).")
+    # written and checked beside the target first: a copy that fails its check never
+    # replaces the committed one
+    staging = target_dir / ".export-staging"
+    try:
+        staged = committed.save(model, name, sidecar, directory=staging)
+        copy, _ = committed.load(name, how, build, directory=staging)
+        a = model.predict(x_check, batch_size=1000, verbose=0)
+        b = copy.predict(x_check, batch_size=1000, verbose=0)
+        diff = float(np.max(np.abs(a - b)))
+        if diff > 1e-6:
+            raise SystemExit(
+                f"{name}: the rebuilt copy predicts differently (max diff {diff:.2e}); "
+                f"{committed.path_for(name, target_dir)} left as it was."
+            )
+        target = committed.path_for(name, target_dir)
+        os.replace(staged, target)
+        os.replace(modelio.sidecar_path(staged), modelio.sidecar_path(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     print(
         f"{name}: {source.stat().st_size:,} -> {target.stat().st_size:,} bytes; same "
         f"predictions on {len(x_check):,} validation images (max difference {diff:.1e})"

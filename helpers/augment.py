@@ -300,7 +300,19 @@ def load_committed(name: str, how: dict, build_model):
     the weights' shapes and their sum are checked (:func:`helpers.committed.load`), and a
     file that fails a check is refused with :class:`helpers.modelio.ModelFileError` (a
     changed file is never used)."""
-    return committed.load(name, how, build_model, directory=COMMITTED_DIR)
+    from helpers import modelio
+
+    model, stored = committed.load(name, how, build_model, directory=COMMITTED_DIR)
+    record = stored.get("record") if model is not None else None
+    if model is not None and not (
+        isinstance(record, dict) and isinstance(record.get("seconds"), int | float)
+    ):
+        raise modelio.ModelFileError(
+            f"benchmarks/models/{name}{committed.SUFFIX}.json has no training record (its "
+            f"'record' with the training's 'seconds'), so notebook 09 cannot say how long its "
+            f"training took. Restore it with git checkout -- benchmarks/models/{name}*."
+        )
+    return model, stored
 
 
 #: The committed models notebook 09 uses (``benchmarks/models/`` also holds notebook 10's).
@@ -368,11 +380,14 @@ def load_or_train(
             f"earlier with this exact recipe and split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    why = "train_yourself=True"
     if not train_yourself:
         model, stored = load_committed(path.stem, how, lambda: build(recipe, seed))
         if model is not None:
             _say_loaded_committed(f"{recipe.name} (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
+        why = stored  # the reason the committed copy was not used
+    print(f"Training {recipe.name} (seed {seed}) here now ({why}); {recipe.epochs} epochs.")
     model, history, seconds = train(recipe, split, seed=seed, verbose=verbose)
     save_trained(model, recipe, split, seed, history, seconds)
     record = {
@@ -441,11 +456,14 @@ def load_or_train_plain_cnn(split, seed: int = config.SEED, train_yourself: bool
             f"earlier under notebook 08's protocol on this split ({stored['record']['seconds']:.0f} s)."
         )
         return model, {"loaded": True, **stored["record"]}
+    why = "train_yourself=True"
     if not train_yourself:
         model, stored = load_committed(path.stem, how, lambda: _build_plain_cnn(seed))
         if model is not None:
             _say_loaded_committed(f"the plain CNN (seed {seed})", path.stem, stored)
             return model, {"loaded": True, "committed": True, **stored["record"]}
+        why = stored  # the reason the committed copy was not used
+    print(f"Training the plain CNN (seed {seed}) here now ({why}).")
     label = "CNN conv32-pool-conv64-pool-dense128"
     cand = compare.Candidate(PLAIN_CNN, label, "architecture", base="cnn")
     trainer = compare.KerasTrainer(cand, compare.protocol())

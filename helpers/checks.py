@@ -2617,7 +2617,7 @@ def _widths(runs, y_true, a, b, ks):
 
 
 @exercise
-def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_128_64_32_sigmoid"):
+def exercise_08_3(answer, runs, y_test, a="mlp_128_64_32_relu", b="mlp_100"):
     """The widths (in points) of the 95% interval of procedure ``a`` minus ``b`` (seeds and
     test images, ``stats.compare_procedures``) with only the first k seeds of each, for
     k = 2, 3, ... up to the seeds both have; within :data:`WIDTH_TOLERANCE` points."""
@@ -2813,6 +2813,11 @@ def exercise_09_2(answer, model, x, y, degrees=30):
                 "that is the accuracy on the digits as they "
                 f"are; turn them by {degrees} degrees first (rotate(x, {degrees})).",
             ),
+            (
+                _rotated_accuracy(model, x, y, -degrees),
+                f"that is the accuracy on digits turned the other way (-{degrees} degrees, "
+                f"clockwise); the exercise turns them by +{degrees} (rotate(x_curve, {degrees})).",
+            ),
         ]
         for wrong, explanation in hints:
             if np.isclose(value, wrong, rtol=0, atol=0.003):
@@ -2841,9 +2846,22 @@ def exercise_09_3(answer):
     images = rng.random((3, 28, 28)).astype(np.float32)
     for k in (1, 3, 0):
         try:
-            got = np.asarray(answer(images.copy(), k))
+            got = answer(images.copy(), k)
         except Exception as exc:  # a learner's function may raise anything
-            return verdict(False, f"shift_right(images, {k}) raised {type(exc).__name__}: {exc}")
+            hint = ""
+            if k == 0 and isinstance(exc, ValueError | IndexError):
+                hint = (
+                    " (with k = 0, images[:, :, :-k] is images[:, :, :0], an EMPTY slice: "
+                    "write images[:, :, : 28 - k] or images[:, :, : images.shape[2] - k])"
+                )
+            return verdict(
+                False, f"shift_right(images, {k}) raised {type(exc).__name__}: {exc}{hint}"
+            )
+        if got is None:
+            return verdict(
+                False, f"shift_right(images, {k}) returned None: did you forget the return line?"
+            )
+        got = np.asarray(got)
         expected = np.zeros_like(images)
         expected[:, :, k:] = images[:, :, : 28 - k]
         if got.shape != images.shape:
@@ -2883,7 +2901,10 @@ def exercise_09_4(answer):
     for shape in [(4, 4, 1), (26, 26, 3), (13, 11, 2)]:
         maps = rng.normal(size=shape).astype("float32")
         try:
-            got = np.asarray(answer(maps.copy()), dtype=float)
+            got = answer(maps.copy())
+            if got is None:
+                return verdict(False, "max_pool returned None: did you forget the return line?")
+            got = np.asarray(got, dtype=float)
         except Exception as exc:  # a learner's function may raise anything
             return verdict(False, f"max_pool raised {type(exc).__name__}: {exc}")
         want = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(maps[None]))[0]
@@ -2918,6 +2939,14 @@ def exercise_09_4(answer):
         if np.allclose(got, maps[: h // 2 * 2 : 2, : w // 2 * 2 : 2], atol=1e-6):
             return verdict(
                 False, "that keeps the top-left value of each block; take the largest of the four."
+            )
+        mixed = maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, w // 2, 2, 2, c)
+        if np.allclose(got, mixed.max(axis=(2, 3)), atol=1e-6):
+            return verdict(
+                False,
+                "your 2 x 2 groups are not the blocks of the map: reshape(h // 2, w // 2, 2, 2, c) "
+                "mixes rows and columns. Keep each axis's pair next to it: reshape(h // 2, 2, "
+                "w // 2, 2, c), then the maximum over axes 1 and 3.",
             )
         wrong = int(np.sum(~np.isclose(got, want, atol=1e-6)))
         return verdict(

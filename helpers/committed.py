@@ -19,13 +19,18 @@ and 3.13 cannot read a ``Dense`` saved by 3.15: ``quantization_config``); the ar
 ``.weights.h5`` file are the same in every Keras 3, so the committed models load on every
 supported stack. :func:`load` checks, in this order, before any weight is used:
 
-1. the sidecar exists and says the model was trained exactly as the caller asks;
+1. the sidecar exists, is complete (how the model was trained, every weight's shape, the
+   weights' sum) and says the model was trained exactly as the caller asks;
 2. the file's SHA-256 equals the recorded one (a changed bit is refused);
 3. the file is an HDF5 file, and the rebuilt model's weight shapes equal the recorded ones;
 4. after Keras read the arrays, their sum of absolute values equals the recorded one
    (relative tolerance 1e-6): a weight Keras skipped would be caught here.
 
 Every failure raises :class:`helpers.modelio.ModelFileError` naming the file and the fix.
+What the checks guard against: a damaged, truncated or edited file, and a sidecar that does
+not match it. They do not prove who made a file: a change that rewrites the weights and
+their sidecar together passes, so review changes to ``benchmarks/models/`` like code
+(reading the file itself runs no code: HDF5 arrays through h5py, nothing unpickled).
 ``benchmarks/export_models.py`` writes these files from the trained models.
 """
 
@@ -128,6 +133,57 @@ def describe(name: str, directory: Path | None = None) -> dict | None:
     return modelio._read_sidecar(path_for(name, directory))
 
 
+def _read_checked_sidecar(path: Path) -> tuple[dict, dict]:
+    """``(sidecar, info)`` of the committed model at ``path``, every entry :func:`load` relies
+    on checked first; a missing, unreadable or incomplete sidecar raises
+    :class:`helpers.modelio.ModelFileError` naming it and the fix (restore it from git: a
+    committed model is never deleted or retrained to repair its sidecar)."""
+    import math
+
+    from helpers import modelio
+
+    side_path = modelio.sidecar_path(path)
+    fix = f"Restore both files with git checkout -- benchmarks/models/{path.name}*."
+    try:
+        side = modelio._read_sidecar(path)
+        info = modelio.read_info(path) if side is not None else None
+    except modelio.ModelFileError as exc:
+        reason = str(exc.__cause__ or "").strip() or "it is not the sidecar export_models wrote"
+        raise modelio.ModelFileError(
+            f"{side_path} (the checksum file of {path.name}) cannot be read ({reason}), so "
+            f"the committed model cannot be checked. {fix}"
+        ) from exc
+    if side is None:
+        raise modelio.ModelFileError(
+            f"{path} has no checksum file ({side_path.name}), so it cannot be checked before "
+            f"loading. {fix}"
+        )
+    shapes, total = side.get("weight_shapes"), side.get("abs_sum")
+    problem = None
+    if not isinstance(info.get("how"), dict):
+        problem = "no 'how' (how the model was trained)"
+    elif not (
+        isinstance(shapes, list)
+        and shapes
+        and all(
+            isinstance(shape, list)
+            and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+            for shape in shapes
+        )
+    ):
+        problem = f"no valid 'weight_shapes' (got {shapes!r:.60})"
+    elif not (
+        isinstance(total, int | float) and not isinstance(total, bool) and math.isfinite(total)
+    ):
+        problem = f"no valid 'abs_sum' (got {total!r:.60})"
+    if problem is not None:
+        raise modelio.ModelFileError(
+            f"{side_path} (the checksum file of {path.name}) has {problem}, so the committed "
+            f"model cannot be checked. {fix}"
+        )
+    return side, info
+
+
 def load(name: str, how: dict, build: Callable, directory: Path | None = None):
     """``(model, info)``: the committed model ``name`` when its sidecar says it was trained
     exactly as ``how`` says (the Keras version aside: weights are the same arrays in every
@@ -141,13 +197,9 @@ def load(name: str, how: dict, build: Callable, directory: Path | None = None):
     shown = f"benchmarks/models/{path.name}"
     if not path.exists():
         return None, f"no committed copy at {shown}"
-    side = modelio._read_sidecar(path)
-    if side is None:
-        raise modelio.ModelFileError(
-            f"{path} has no checksum file ({modelio.sidecar_path(path).name}), so it cannot "
-            f"be checked before loading. {FIX}"
-        )
-    info = modelio.read_info(path)
+    if not path.is_file():
+        raise modelio.ModelFileError(f"{path} is not a file. {FIX}")
+    side, info = _read_checked_sidecar(path)
     if _without_keras(info.get("how")) != _without_keras(how):
         return None, f"{shown} was trained with another recipe, split or seed"
     if modelio.file_sha256(path) != side["sha256"]:
@@ -160,10 +212,10 @@ def load(name: str, how: dict, build: Callable, directory: Path | None = None):
         if fh.read(8) != modelio.HDF5_SIGNATURE:
             raise modelio.ModelFileError(f"{path} is not an HDF5 weights file. {FIX}")
     model = build()
-    if _shapes(model) != side.get("weight_shapes"):
+    if _shapes(model) != side["weight_shapes"]:
         raise modelio.ModelFileError(
             f"{path} holds weights of another architecture than the one rebuilt from its "
-            f"recipe (shapes {side.get('weight_shapes')} vs {_shapes(model)}). {FIX}"
+            f"recipe (shapes {side['weight_shapes']} vs {_shapes(model)}). {FIX}"
         )
     try:
         with modelio._quiet_absl():

@@ -225,6 +225,9 @@ def test_load_or_train_reuses_only_the_same_recipe_and_split(tmp_path, monkeypat
     first, record = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record["loaded"] is False and len(record["epoch_seconds"]) == 1
     assert augment.model_path(recipe, 0).is_file()
+    # training is never silent about why nothing was loaded (it can take an hour)
+    said = capsys.readouterr().out
+    assert "Training tiny (seed 0) here now (no committed copy at benchmarks/models/" in said
     again, record2 = augment.load_or_train(recipe, data, seed=0, verbose=0)
     assert record2["loaded"] is True and "Loaded tiny (seed 0)" in capsys.readouterr().out
     assert record2["val_accuracy_per_epoch"] == record["val_accuracy_per_epoch"]
@@ -272,6 +275,8 @@ def test_plain_cnn_is_saved_with_its_checksum_and_reused_only_for_the_same_split
     )
     _, other = augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
     assert other["loaded"] is False  # another split: trained again, never reused
+    said = capsys.readouterr().out  # and the committed copy (another split) says why not
+    assert "Training the plain CNN (seed 0) here now (benchmarks/models/cnn_seed0" in said
     path.write_bytes(path.read_bytes()[:-10])  # a damaged file is refused, not loaded
     with pytest.raises(modelio.ModelFileError):
         augment.load_or_train_plain_cnn(_TinySplitWithTest(seed=1), seed=0)
@@ -463,6 +468,14 @@ def test_exercise_09_checkers():
 
     assert checks.exercise_09_3(shift_right)
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=2))
+
+    def minus_k(images, k):  # the classic slip: images[:, :, :-k] is empty for k = 0
+        out = np.zeros_like(images)
+        out[:, :, k:] = images[:, :, :-k]
+        return out
+
+    assert "EMPTY slice" in checks.exercise_09_3(minus_k).message
+    assert "forget the return" in checks.exercise_09_3(lambda images, k: None).message
     assert not checks.exercise_09_3(lambda images, k: np.roll(images, k, axis=1))
 
 
@@ -485,6 +498,10 @@ def test_exercise_09_2_measures_the_accuracy_on_turned_digits():
     assert checks.exercise_09_2(accuracy, model, x, y, degrees=30)
     assert checks.exercise_09_2(accuracy + 0.002, model, x, y, degrees=30)  # within 0.003
     assert not checks.exercise_09_2(accuracy + 0.01, model, x, y, degrees=30)
+    clockwise = ndimage.rotate(x, -30, axes=(1, 2), reshape=False, order=1, mode="constant")
+    other_way = float(np.mean(model.predict(clockwise, verbose=0).argmax(axis=1) == y))
+    assert abs(other_way - accuracy) > 0.01  # the test needs the two directions apart
+    assert "other way" in checks.exercise_09_2(other_way, model, x, y, degrees=30).message
     assert "percentage" in checks.exercise_09_2(100 * accuracy, model, x, y, degrees=30).message
     assert "error rate" in checks.exercise_09_2(1 - accuracy, model, x, y, degrees=30).message
     assert "turn them" in checks.exercise_09_2(0.9, model, x, y, degrees=30).message
@@ -518,6 +535,13 @@ def test_exercise_09_4_max_pool_against_keras():
         ).message
     )
     assert "raised" in checks.exercise_09_4(lambda m: 1 / 0).message
+    assert "forget the return" in checks.exercise_09_4(lambda m: None).message
+
+    def mixed_blocks(maps):  # reshape(h // 2, w // 2, 2, 2, c): groups that are not blocks
+        h, w, c = maps.shape
+        return maps[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, w // 2, 2, 2, c).max(axis=(2, 3))
+
+    assert "reshape(h // 2, 2" in checks.exercise_09_4(mixed_blocks).message
     assert not checks.exercise_09_4(...)
     assert not checks.exercise_09_4(max_pool(np.ones((4, 4, 1))))
 
@@ -555,9 +579,10 @@ def test_load_or_train_falls_back_to_the_committed_copy_and_checks_it(
     np.testing.assert_array_equal(
         augment.predict_digits(model, data.x_val)[1], augment.predict_digits(first, data.x_val)[1]
     )
-    # the switch trains it here in any case
+    # the switch trains it here in any case, and says so
     _, record = augment.load_or_train(recipe, data, seed=0, verbose=0, train_yourself=True)
     assert record["loaded"] is False and path.exists()
+    assert "here now (train_yourself=True)" in capsys.readouterr().out
     path.unlink()
     # another split: the committed copy is not used
     _, record = augment.load_or_train(recipe, _TinySplit(seed=1), seed=0, verbose=0)
@@ -612,3 +637,26 @@ def test_committed_table_reads_the_sidecars():
     assert row["recipe"] == "cnn_deep_augmented"
     assert row["training (min)"] == pytest.approx(info["record"]["seconds"] / 60, abs=0.05)
     assert table.loc["cnn_seed0", "recipe"] == augment.PLAIN_CNN
+
+
+def test_a_committed_copy_without_its_training_record_is_refused_by_name(tmp_path, monkeypatch):
+    """Notebook 09 prints how long each committed model's training took: a sidecar without
+    that record is refused with its name and the fix, not a KeyError."""
+    from helpers import committed
+
+    artifacts, committed_dir = tmp_path / "artifacts", tmp_path / "committed"
+    artifacts.mkdir()
+    monkeypatch.setattr(config, "artifacts_dir", lambda: artifacts)
+    monkeypatch.setattr(augment, "COMMITTED_DIR", committed_dir)
+    recipe = augment.Recipe("tiny", "cnn_small", augment=True, epochs=1, batch_size=64)
+    data = _TinySplit()
+    first, _ = augment.load_or_train(recipe, data, seed=0, verbose=0)
+    path = augment.model_path(recipe, 0)
+    info = modelio.read_info(path)
+    del info["record"]
+    committed.save(first, path.stem, info, directory=committed_dir)
+    path.unlink()
+    with pytest.raises(modelio.ModelFileError, match="no training record") as caught:
+        augment.load_or_train(recipe, data, seed=0, verbose=0)
+    assert "git checkout -- benchmarks/models/tiny_seed0" in str(caught.value)
+    assert not path.exists()  # nothing trained in its place

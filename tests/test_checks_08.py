@@ -165,7 +165,7 @@ def runs_and_labels():
     rng = np.random.default_rng(5)
     y_val, y_test = rng.integers(0, 10, 300), rng.integers(0, 10, 600)
     rows = []
-    for name, p in (("mlp_128_64_32_relu", 0.93), ("mlp_128_64_32_sigmoid", 0.9)):
+    for name, p in (("mlp_128_64_32_relu", 0.93), ("mlp_100", 0.9)):
         for seed in range(4):
             q = p + rng.normal(0, 0.01)
             val = np.where(rng.random(300) < q, y_val, (y_val + 1) % 10)
@@ -179,7 +179,7 @@ def runs_and_labels():
 
 def _widths(runs, y_test):
     pa = compare.predictions(runs, "mlp_128_64_32_relu")
-    pb = compare.predictions(runs, "mlp_128_64_32_sigmoid")
+    pb = compare.predictions(runs, "mlp_100")
     fits = [stats.compare_procedures(y_test, pa[:k], pb[:k]) for k in range(2, 5)]
     return np.array([100 * (f.high - f.low) for f in fits])
 
@@ -204,7 +204,7 @@ def test_08_3_explains_units_half_widths_and_the_count(runs_and_labels):
     assert not checks.exercise_08_3("0.5, 0.4, 0.3", runs, y_test)
     assert not checks.exercise_08_3(w[::-1], runs, y_test)
     pa = compare.predictions(runs, "mlp_128_64_32_relu")
-    pb = compare.predictions(runs, "mlp_128_64_32_sigmoid")
+    pb = compare.predictions(runs, "mlp_100")
     welch_only = [stats.compare_procedures(y_test, pa[:k], pb[:k]).seeds_only() for k in (2, 3, 4)]
     said = str(checks.exercise_08_3([100 * (c.high - c.low) for c in welch_only], runs, y_test))
     assert "seeds-only" in said, said

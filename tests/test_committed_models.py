@@ -119,3 +119,66 @@ def test_weights_that_do_not_add_up_to_the_recorded_sum_are_refused(tmp_path):
     side.write_text(json.dumps(content))
     with pytest.raises(modelio.ModelFileError, match="do not add up"):
         committed.load("tiny", info["how"], _build, directory=tmp_path)
+
+
+def test_a_truncated_file_is_refused_and_named_before_its_weights_are_used(tmp_path):
+    _, path, info = _saved(tmp_path)
+    path.write_bytes(path.read_bytes()[:1000])  # an interrupted copy or download
+    with pytest.raises(modelio.ModelFileError, match="SHA-256") as caught:
+        committed.load("tiny", info["how"], _build, directory=tmp_path)
+    assert str(path) in str(caught.value) and "git checkout" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "edit, what",
+    [
+        (lambda c: "{not json", "cannot be read"),
+        (lambda c: json.dumps({k: v for k, v in c.items() if k != "abs_sum"}), "'abs_sum'"),
+        (lambda c: json.dumps({**c, "abs_sum": "12.5"}), "'abs_sum'"),
+        (lambda c: json.dumps({**c, "abs_sum": float("nan")}), "'abs_sum'"),
+        (lambda c: json.dumps({**c, "weight_shapes": None}), "'weight_shapes'"),
+        (lambda c: json.dumps({**c, "weight_shapes": [[3, 3.5]]}), "'weight_shapes'"),
+        (lambda c: json.dumps({**c, "info": [1]}), "cannot be read"),
+    ],
+)
+def test_a_damaged_sidecar_is_refused_naming_it_and_the_git_fix(tmp_path, edit, what):
+    """Before anything is built or read: the sidecar's name, what is wrong, and the fix for a
+    committed model (restore from git; not notebook 06's 'delete it and retrain')."""
+    _, path, info = _saved(tmp_path)
+    side = modelio.sidecar_path(path)
+    side.write_text(edit(json.loads(side.read_text())))
+    built = []
+    with pytest.raises(modelio.ModelFileError, match=what) as caught:
+        committed.load("tiny", info["how"], lambda: built.append(1) or _build(), tmp_path)
+    message = str(caught.value)
+    assert side.name in message and "git checkout" in message and "notebook 06" not in message
+    assert not built  # refused before the architecture was even built
+
+
+def test_a_folder_in_place_of_the_file_is_refused(tmp_path):
+    _, path, info = _saved(tmp_path)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(modelio.ModelFileError, match="not a file"):
+        committed.load("tiny", info["how"], _build, directory=tmp_path)
+
+
+def test_export_replaces_a_committed_model_only_with_a_copy_that_passed_its_check(tmp_path):
+    from benchmarks import export_models
+    from helpers import models
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    keras.utils.set_random_seed(0)
+    model = models.build("cnn_small")
+    info = {"how": {"what": "a test model", "seed": 0}, "record": {"seconds": 1.0}}
+    modelio.save_model(model, source / "tiny.keras", info=info)
+    x = committed.check_images()
+    path = export_models.export("tiny", None, "a test", _build, source, target, x)
+    assert path == committed.path_for("tiny", target) and modelio.sidecar_path(path).is_file()
+    assert not (target / ".export-staging").exists()
+    before = path.read_bytes(), modelio.sidecar_path(path).read_bytes()
+    # a builder of another architecture: the staged copy fails its check, the committed stays
+    with pytest.raises(modelio.ModelFileError, match="another architecture"):
+        export_models.export("tiny", None, "a test", lambda: models.build("cnn"), source, target, x)
+    assert (path.read_bytes(), modelio.sidecar_path(path).read_bytes()) == before
+    assert not (target / ".export-staging").exists()

@@ -122,7 +122,8 @@ def test_design_b_full_batch_loss_rises_first():
 def test_learning_rate_labels_follow_the_seeds():
     text = cell_output(NB, "lr_table = pd.Series(lr_end)")
     table = {}
-    for line in text.split("per seed (NaN: diverged):")[1].splitlines():
+    losses_part = text.split("per seed (NaN: diverged):")[1].split("share of the last hidden")[0]
+    for line in losses_part.splitlines():
         parts = line.split()
         if len(parts) == 4 and re.fullmatch(r"[\d.]+", parts[0]):
             table[float(parts[0])] = np.array([float(v) for v in parts[1:]])
@@ -136,6 +137,25 @@ def test_learning_rate_labels_follow_the_seeds():
     for rate in (2.0, 5.0):  # far too large: NaN, or frozen near ln 10
         for value in table[rate]:
             assert math.isnan(value) or abs(value - math.log(10)) < 0.1, (rate, value)
+    # "the huge steps kill every ReLU of the last hidden layer (... dead share 100% in every
+    # such run of this notebook)": every run frozen near ln 10 has its last hidden layer dead
+    dead = {}
+    for line in text.split("ReLUs dead at the end (NaN: diverged):")[1].splitlines():
+        parts = line.split()
+        if len(parts) == 4 and re.fullmatch(r"[\d.]+", parts[0]):
+            dead[float(parts[0])] = [
+                math.nan if v == "NaN" else float(v.rstrip("%")) for v in parts[1:]
+            ]
+    assert set(dead) == set(table), dead
+    assert "kill every ReLU of the last hidden layer" in prose
+    assert "dead share 100% in every such run of this notebook" in prose
+    frozen = [
+        (rate, seed)
+        for rate in (2.0, 5.0)
+        for seed in range(3)
+        if abs(table[rate][seed] - math.log(10)) < 0.1
+    ]
+    assert frozen and all(dead[rate][seed] == 100 for rate, seed in frozen), (frozen, dead)
 
 
 def test_reading_the_fix_table():
