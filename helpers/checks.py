@@ -293,63 +293,101 @@ def _whole(answer, what):
 FRAME_WIDTH = 4
 
 
+def _frame_mask(shape, width: int) -> np.ndarray:
+    """True on the outer ``width`` pixels of every side of an image of ``shape``."""
+    frame = np.ones(shape, dtype=bool)
+    frame[width:-width, width:-width] = False
+    return frame
+
+
 def _frame_ink(x, width=FRAME_WIDTH):
     x = np.asarray(x)
-    frame = np.ones(x.shape[1:], dtype=bool)
-    frame[width:-width, width:-width] = False
-    return (x[:, frame] > 0).any(axis=1)
+    return (x[:, _frame_mask(x.shape[1:], width)] > 0).any(axis=1)
 
 
-def _frame_share_verdict(value, x, width: int, where: str):
-    """The verdict on one share of images with ink in the outer ``width``-pixel frame."""
-    value, problem = _scalar(value, f"the share of images on {where}")
-    if problem is not None:
-        return problem
-    expected = float(np.mean(_frame_ink(x, width)))
-    frame = np.ones(x.shape[1:], dtype=bool)
-    frame[width:-width, width:-width] = False
-    hints = [
-        (100 * expected, "that looks like a percentage; return a fraction between 0 and 1."),
-        (1 - expected, "that is the share WITHOUT ink in the frame; count the images with ink."),
-        (
-            float(np.mean(x[:, frame] > 0)),
-            "that is the share of inked frame PIXELS; count the IMAGES with any ink there: "
-            "(images[:, frame] > 0).any(axis=1).",
-        ),
-    ]
-    for other in sorted({width - 1, width + 1, FRAME_WIDTH} - {width, 0}):
-        share = float(np.mean(_frame_ink(x, other)))
-        if not np.isclose(share, expected):
-            hints.append(
-                (share, f"that is the share for a frame {other} pixels wide; use `width`.")
-            )
-    return check_number(
-        value,
-        expected,
-        rel_tol=1e-4,
-        what=f"the share of images with ink in the {width}-pixel frame on {where}",
-        hints=hints,
-    )
+def _frame_mistakes(x, width: int) -> dict[str, float]:
+    """What the typical wrong ``frame_ink_share(x, width)`` returns, by mistake."""
+    x = np.asarray(x)
+    share = float(np.mean(_frame_ink(x, width)))
+    frame = _frame_mask(x.shape[1:], width)
+    rows = np.zeros(x.shape[1:], dtype=bool)
+    rows[:width], rows[-width:] = True, True
+    total_ink = x.sum(dtype=np.int64)
+    return {
+        "fixed": float(np.mean(_frame_ink(x, FRAME_WIDTH))),
+        "wider": float(np.mean(_frame_ink(x, width + 1))),
+        "narrower": float(np.mean(_frame_ink(x, width - 1))) if width > 1 else np.nan,
+        "percent": 100 * share,
+        "without": 1 - share,
+        "count": float(np.sum(_frame_ink(x, width))),
+        "pixels": float(np.mean(x[:, frame] > 0)),
+        "ink": float(x[:, frame].sum(dtype=np.int64) / total_ink) if total_ink else np.nan,
+        "hole": float(np.mean((x[:, ~frame] > 0).any(axis=1))),
+        "zero": 1.0,
+        "rows": float(np.mean((x[:, rows] > 0).any(axis=1))),
+        "columns": float(np.mean((x[:, rows.T] > 0).any(axis=1))),
+    }
+
+
+#: What each typical mistake of exercise 01_1 did, recognised by what it returns on every case.
+_FRAME_MISTAKES = {
+    "fixed": "your function ignores `width`: it always gives the share for a frame "
+    f"{FRAME_WIDTH} pixels wide; use `width`.",
+    "wider": "your frame is one pixel too wide (for width 4 it is 5 pixels wide): the frame is "
+    "the first and last `width` rows and columns, images[:, :width] and images[:, -width:] "
+    "(the middle images[:, width:-width, width:-width] is not frame).",
+    "narrower": "your frame is one pixel too narrow (for width 4 it is 3 pixels wide): the "
+    "frame is the first and last `width` rows and columns, images[:, :width] and "
+    "images[:, -width:] (the middle images[:, width:-width, width:-width] is not frame).",
+    "percent": "that looks like a percentage; return a fraction between 0 and 1.",
+    "without": "that is the share WITHOUT ink in the frame; count the images with ink.",
+    "count": "that is the NUMBER of images with ink in the frame; divide by the number of "
+    "images (np.mean of the yes/no per image).",
+    "pixels": "that is the share of inked frame PIXELS; count the IMAGES with any ink there: "
+    "(images[:, frame] > 0).any(axis=1).",
+    "ink": "that is the share of all the INK that lies in the frame (section 5's second "
+    "number); count the IMAGES with any ink there.",
+    "hole": "that is the share of images with ink in the MIDDLE, images[:, width:-width, "
+    "width:-width]; the frame is everything outside it.",
+    "zero": "every image counts: ink is a pixel ABOVE 0 (> 0), not >= 0.",
+    "rows": "your frame has only the top and bottom rows; it also has the left and right "
+    "`width` columns.",
+    "columns": "your frame has only the left and right columns; it also has the top and "
+    "bottom `width` rows.",
+}
 
 
 def _frame_cases():
-    """Six small test images: which of them have ink in a frame of width 2 and of width 4."""
-    x = np.zeros((6, 28, 28), dtype=np.uint8)
+    """Seven small test images, each inked in one place of its own (image 5 is blank paper)."""
+    x = np.zeros((7, 28, 28), dtype=np.uint8)
     x[0, 0, 0] = 255  # a corner: in every frame
     x[1, 3, 14] = 90  # row 3: in the 4-pixel frame, not in the 2-pixel one
     x[2, 4, 14] = 90  # row 4: just inside the 4-pixel frame's hole
     x[3, 14, 27] = 1  # the last column, the faintest ink
     x[4, 14, 14] = 200  # centre only
-    return x  # image 5 is blank paper
+    x[6, 12:16, 1] = 30  # a short faint stroke in column 1: in the 2- and 4-pixel frames
+    return x
+
+
+def _frame_result(value, call: str):
+    """``(float, None)`` for one share returned by the learner's function, else
+    ``(None, what is wrong)``."""
+    if value is None:
+        return None, f"{call} returned None: end your function with `return` and the share."
+    number, problem = as_number(value, f"what {call} returned")
+    if problem and np.ndim(value) == 1 and not _holds_text(value):
+        problem += " One share for all the images: the mean of the yes/no per image."
+    return number, problem
 
 
 @exercise
 def exercise_01_1(answer, x_test):
     """A function ``frame_ink_share(images, width)``: the share of images with ink.
 
-    Ink is a pixel above 0 in the outer ``width``-pixel frame. The function is run on six
-    small images of the checker's own (widths 4 and 2) and then on ``x_test`` with width 4;
-    its input must come back unchanged.
+    Ink is a pixel above 0 in the outer ``width``-pixel frame. The function is run on seven
+    small images of the checker's own (widths 4 and 2) and on ``x_test`` (widths 4 and 2);
+    its input must come back unchanged. A wrong function is recognised by what it returns on
+    all four cases (a fixed width, a percentage, frame pixels instead of images, ...).
     """
     if not callable(answer):
         return verdict(
@@ -359,27 +397,47 @@ def exercise_01_1(answer, x_test):
         )
     x_test = np.asarray(x_test)
     small = _frame_cases()
-    cases = [("six small images", small, 4), ("six small images", small, 2)]
-    cases.append(("x_test", x_test, FRAME_WIDTH))
-    value = None
+    cases = [("seven small images", small, 4), ("seven small images", small, 2)]
+    cases += [("x_test", x_test, FRAME_WIDTH), ("x_test", x_test, 2)]
+    got, expected = [], []
     for name, images, width in cases:
+        call = f"frame_ink_share({name}, width={width})"
         given = images.copy()
         try:
             value = answer(given, width)
         except Exception as exc:  # the learner's code: report what it raised, on which input
-            return verdict(
-                False,
-                f"frame_ink_share({name}, width={width}) raised {type(exc).__name__}: {exc}",
-            )
+            return verdict(False, f"{call} raised {type(exc).__name__}: {exc}")
         if not np.array_equal(given, images):
             return verdict(False, "your function changed the images it was given; read only.")
-        result = _frame_share_verdict(value, images, width, f"{name}, width {width}")
-        if not result:
-            return result
+        value, problem = _frame_result(value, call)
+        if problem:
+            return verdict(False, problem)
+        got.append(value)
+        expected.append(float(np.mean(_frame_ink(images, width))))
+    got, expected = np.array(got), np.array(expected)
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-9):
+        return verdict(
+            True,
+            f"right on the checker's images (widths 4 and 2); on x_test {expected[2]:.4f} of "
+            "the test images have ink in the 4-pixel frame.",
+        )
+    for mistake, message in _FRAME_MISTAKES.items():
+        wrong = np.array([_frame_mistakes(images, width)[mistake] for _, images, width in cases])
+        if np.allclose(got, wrong, rtol=1e-4, atol=1e-9):
+            return verdict(False, message)
+    i = int(np.flatnonzero(~np.isclose(got, expected, rtol=1e-4, atol=1e-9))[0])
+    name, _, width = cases[i]
+    if name == "x_test":
+        direction = "too large" if got[i] > expected[i] else "too small"
+        return verdict(
+            False, f"frame_ink_share(x_test, width={width}) returned {got[i]:.6g}: {direction}."
+        )
+    inked = [int(k) for k in np.flatnonzero(_frame_ink(small, width))]
     return verdict(
-        True,
-        f"right on the checker's images (widths 4 and 2); on x_test {float(value):.4f} of the "
-        "test images have ink in the 4-pixel frame.",
+        False,
+        f"frame_ink_share(seven small images, width={width}) returned {got[i]:.6g}; the share "
+        f"is {expected[i]:.6g}: of the checker's seven images (each inked in one place, see "
+        f"checks._frame_cases) images {inked} have ink in the {width}-pixel frame.",
     )
 
 
@@ -415,11 +473,19 @@ def _unit_float_verdict(got, image, where: str):
     """The verdict on one image (or batch) scaled to float32 in [0, 1]."""
     image = np.asarray(image)
     expected = image.astype(np.float32) / 255.0
+    if got is None:
+        return verdict(False, f"on {where} your function returned None: end it with `return`.")
     got = _as_array(got)
     if got.shape != image.shape:
         return verdict(
             False, f"on {where} the shape changed to {got.shape}; keep it {image.shape}."
         )
+    if (
+        np.issubdtype(got.dtype, np.integer)
+        and image.max() > 0
+        and np.array_equal(got, image // 255)
+    ):
+        return verdict(False, "// is floor division: every grey level below 255 became 0; use /.")
     if got.dtype == np.uint8:
         return verdict(False, "still uint8: convert to float32 before dividing.")
     if got.dtype == bool or not np.issubdtype(got.dtype, np.number):
@@ -436,6 +502,8 @@ def _unit_float_verdict(got, image, where: str):
         )
     if np.allclose(got, expected / 255.0, atol=1e-9) and image.max() > 0:
         return verdict(False, "divided by 255 twice: the values are far too small.")
+    if got.dtype != np.float32 and np.allclose(got, expected, atol=1e-3):
+        return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
     if not np.allclose(got, expected, atol=1e-6):
         if image.max() > 0 and np.allclose(got, image / 256.0, atol=1e-6):
             return verdict(False, "divided by 256; the largest grey level is 255.")
@@ -446,8 +514,6 @@ def _unit_float_verdict(got, image, where: str):
                 "image would come out as dark as a bold one.",
             )
         return verdict(False, f"on {where} the values differ from images / 255.")
-    if got.dtype != np.float32:
-        return verdict(False, f"values are right but the dtype is {got.dtype}; use float32.")
     return None
 
 
@@ -465,6 +531,8 @@ def exercise_01_3(answer, image):
             "answer_3 should be your FUNCTION (answer_3 = to_unit_float), not its result "
             f"(got a {type(answer).__name__}).",
         )
+    if getattr(answer, "__module__", None) == "helpers.data":
+        return verdict(False, "that is the series' own helpers.data function: write yours.")
     rng = np.random.default_rng(1)
     batch = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     batch[0, 0, 0], batch[0, 0, 1] = 0, 255
@@ -1608,6 +1676,11 @@ def _keras_model(obj) -> bool:
     return hasattr(obj, "layers") and hasattr(obj, "predict")
 
 
+#: Losses the callback of exercise 06_1 sees beside the accuracies: unrelated numbers, so a
+#: callback that watches a loss (``val_loss <= 1 - target``) does not pass by accident.
+_LOSSES_06_1 = {"loss": [0.45, 0.30, 0.22, 0.17, 0.14], "val_loss": [0.40, 0.33, 0.31, 0.30, 0.32]}
+
+
 def _stop_epoch(callback_class, target, val_accuracy, accuracy):
     """Drive a callback of ``callback_class(target)`` through epochs with these logs, on a
     one-unit Keras model: (the 0-based epoch after which it asked fit to stop or None,
@@ -1624,8 +1697,11 @@ def _stop_epoch(callback_class, target, val_accuracy, accuracy):
     model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)], name="probe")
     model.stop_training = False
     callback.set_model(model)
-    for epoch, (val, train) in enumerate(zip(val_accuracy, accuracy, strict=True)):
-        logs = {"loss": 1.0 - train, "accuracy": train, "val_loss": 1.0 - val, "val_accuracy": val}
+    losses = zip(_LOSSES_06_1["loss"], _LOSSES_06_1["val_loss"], strict=True)
+    for epoch, (val, train, (loss, val_loss)) in enumerate(
+        zip(val_accuracy, accuracy, losses, strict=True)
+    ):
+        logs = {"loss": loss, "accuracy": train, "val_loss": val_loss, "val_accuracy": val}
         try:
             callback.on_epoch_end(epoch, logs)
         except Exception as error:  # the learner's code: say what it raised, and where
@@ -1663,7 +1739,8 @@ def exercise_06_1(answer):
         return verdict(False, "your callback never stopped training, although the validation "
                        "accuracy reached the target at the third epoch: set "
                        "self.model.stop_training = True in on_epoch_end when "
-                       "logs['val_accuracy'] >= self.target.")  # fmt: skip
+                       "logs['val_accuracy'] >= self.target (the target given to __init__, "
+                       "not a number of your own; on the model, not on the callback).")  # fmt: skip
     if stop == 0:
         return verdict(False, "your callback stopped after the first epoch, when the validation "
                        "accuracy (0.80) was still below the target 0.9: is the comparison the "
@@ -1879,81 +1956,139 @@ def exercise_06_5(answer, plain_model, decayed_model, l2=None):
     )  # fmt: skip
 
 
-#: Histories exercise 4 runs the learner's ``best_epoch`` on: (history, monitor, expected epoch).
-#: The second has a tie at the best value (EarlyStopping keeps the first: a later equal value
-#: is no improvement); in the first the loss minimum and the accuracy peak differ.
-_BEST_EPOCH_CASES = (
-    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
-      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
-     "val_loss", 2),
-    ({"loss": [0.9, 0.5, 0.3, 0.2], "accuracy": [0.80, 0.88, 0.93, 0.95],
-      "val_loss": [0.60, 0.32, 0.33, 0.37], "val_accuracy": [0.87, 0.92, 0.925, 0.918]},
-     "val_accuracy", 3),
-    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
-      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
-     "val_accuracy", 3),
-    ({"loss": [0.8, 0.4, 0.25, 0.15, 0.1], "accuracy": [0.82, 0.90, 0.94, 0.96, 0.97],
-      "val_loss": [0.50, 0.30, 0.30, 0.31, 0.35], "val_accuracy": [0.85, 0.91, 0.93, 0.93, 0.92]},
-     "val_loss", 2),
-)  # fmt: skip
+#: The history exercise 4 runs the learner's ``early_stopping_epochs`` on: ten epochs of a run
+#: that was NOT stopped. With patience 2 EarlyStopping would have stopped after epoch 5 and
+#: restored epoch 3, although epoch 7 is better; validation accuracy has a tie at its best.
+_HISTORY_06_4 = {
+    "loss": [0.90, 0.50, 0.40, 0.33, 0.28, 0.24, 0.21, 0.18, 0.16, 0.14],
+    "accuracy": [0.80, 0.88, 0.90, 0.92, 0.93, 0.94, 0.95, 0.96, 0.965, 0.97],
+    "val_loss": [0.60, 0.40, 0.38, 0.39, 0.41, 0.35, 0.33, 0.36, 0.37, 0.40],
+    "val_accuracy": [0.85, 0.90, 0.91, 0.91, 0.90, 0.92, 0.93, 0.93, 0.92, 0.91],
+}
+#: (monitor, patience) cases: a stop before the best epoch, a tie, and a run never stopped.
+_CASES_06_4 = (("val_loss", 2), ("val_accuracy", 2), ("val_loss", 4), ("val_accuracy", 1))
 
 
-def _best_epoch_mistake(got, history, monitor, expected):
-    """What a wrong ``best_epoch(history, monitor)`` = ``got`` most likely did."""
-    values = np.asarray(history[monitor], dtype=float)
-    lower_is_better = "loss" in monitor
-    best_value = values.min() if lower_is_better else values.max()
-    ties = np.flatnonzero(values == best_value) + 1
-    if got == expected - 1:
-        return ("Keras prints epochs from 1 (Epoch 1/20); np.argmin and np.argmax count from 0: "
-                "add 1.")  # fmt: skip
+def keras_early_stopping(values, monitor: str, patience: int) -> tuple[int, int]:
+    """(epochs run, epoch restored), both counted from 1, when Keras's own
+    ``EarlyStopping(monitor, patience, restore_best_weights=True)`` watches ``values`` (the
+    lowest is best for a loss, the highest otherwise): the reference of exercise 06_4."""
+    import keras
+
+    mode = "min" if "loss" in monitor else "max"
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=patience, mode=mode, restore_best_weights=True
+    )
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)], name="probe")
+    model.stop_training = False
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    run = len(values)
+    for epoch, value in enumerate(values):
+        stopper.on_epoch_end(epoch, {monitor: float(value)})
+        if model.stop_training:
+            run = epoch + 1
+            break
+    return run, stopper.best_epoch + 1
+
+
+def _simulated_stop(values, lower_is_better: bool, patience: int, ties_count: bool = False):
+    """(epochs run, epoch restored) of a patience rule, for recognising mistakes."""
+    best = 0
+    for epoch in range(1, len(values)):
+        a, b = values[epoch], values[best]
+        better = (
+            (a < b or (ties_count and a == b))
+            if lower_is_better
+            else (a > b or (ties_count and a == b))
+        )
+        if better:
+            best = epoch
+        elif epoch - best >= patience:
+            return epoch + 1, best + 1
+    return len(values), best + 1
+
+
+def _early_stopping_mistake(got, history, monitor, patience, expected):
+    """What a wrong ``early_stopping_epochs(history, monitor, patience)`` = ``got`` did."""
+    run, restored = got
+    values = history[monitor]
+    lower = "loss" in monitor
+    ends = f"stops after epoch {expected[0]} and restores epoch {expected[1]}"
+    if got == (expected[0] - 1, expected[1] - 1):
+        return "both are one too small: Keras counts epochs from 1 (Epoch 1/10); add 1."
+    for other, how in ((patience + 1, "one epoch too many"), (patience - 1, "one epoch too few")):
+        if other >= 1 and got == _simulated_stop(values, lower, other):
+            return (f"that is EarlyStopping with patience {other}: you waited {how}. It stops at "
+                    f"the end of the epoch that makes {patience} epoch(s) in a row without "
+                    "improvement (epochs since the best >= patience).")  # fmt: skip
+    globally = int(np.argmin(values) if lower else np.argmax(values)) + 1
+    if restored == globally and globally > expected[0]:
+        return (f"epoch {globally} is the best of the whole history, but with patience "
+                f"{patience} EarlyStopping {ends}: it never sees epoch {globally}.")  # fmt: skip
+    if got == _simulated_stop(values, lower, patience, ties_count=True):
+        return ("an equal value is no improvement for EarlyStopping: after a tie it keeps the "
+                "FIRST epoch and keeps counting towards patience.")  # fmt: skip
+    if got == _simulated_stop(values, not lower, patience):
+        return ("you watched it the wrong way round: for a loss lower is better, for an "
+                "accuracy higher is better; tell them apart from the name of the monitor.")  # fmt: skip
     train_key = monitor.removeprefix("val_")
-    train_best = None
-    if train_key != monitor and train_key in history:
-        train = np.asarray(history[train_key], dtype=float)
-        train_best = int(np.argmin(train) if lower_is_better else np.argmax(train)) + 1
-    if got == len(values) and expected != len(values):
-        also = f" (and where the TRAINING {train_key} is best)" if train_best == got else ""
-        return (f"that is the last epoch, where training STOPPED{also}; restore_best_weights puts "
-                f"back the weights of the epoch with the best {monitor}.")  # fmt: skip
-    if len(ties) > 1 and got == ties[-1]:
-        return (f"the best {monitor} is reached at epochs {', '.join(map(str, ties))}; a later "
-                "equal value is no improvement for EarlyStopping, so it keeps the FIRST one.")  # fmt: skip
-    flipped = int(np.argmax(values) if lower_is_better else np.argmin(values)) + 1
-    if got == flipped:
-        return (f"that is the {'highest' if lower_is_better else 'lowest'} {monitor}: for a loss "
-                "lower is better (the minimum), for an accuracy higher is better (the maximum); "
-                "tell them apart from the name of the monitor.")  # fmt: skip
-    if got == train_best:
-        return (f"that is the best TRAINING {train_key}; use history[monitor], here "
-                f"{monitor}, on the validation images.")  # fmt: skip
+    if train_key in history and got == _simulated_stop(history[train_key], lower, patience):
+        return f"that follows the TRAINING {train_key}; watch history[monitor], here {monitor}."
+    if restored == expected[1] and abs(run - expected[0]) == 1:
+        return (f"the restored epoch is right, the stop is one epoch {'late' if run > expected[0] else 'early'}: "
+                f"EarlyStopping stops at the end of the epoch that makes {patience} epoch(s) in a "
+                "row without improvement (epoch best + patience).")  # fmt: skip
+    if run == expected[0] and restored == run and restored != expected[1]:
+        return ("that is the last epoch run, where training STOPPED; restore_best_weights puts "
+                f"back the best {monitor} seen up to then.")  # fmt: skip
     return None
 
 
 @exercise
 def exercise_06_4(answer):
-    """A function ``answer(history, monitor)`` that returns the epoch (counted from 1, as Keras
-    prints it) whose weights ``EarlyStopping(monitor=monitor, restore_best_weights=True)``
-    puts back: the lowest value of a loss, the highest of an accuracy, the first of ties."""
+    """A function ``answer(history, monitor, patience)`` that returns ``(epochs run, epoch
+    restored)``, both counted from 1, for ``EarlyStopping(monitor=monitor, patience=patience,
+    restore_best_weights=True)`` watching a run whose whole ``history`` (a dict of lists) is
+    given. The reference is Keras's own EarlyStopping, driven on the same values."""
     if not callable(answer):
-        return verdict(False, f"the answer should be your function (def best_epoch(history, "
-                       f"monitor): ...), got {_short(answer)}.")  # fmt: skip
-    for history, monitor, expected in _BEST_EPOCH_CASES:
-        call = f"best_epoch(history, {monitor!r}) on {monitor} = {history[monitor]}"
+        return verdict(False, f"the answer should be your function (def early_stopping_epochs("
+                       f"history, monitor, patience): ...), got {_short(answer)}.")  # fmt: skip
+    for monitor, patience in _CASES_06_4:
+        history = {k: list(v) for k, v in _HISTORY_06_4.items()}
+        call = (f"early_stopping_epochs(history, {monitor!r}, patience={patience}) with "
+                f"{monitor} = {_HISTORY_06_4[monitor]}")  # fmt: skip
         try:
-            got = answer({k: list(v) for k, v in history.items()}, monitor)
+            got = answer(history, monitor, patience)
         except Exception as error:  # the learner's code: say what it raised
-            return verdict(False, f"{call} raised {type(error).__name__}: {error}.")
-        epoch, problem = _whole(got, f"the epoch returned by {call}")
-        if problem is not None:
-            return verdict(False, f"{problem.message} (It returned {_short(got)}.)")
-        if epoch == expected:
+            hint = ""
+            if isinstance(error, AttributeError) and "history" in str(error):
+                hint = (" `history` is already the dict (demo_history.history), not the "
+                        "History object: read history[monitor].")  # fmt: skip
+            return verdict(False, f"{call} raised {type(error).__name__}: {error}.{hint}")
+        if history != _HISTORY_06_4:
+            return verdict(False, f"{call} changed the history it was given; read only.")
+        if got is None:
+            return verdict(False, f"{call} returned None: end your function with `return`.")
+        if isinstance(got, (str, bytes)) or np.ndim(got) != 1 or len(got) != 2:
+            return verdict(False, f"{call} returned {_short(got)}; return two whole numbers: "
+                           "(epochs run, epoch restored).")  # fmt: skip
+        pair = []
+        for part, what in zip(got, ("epochs run", "epoch restored"), strict=True):
+            number, problem = as_integer(part, f"the {what} ({_short(part)})")
+            if problem is not None:
+                return verdict(False, f"{call}: {problem}")
+            pair.append(number)
+        expected = keras_early_stopping(_HISTORY_06_4[monitor], monitor, patience)
+        if tuple(pair) == expected:
             continue
-        hint = _best_epoch_mistake(epoch, history, monitor, expected)
-        return verdict(False, f"{call} returned {epoch}, but EarlyStopping restores epoch "
-                       f"{expected}" + (f": {hint}" if hint else "."))  # fmt: skip
-    return verdict(True, "best_epoch finds the epoch EarlyStopping restores, for a loss and for "
-                   "an accuracy, ties included.")  # fmt: skip
+        hint = _early_stopping_mistake(tuple(pair), _HISTORY_06_4, monitor, patience, expected)
+        return verdict(False, f"{call} returned {tuple(pair)}, but EarlyStopping runs "
+                       f"{expected[0]} epochs and restores epoch {expected[1]}"
+                       + (f": {hint}" if hint else "."))  # fmt: skip
+    return verdict(True, "early_stopping_epochs stops where Keras's EarlyStopping stops and "
+                   "restores the same epoch, for a loss and an accuracy, ties and a run "
+                   "never stopped included.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- notebook 07

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from helpers import checks
+from helpers import checks, data
 
 
 def test_unanswered_exercise_nudges_instead_of_failing(capsys):
@@ -60,6 +61,7 @@ def test_exercise_01_frame_share():
     assert "changed the images" in checks.exercise_01_1(in_place, x).message
     assert "raised ZeroDivisionError" in checks.exercise_01_1(lambda im, w: 1 / 0, x).message
     assert "FUNCTION" in checks.exercise_01_1(0.5, x).message  # the result, not the function
+    assert "returned None" in checks.exercise_01_1(lambda im, w: None, x).message  # the stub
     for bad, text in [
         (True, "not True"),
         ("0.5", "text"),
@@ -67,6 +69,48 @@ def test_exercise_01_frame_share():
         (np.array([0.5, 0.5]), "single number"),
     ]:
         assert text in checks.exercise_01_1(lambda im, w, bad=bad: bad, x).message
+
+
+def _frame(images, width):
+    frame = np.ones(images.shape[1:], bool)
+    frame[width:-width, width:-width] = False
+    return frame
+
+
+@pytest.mark.parametrize(
+    "wrong, phrase",
+    [
+        (lambda im, w: float(np.sum((im[:, _frame(im, w)] > 0).any(axis=1))), "NUMBER of images"),
+        (lambda im, w: (im[:, _frame(im, w)] > 0).any(axis=1), "One share for all the images"),
+        (lambda im, w: float(np.mean((im[:, _frame(im, w)] >= 0).any(axis=1))), "> 0"),
+        (lambda im, w: float(np.mean((im[:, w:-w, w:-w] > 0).any(axis=(1, 2)))), "MIDDLE"),
+        (lambda im, w: right_share(im, w - 1), "3 pixels wide"),
+        (
+            lambda im, w: float(im[:, _frame(im, w)].sum() / im.sum()),
+            "share of all the INK",
+        ),
+        (
+            lambda im, w: float(
+                np.mean((np.concatenate([im[:, :w], im[:, -w:]], axis=1) > 0).any(axis=(1, 2)))
+            ),
+            "only the top and bottom rows",
+        ),
+    ],
+)
+def test_exercise_01_frame_share_names_the_mistake(wrong, phrase):
+    """A wrong function is recognised by what it returns on all the checker's cases (its own
+    seven images and the images it is given, at widths 4 and 2), once: no "Correct" line for a
+    case on the way to "Not yet"."""
+    verdict = checks.exercise_01_1(wrong, _frame_images())
+    assert not verdict and phrase in verdict.message, verdict.message
+
+
+def test_exercise_01_frame_share_prints_one_line(capsys):
+    assert checks.exercise_01_1(right_share, _frame_images())
+    assert capsys.readouterr().out.count("\n") == 1
+    assert not checks.exercise_01_1(_inked(4), _frame_images())
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "Correct" not in out
 
 
 def test_exercise_01_most_ink():
@@ -105,6 +149,10 @@ def test_exercise_01_normalise():
         (lambda im: im.ravel() / 255, "shape changed"),
         (lambda im: im.astype(np.float32), "divide by 255"),
         (lambda im: 1 / 0, "raised ZeroDivisionError"),
+        (lambda im: None, "returned None"),  # the unwritten stub, or no `return`
+        (lambda im: im // 255, "floor division"),
+        (lambda im: im.astype(np.float16) / 255, "dtype is float16"),  # not "values differ"
+        (data.normalize, "helpers.data"),  # the exercise says: without data.normalize
     ]:
         verdict = checks.exercise_01_3(wrong, image)
         assert not verdict and text in verdict.message, (text, verdict.message)

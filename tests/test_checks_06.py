@@ -7,36 +7,77 @@ import pytest
 
 from helpers import checks, models
 
-# --------------------------------------------------------------- exercise 4: best_epoch
+# ------------------------------------------------- exercise 4: early_stopping_epochs
 
 
-def right_best_epoch(history, monitor):
-    values = np.asarray(history[monitor])
-    return int(np.argmin(values) if "loss" in monitor else np.argmax(values)) + 1
+def right_early_stopping(history, monitor, patience):
+    values = history[monitor]
+    lower = "loss" in monitor
+    best = 0
+    for epoch in range(1, len(values)):
+        if values[epoch] < values[best] if lower else values[epoch] > values[best]:
+            best = epoch
+        elif epoch - best >= patience:
+            return epoch + 1, best + 1
+    return len(values), best + 1
 
 
 def test_exercise_06_4_accepts_a_right_function_and_says_not_yet():
-    assert checks.exercise_06_4(right_best_epoch)
+    assert checks.exercise_06_4(right_early_stopping)
     assert "Not yet" in repr(checks.exercise_06_4(...))
 
 
-def _last_of_ties(history, monitor):
-    values = np.asarray(history[monitor])
-    best = values.min() if "loss" in monitor else values.max()
-    return int(np.flatnonzero(values == best)[-1]) + 1
+def test_exercise_06_4_reference_is_keras_and_its_cases_teach_something():
+    """The checker's reference is Keras's own EarlyStopping; its cases include a stop before
+    the best epoch of the whole history, a tie at the best, and a run that is never stopped."""
+    h = checks._HISTORY_06_4
+    results = {case: checks.keras_early_stopping(h[case[0]], *case) for case in checks._CASES_06_4}
+    for (monitor, patience), expected in results.items():
+        assert right_early_stopping(h, monitor, patience) == expected
+    assert results[("val_loss", 2)] == (5, 3) and int(np.argmin(h["val_loss"])) + 1 == 7
+    assert results[("val_loss", 4)][0] == len(h["val_loss"])  # never stopped
+    best = max(h["val_accuracy"][: results[("val_accuracy", 2)][0]])
+    assert h["val_accuracy"].count(best) > 1  # a tie at the best epoch seen
+
+
+def _shifted(shift=0, key=None, patience_shift=0, ties=False, flip=False):
+    def wrong(history, monitor, patience):
+        values = history[key(monitor) if key else monitor]
+        lower = ("loss" in monitor) != flip
+        best = 0
+        for epoch in range(1, len(values)):
+            a, b = values[epoch], values[best]
+            if (a < b or (ties and a == b)) if lower else (a > b or (ties and a == b)):
+                best = epoch
+            elif epoch - best >= patience + patience_shift:
+                return epoch + 1 + shift, best + 1 + shift
+        return len(values) + shift, best + 1 + shift
+
+    return wrong
 
 
 @pytest.mark.parametrize(
     "wrong, phrase",
     [
-        (lambda h, m: right_best_epoch(h, m) - 1, "count from 0"),
-        (lambda h, m: int(np.argmin(h[m])) + 1, "for an accuracy higher is better"),
-        (lambda h, m: len(h[m]), "STOPPED"),
-        (_last_of_ties, "FIRST"),
-        (lambda h, m: right_best_epoch(h, m.removeprefix("val_")), "TRAINING"),
-        (lambda h, m: right_best_epoch(h, m) + 0.5, "whole number"),
-        (lambda h, m: True, "True"),
-        (lambda h, m: h["val_acc"], "KeyError"),
+        (_shifted(shift=-1), "counts epochs from 1"),
+        (_shifted(patience_shift=1), "one epoch too many"),
+        (_shifted(patience_shift=-1), "one epoch too few"),
+        (_shifted(ties=True), "FIRST epoch"),
+        (_shifted(flip=True), "wrong way round"),
+        (_shifted(key=lambda m: m.removeprefix("val_")), "TRAINING"),
+        (
+            lambda h, m, p: (5, int(np.argmin(h[m]) if "loss" in m else np.argmax(h[m])) + 1),
+            "never sees epoch 7",
+        ),
+        (lambda h, m, p: (right_early_stopping(h, m, p)[0],) * 2, "STOPPED"),
+        (lambda h, m, p: right_early_stopping(h, m, p)[1], "two whole numbers"),
+        (lambda h, m, p: (5, 3.5), "whole number"),
+        (lambda h, m, p: (True, 3), "True"),
+        (lambda h, m, p: None, "returned None"),
+        (lambda h, m, p: h["val_acc"], "KeyError"),
+        (lambda h, m, p: h.history, "not the History object"),
+        (lambda h, m, p: (h[m].sort(), (5, 3))[1], "changed the history"),
+        (lambda h, m: 3, "TypeError"),  # the two-argument function of an older version
         (3, "your function"),
     ],
 )
@@ -94,6 +135,12 @@ class NoTarget(keras.callbacks.Callback):  # __init__ takes no target
             self.model.stop_training = True
 
 
+class WatchesTheLoss(Right):  # right only if the loss were 1 - accuracy
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["val_loss"] <= 1 - self.target:
+            self.model.stop_training = True
+
+
 class IgnoresTarget(Right):
     def on_epoch_end(self, epoch, logs=None):
         if logs["val_accuracy"] >= 0.9:
@@ -115,6 +162,7 @@ def test_exercise_06_1_accepts_a_callback_that_stops_at_the_validation_target():
         (WrongKey, "KeyError"),
         (NoTarget, "__init__ should take the target"),
         (IgnoresTarget, "does it use self.target"),
+        (WatchesTheLoss, "logs['val_accuracy'] >= self.target"),
         (Right(0.9), "pass the class itself"),
         (keras.callbacks.History, "__init__ should take the target"),
         (dict, "derive your class from keras.callbacks.Callback"),

@@ -5,7 +5,8 @@ with ``answer = ...`` and the checker call; tags are invisible in the notebook):
 
 - ``exercise-write``: the student writes code. The cell must define a function or class whose
   body is left unwritten (``...`` or ``raise NotImplementedError``), and the answer handed to
-  the checker is that code, which the checker runs on cases of its own;
+  the checker is that code, which the checker runs on cases of its own (tested here: some
+  solution hands that checker a function or class, not a number);
 - ``exercise-experiment``: the student runs an experiment (trains, measures, simulates) and
   hands in the number it gave; the checker redoes the measurement itself and compares within a
   tolerance. Whether a cell so tagged is really an experiment is for the reviewer to read; this
@@ -145,3 +146,93 @@ def test_unwritten_definitions_reads_stubs():
     )
     assert unwritten_definitions('def f(x):\n    """Doc."""\n    ...') == ["f"]
     assert unwritten_definitions("if True:\n    def f(x): ...") == []  # top level only
+
+
+def _code_handed_to_checkers(sources: list[str]) -> set[str]:
+    """The checkers that ``sources`` (the solution cells) hand code: a call
+    ``checks.exercise_X(first, ...)`` whose ``first`` is a lambda, or a name bound in the
+    solutions to a ``def``, a ``class`` or a lambda (directly or through ``answer = name``)."""
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except SyntaxError:
+            continue
+    code, aliases = set(), {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                code.add(node.name)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if not isinstance(target, ast.Name):
+                        continue
+                    if isinstance(node.value, ast.Lambda):
+                        code.add(target.id)
+                    elif isinstance(node.value, ast.Name):
+                        aliases[target.id] = node.value.id
+    handed = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            func = node.func
+            if not (isinstance(func.value, ast.Name) and func.value.id == "checks" and node.args):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Lambda) or (
+                isinstance(first, ast.Name) and aliases.get(first.id, first.id) in code
+            ):
+                handed.add(func.attr)
+    return handed
+
+
+def write_exercises_handing_over_code(path) -> list[str]:
+    """What is wrong with the write-it exercises of one notebook: for every one, a solution
+    must hand its checker code (a function or class, as the student will), so that the checker
+    is one that runs code, not one that compares a number computed beside the stub."""
+    found, _ = kinds(path)
+    nb, _, solutions, _ = analyse(path)
+    handed = _code_handed_to_checkers([cell.source for _, cell in solutions])
+    problems = []
+    for i in found[WRITE]:
+        for call in student.checker_calls(nb.cells[i].source):
+            if call.checker not in handed:
+                problems.append(
+                    f"cell {i} is tagged {WRITE!r}, but no solution hands checks.{call.checker} "
+                    "a function or class: the checker of a write-it exercise runs the "
+                    "student's code"
+                )
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_write_exercises_hand_the_checker_the_code(path):
+    problems = write_exercises_handing_over_code(path)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_handing_over_code_can_fail(tmp_path):
+    """A solution that hands the checker a number, not a function, is caught; one that hands
+    it a function (directly or through a name) passes."""
+    nb = nbformat.v4.new_notebook()
+    exercise_cell = nbformat.v4.new_code_cell(
+        "def share(x): ...\n\n\nanswer = ...\nchecks.exercise_01_1(answer, x)"
+    )
+    exercise_cell.metadata["tags"] = [WRITE]
+    number = nbformat.v4.new_code_cell(
+        "def share(x):\n    return 0.5\n\n\nassert checks.exercise_01_1(share(x), x)"
+    )
+    number.metadata["tags"] = [student.SOLUTION_TAG]
+    nb.cells = [exercise_cell, number]
+    path = tmp_path / "99_x.ipynb"
+    nbformat.write(nb, path)
+    assert len(write_exercises_handing_over_code(path)) == 1
+    number.source = (
+        "def share(x):\n    return 0.5\n\n\nanswer = share\nchecks.exercise_01_1(answer, x)"
+    )
+    nbformat.write(nb, path)
+    assert write_exercises_handing_over_code(path) == []
+    number.source = "assert checks.exercise_01_1(lambda x: 0.5, x)"
+    nbformat.write(nb, path)
+    assert write_exercises_handing_over_code(path) == []

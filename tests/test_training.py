@@ -305,16 +305,26 @@ def test_h5_and_keras_files_give_identical_predictions(tmp_path, tiny_data, capf
 # --------------------------------------------------------------------------- checkers
 
 
-def test_exercise_06_4_restored_epoch():
-    # exercise 4 asks for a function best_epoch(history, monitor); the checker runs it on
-    # histories of its own (tests/test_checks_06.py names every mistake)
-    def best_epoch(history, monitor):
+def test_exercise_06_4_early_stopping_epochs():
+    # exercise 4 asks for early_stopping_epochs(history, monitor, patience); the checker runs
+    # it on a history of its own against Keras's EarlyStopping (tests/test_checks_06.py names
+    # every mistake)
+    def early_stopping_epochs(history, monitor, patience):
         values = np.asarray(history[monitor])
-        return int(np.argmin(values) if "loss" in monitor else np.argmax(values)) + 1
+        best = 0
+        for epoch in range(1, len(values)):
+            improved = (
+                values[epoch] < values[best] if "loss" in monitor else values[epoch] > values[best]
+            )
+            if improved:
+                best = epoch
+            elif epoch - best >= patience:
+                return epoch + 1, best + 1
+        return len(values), best + 1
 
-    assert checks.exercise_06_4(best_epoch)
-    v = checks.exercise_06_4(lambda history, monitor: len(history[monitor]))
-    assert not v and "STOPPED" in v.message
+    assert checks.exercise_06_4(early_stopping_epochs)
+    v = checks.exercise_06_4(lambda h, m, p: (len(h[m]), int(np.argmin(h[m])) + 1))
+    assert not v
     assert "Not yet" in repr(checks.exercise_06_4(...))
 
 
