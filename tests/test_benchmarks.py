@@ -250,3 +250,62 @@ def test_cnn_limit_fixed_step_cost_fit_recovers_a_made_up_line():
     assert fit["per_step_seconds"] == pytest.approx(0.003, rel=1e-6)
     assert fit["per_image_seconds"] == pytest.approx(1e-4, rel=1e-6)
     assert fixed_step_cost({"64": {"error": "x"}, "128": {"per_step_seconds": [1.0]}}) is None
+
+
+def test_cnn_limit_fused_batchnorm_matches_keras_batchnorm():
+    """The benchmark's fused BatchNorm (one FusedBatchNormV3 op) computes what Keras's
+    layer computes: outputs, the three gradients, the moving mean and variance (Keras keeps
+    the biased batch variance), and the inference pass."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks.bench_cnn_limit import fused_batchnorm_class
+
+    rng = np.random.default_rng(0)
+    x = tf.constant((3 * rng.standard_normal((16, 6, 6, 5)) + 1).astype("float32"))
+    dy = tf.constant(rng.standard_normal(x.shape).astype("float32"))
+    gamma = rng.uniform(0.5, 2, 5).astype("float32")
+    beta = rng.standard_normal(5).astype("float32")
+    results = []
+    for layer in (keras.layers.BatchNormalization(), fused_batchnorm_class()()):
+        layer.build(x.shape)
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * dy)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append(
+            [y, *grads, layer.moving_mean, layer.moving_variance, layer(x, training=False)]
+        )
+    keras_bn, fused = results
+    names = ["output", "d/dx", "d/dgamma", "d/dbeta", "moving mean", "moving variance", "inference"]
+    for name, a, b in zip(names, keras_bn, fused, strict=True):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-5, err_msg=name)
+    # the moving variance moved (momentum 0.99) towards the biased batch variance
+    batch_var = np.var(np.asarray(x), axis=(0, 1, 2))
+    np.testing.assert_allclose(np.asarray(fused[5]), 0.99 + 0.01 * batch_var, rtol=1e-5)
+
+
+def test_cnn_limit_raw_augmentation_moves_ink_within_the_recipe_s_ranges():
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks.bench_cnn_limit import _raw_tf_augment
+
+    images = np.zeros((64, 28, 28), "float32")
+    images[:, 12:16, 12:16] = 1.0  # a centred square of ink
+    tf.random.set_seed(0)  # the op-level seeds' draws then do not depend on earlier tests
+    out = np.asarray(_raw_tf_augment(tf.constant(images), seed=1))
+    assert out.shape == images.shape and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
+    assert not np.allclose(out, images)  # the images were moved
+    ink = out.sum(axis=(1, 2))
+    # a zoom of 0.9-1.1 scales the area by 0.81-1.21 (bilinear resampling of a rotated
+    # square adds or loses up to about a pixel's worth); nothing leaves the 28-pixel frame
+    assert np.all(ink > 16 * 0.9**2 - 1) and np.all(ink < 16 * 1.1**2 + 1)
+    # the centre of ink stays within the largest shift (2.8 px) plus the rotation's sway
+    rows = (out.sum(axis=2) * np.arange(28)).sum(axis=1) / ink
+    assert np.all(np.abs(rows - 13.5) < 2.8 + 0.5)
