@@ -20,21 +20,22 @@ run. This script measures, in one run:
    recipe's batch size, each timed alone (best of a few repeats), in every option's
    process. The **limit** of an epoch is its FLOPs at the best rate any of these kernels
    reached in this run (``limit_seconds``); the **kernel floor** is the sum of each
-   kernel's best time (small convolutions run below the best rate).
+   kernel's best time over the processes that probed (small convolutions run below the
+   best rate; it includes the first layer's input gradient, which training never computes).
+   Only options with ``probe=True`` probe (the series' setting, oneDNN on, :data:`CHOSEN`).
 3. **The epoch time of each option**, on shortened epochs: the recipe's model, optimiser
    and schedule, in a fresh process per option (oneDNN and thread pools are fixed when
    TensorFlow starts), one ``fit`` of a first (tracing) epoch and then ``reps`` timed epochs
    of ``steps`` steps, each epoch timed from its start to its end by a callback, scaled to
    the 50,000 fit images (``epoch_seconds``, training steps only). What ``fit`` does after
    its last epoch is reported apart (``after_fit_seconds``): timing whole ``fit`` calls of
-   a few steps, as this script did before, counted a ~2 s input-pipeline teardown that a
-   real 20-epoch fit pays once. Options: oneDNN off (the series' setting) and on; thread
+   a few steps, as this script did before, counted the autotuned input pipeline's teardown
+   (4.2-4.4 s after a 4-epoch fit in the series' setting, 0.002 s with autotuning off). Options: oneDNN off (the series' setting) and on; thread
    pools; ``tf.data`` autotuning off (Keras feeds arrays through ``prefetch(AUTOTUNE)``,
-   whose tuning ran some epochs at the speed of one core: ~107 ms per step against ~60);
+   in which epochs of the same option ran at two speeds in this session's probes);
    the augmentation in ``tf.data`` instead of inside the model; a **fused BatchNorm**
    (:func:`fused_batchnorm_class`: one ``FusedBatchNormV3`` op where Keras 3 runs a dozen
-   reductions and element-wise ops, about 40 % of a step's thread time in the series'
-   setting); XLA (``jit_compile``); Keras's JAX backend (when ``jax`` can be imported, e.g.
+   reductions and element-wise ops and their gradients); XLA (``jit_compile``); Keras's JAX backend (when ``jax`` can be imported, e.g.
    ``PYTHONPATH`` to a ``pip install --target`` folder given by ``--jax-path``); batch size
    (per-image time and the fixed cost per step by least squares). Options named
    "NAME, again" repeat NAME in a new process: ``repeatability`` says whether the seeded
@@ -46,8 +47,8 @@ run. This script measures, in one run:
    element-wise).
 
 Results: ``benchmarks/results/cnn_limit.json`` (``--quick``: ``benchmarks/scratch/``), with
-every option's epoch seconds, limit seconds and ratio, the chosen option (:data:`CHOSEN`,
-or the fastest if it did not run) under ``cnn_limit_ratio``, the machine and the load average before and after. Timings are
+every option's epoch seconds, limit seconds and ratio, the chosen option (:data:`CHOSEN`
+over whole epochs, else over short ones, else the fastest) under ``cnn_limit_ratio``, the machine and the load average before and after. Timings are
 measured, never asserted in tests.
 """
 
@@ -257,6 +258,7 @@ def fused_batchnorm_class():
         def call(self, inputs, training=None, mask=None):
             plain = (
                 keras.backend.backend() != "tensorflow"
+                or not (self.center and self.scale)
                 or not (training and self.trainable)
                 or mask is not None
                 or len(inputs.shape) != 4
@@ -709,7 +711,7 @@ def options(quick: bool) -> list[dict]:
             reps=2,
             **tfdata_off,
         ),
-        # whole 391-step epochs of the two that matter: what a real fit pays per epoch
+        # whole epochs (390 steps, 49,920 images) of the two that matter
         dict(base, name="series (oneDNN off), full epochs", steps=N_FIT // 128, reps=1),
         dict(
             base,
@@ -990,13 +992,15 @@ def readme_quotes(out: dict) -> list[dict]:
     series = opts.get("series (oneDNN off), full epochs") or opts.get("series (oneDNN off)", {})
     quotes = [
         dict(
-            quantity="CNN epoch / its arithmetic limit, notebook 09's cnn_deep_augmented "
-            f"({out['chosen']})",
+            quantity="CNN epoch / its arithmetic limit, notebook 09's cnn_deep_augmented, "
+            f"the benchmark's chosen configuration ({out['chosen']}; the notebooks keep "
+            "oneDNN off and Keras's BatchNormalization)",
             value=round(chosen["ratio"], 2),
             unit="x",
             note=f"epoch {chosen['epoch_seconds']:.1f} s, limit {out['limit_seconds']:.1f} s "
             f"({out['flops']['per_epoch'] / 1e12:.2f} TFLOP at the best probed "
-            f"{out['best_rate_gflops']:.0f} GFLOP/s); the series' own setting (oneDNN off): "
+            f"{out['best_rate_gflops']:.0f} GFLOP/s); the series' own setting (oneDNN off, "
+            "whole epochs when they ran): "
             f"{series.get('ratio', float('nan')):.2f}x; load "
             f"{out['load_average_before'][0]:.1f}",
         )
