@@ -263,7 +263,7 @@ def fused_batchnorm_class():
                 or mask is not None
                 or len(inputs.shape) != 4
                 or list(self._reduction_axes) != [0, 1, 2]
-                or self.renorm
+                or getattr(self, "renorm", False)  # Keras >= 3.11; older has no renorm
                 or self.synchronized
             )
             if plain:
